@@ -1,0 +1,93 @@
+"""What node code receives as ``ctx``: progress, cancellation, logging, resources, scratch."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from .resources import ResourceCache
+
+
+class Cancelled(Exception):
+    """Raised inside node code when the run was cancelled (by ``ctx.check_cancelled()``)."""
+
+
+class Context:
+    """The run context of one node execution.
+
+    ``progress(done, total)`` reports progress and is also a cancellation point;
+    long loops should call it (or ``check_cancelled()``) every few hundred milliseconds.
+    """
+
+    def __init__(
+        self,
+        node_id: str,
+        type_id: str,
+        *,
+        cancel_event: threading.Event | None = None,
+        on_progress: Callable[[str, float, float | None, str], None] | None = None,
+        resources: ResourceCache | None = None,
+        scratch_root: Path | None = None,
+        graph_dir: Path | None = None,
+        device: str = "cpu",
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.node_id = node_id
+        self.type_id = type_id
+        self.device = device
+        self.graph_dir = graph_dir or Path.cwd()
+        self.resources = resources if resources is not None else ResourceCache()
+        self.log = logger or logging.getLogger(f"thyra.node.{type_id}")
+        self.warnings: list[str] = []
+        self._cancel = cancel_event or threading.Event()
+        self._on_progress = on_progress
+        self._scratch_root = scratch_root
+        self._scratch: Path | None = None
+
+    @classmethod
+    def standalone(cls, type_id: str) -> "Context":
+        """A context for calling a node function directly, outside any run."""
+        return cls(type_id, type_id)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check_cancelled(self) -> None:
+        if self._cancel.is_set():
+            raise Cancelled(f"node {self.node_id!r} was cancelled")
+
+    def progress(self, done: float, total: float | None = None, message: str = "") -> None:
+        self.check_cancelled()
+        if self._on_progress is not None:
+            self._on_progress(self.node_id, done, total, message)
+
+    def warn(self, message: str) -> None:
+        """A warning the user should see (shown by the CLI and the editor, not just logged)."""
+        self.warnings.append(message)
+        self.log.warning("%s: %s", self.node_id, message)
+
+    @property
+    def scratch_dir(self) -> Path:
+        """A private temporary folder, removed after the run."""
+        if self._scratch is None:
+            root = self._scratch_root
+            if root is not None:
+                root.mkdir(parents=True, exist_ok=True)
+            self._scratch = Path(tempfile.mkdtemp(prefix=f"{self.node_id}-", dir=root))
+        return self._scratch
+
+    def resolve(self, path: str | Path) -> Path:
+        """A path as written in the graph file, resolved against the graph's folder."""
+        path = Path(path).expanduser()
+        return path if path.is_absolute() else (self.graph_dir / path)
+
+    def __repr__(self) -> str:
+        return f"Context(node={self.node_id!r}, type={self.type_id!r})"
+
+
+def null_progress(*_: Any) -> None:
+    return None

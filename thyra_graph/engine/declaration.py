@@ -1,0 +1,391 @@
+"""The node declaration: one place that says what a node is.
+
+Everything else (graph-file validation, ``thyra nodes``, editor widgets, cache keys) is
+derived from a :class:`NodeSpec`. A node is declared with the :func:`node` decorator::
+
+    @node(
+        "image.threshold", category="image",
+        inputs=[Input("image", Image)],
+        params=[Param("value", 128, min=0, max=255, help="grey level that separates the classes")],
+        outputs=[Output("mask", Mask)],
+    )
+    def threshold(image, *, value):
+        \"\"\"Split an image into foreground and background at a grey level.\"\"\"
+        return image.data.mean(axis=2) > value
+
+The function receives its inputs as port values, its parameters as keyword arguments, and,
+if it declares a ``ctx`` parameter, the run :class:`~thyra_graph.engine.context.Context`.
+It returns a dict keyed by output name, or the bare value when there is one output.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from thyra_graph.types import PortType, type_by_name
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+PORT_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
+PARAM_KINDS = ("int", "float", "bool", "str", "choice", "path", "color", "points", "json")
+CACHE_POLICIES = ("disk", "memory", "none")
+DEVICES = ("cpu", "gpu")
+
+
+class DeclarationError(ValueError):
+    """A node declaration is malformed (a plugin author's mistake, reported at discovery)."""
+
+
+class ParamError(ValueError):
+    """A parameter value does not fit its declaration. The message names the allowed values."""
+
+
+class NodeError(RuntimeError):
+    """Raised by node code for a failure the user can act on; shown without a traceback."""
+
+
+def _port_type(value: type[PortType] | str) -> type[PortType]:
+    if isinstance(value, str):
+        return type_by_name(value)
+    if isinstance(value, type) and issubclass(value, PortType):
+        return value
+    raise DeclarationError(f"port type must be a PortType subclass or its name, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Input:
+    """An input port. ``required=False`` inputs may be left unconnected (the node gets None)."""
+
+    name: str
+    type: type[PortType] | str
+    required: bool = True
+    help: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", _port_type(self.type))
+
+
+@dataclass(frozen=True)
+class Output:
+    """An output port."""
+
+    name: str
+    type: type[PortType] | str
+    help: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", _port_type(self.type))
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter: default, allowed values and a one-line help text.
+
+    ``kind`` is derived from the default when not given (bool, int, float, str; ``choice``
+    when ``choices`` is given). Path parameters say whether the node reads or writes the file
+    (``io="read"`` files are fingerprinted into the cache key; ``io="write"`` marks a sink).
+    ``optional=True`` also allows ``None`` (for "no limit" style values).
+    """
+
+    name: str
+    default: Any
+    kind: str | None = None
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    choices: Sequence[Any] | None = None
+    help: str = ""
+    io: str | None = None
+    optional: bool = False
+
+    def __post_init__(self) -> None:
+        kind = self.kind or _kind_of(self.default, self.choices)
+        if kind not in PARAM_KINDS:
+            raise DeclarationError(f"param {self.name!r}: kind must be one of {', '.join(PARAM_KINDS)}, got {kind!r}")
+        object.__setattr__(self, "kind", kind)
+        if self.choices is not None:
+            object.__setattr__(self, "choices", tuple(self.choices))
+        if kind == "path" and self.io not in ("read", "write", None):
+            raise DeclarationError(f"param {self.name!r}: io must be 'read' or 'write'")
+        if self.default is None:
+            object.__setattr__(self, "optional", True)
+        else:
+            try:
+                object.__setattr__(self, "default", self.coerce(self.default))
+            except ParamError as exc:
+                raise DeclarationError(f"param {self.name!r}: default does not fit: {exc}") from None
+
+    # -- checking values ----------------------------------------------------------------------
+    def describe_range(self) -> str:
+        """Human wording of the allowed values, used in error messages and help."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind in ("int", "float"):
+            if self.min is not None and self.max is not None:
+                return f"{self.kind} from {_fmt(self.min)} to {_fmt(self.max)}"
+            if self.min is not None:
+                return f"{self.kind} >= {_fmt(self.min)}"
+            if self.max is not None:
+                return f"{self.kind} <= {_fmt(self.max)}"
+            return "an integer" if self.kind == "int" else "a number"
+        return {
+            "bool": "true or false", "str": "a string", "path": "a file path",
+            "color": "a colour '#rrggbb' or [r, g, b]",
+            "points": "a list of [x, y] or [x, y, label] (label 1 positive, 0 negative)",
+            "json": "a JSON-friendly value (numbers, strings, lists, mappings)",
+        }[self.kind]
+
+    def coerce(self, value: Any) -> Any:
+        """Return the value in canonical form, or raise :class:`ParamError`."""
+        if value is None:
+            if self.optional:
+                return None
+            raise ParamError(f"a value is required ({self.describe_range()})")
+        kind = self.kind
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise ParamError(f"expected true or false, got {value!r}")
+        if kind in ("int", "float"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ParamError(f"expected {self.describe_range()}, got {value!r}")
+            if kind == "int":
+                if isinstance(value, float) and not value.is_integer():
+                    raise ParamError(f"expected an integer, got {value!r}")
+                value = int(value)
+            else:
+                value = float(value)
+                if not math.isfinite(value):
+                    raise ParamError(f"expected a finite number, got {value!r}")
+            if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+                raise ParamError(f"{value!r} is out of range: expected {self.describe_range()}")
+            return value
+        if kind == "choice":
+            if value in self.choices:
+                return value
+            raise ParamError(f"{value!r} is not allowed: expected {self.describe_range()}")
+        if kind in ("str", "path"):
+            if not isinstance(value, str):
+                raise ParamError(f"expected {self.describe_range()}, got {value!r}")
+            if kind == "path" and not value.strip():
+                raise ParamError("the path is empty")
+            return value
+        if kind == "color":
+            return _coerce_color(value)
+        if kind == "points":
+            return _coerce_points(value)
+        try:
+            return json.loads(json.dumps(value))
+        except (TypeError, ValueError):
+            raise ParamError(f"expected {self.describe_range()}, got {value!r}") from None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name, "kind": self.kind, "default": self.default, "help": self.help}
+        for key in ("min", "max", "step", "io"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
+        if self.choices is not None:
+            data["choices"] = list(self.choices)
+        if self.optional:
+            data["optional"] = True
+        return data
+
+
+def _kind_of(default: Any, choices: Sequence[Any] | None) -> str:
+    if choices is not None:
+        return "choice"
+    if isinstance(default, bool):
+        return "bool"
+    if isinstance(default, int):
+        return "int"
+    if isinstance(default, float):
+        return "float"
+    if isinstance(default, str):
+        return "str"
+    raise DeclarationError(f"cannot tell the kind of a parameter with default {default!r}: pass kind=")
+
+
+def _fmt(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _coerce_color(value: Any) -> list[int]:
+    if isinstance(value, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        return [int(value[i:i + 2], 16) for i in (1, 3, 5)]
+    if (isinstance(value, (list, tuple)) and len(value) == 3
+            and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in value)):
+        return [int(v) for v in value]
+    raise ParamError(f"expected a colour '#rrggbb' or [r, g, b] with 0-255 values, got {value!r}")
+
+
+def _coerce_points(value: Any) -> list[list[float]]:
+    if not isinstance(value, (list, tuple)):
+        raise ParamError(f"expected a list of [x, y] or [x, y, label], got {value!r}")
+    points = []
+    for item in value:
+        ok = isinstance(item, (list, tuple)) and len(item) in (2, 3) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in item)
+        if not ok or (len(item) == 3 and item[2] not in (0, 1)):
+            raise ParamError(f"point {item!r} must be [x, y] or [x, y, label] with label 1 (positive) or 0 (negative)")
+        x, y = float(item[0]), float(item[1])
+        points.append([x, y, int(item[2]) if len(item) == 3 else 1])
+    return points
+
+
+@dataclass(frozen=True, eq=False)
+class NodeSpec:
+    """Everything Thyra knows about a node type. Build it with :func:`node`."""
+
+    id: str
+    version: int
+    category: str
+    func: Callable[..., Any]
+    inputs: tuple[Input, ...] = ()
+    outputs: tuple[Output, ...] = ()
+    params: tuple[Param, ...] = ()
+    title: str = ""
+    doc: str = ""
+    deterministic: bool = True
+    cache: str = "disk"
+    device: str = "cpu"
+    requires: tuple[str, ...] = ()
+    migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    wants_ctx: bool = False
+
+    # -- lookups -----------------------------------------------------------------------------
+    def input(self, name: str) -> Input | None:
+        return next((p for p in self.inputs if p.name == name), None)
+
+    def output(self, name: str) -> Output | None:
+        return next((p for p in self.outputs if p.name == name), None)
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    @property
+    def summary(self) -> str:
+        """The first line of the docstring: what a user sees in lists and tooltips."""
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+
+    @property
+    def is_sink(self) -> bool:
+        return any(p.kind == "path" and p.io == "write" for p in self.params)
+
+    def missing_requirements(self) -> list[str]:
+        """Optional modules this node needs that are not installed (checked without importing)."""
+        missing = []
+        for module in self.requires:
+            try:
+                if importlib.util.find_spec(module) is None:
+                    missing.append(module)
+            except (ImportError, ValueError):
+                missing.append(module)
+        return missing
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "version": self.version, "category": self.category,
+            "title": self.title, "summary": self.summary, "doc": self.doc.strip(),
+            "inputs": [{"name": p.name, "type": p.type.type_name, "required": p.required, "help": p.help} for p in self.inputs],
+            "outputs": [{"name": p.name, "type": p.type.type_name, "help": p.help} for p in self.outputs],
+            "params": [p.to_json() for p in self.params],
+            "deterministic": self.deterministic, "cache": self.cache, "device": self.device,
+            "requires": list(self.requires),
+        }
+
+    # -- direct use --------------------------------------------------------------------------
+    def __call__(self, *args: Any, ctx: Any = None, **kwargs: Any) -> Any:
+        """Call the node function directly (notebooks, tests): defaults filled, no caching."""
+        values = {p.name: p.default for p in self.params}
+        values.update(kwargs)
+        if self.wants_ctx:
+            if ctx is None:
+                from .context import Context
+
+                ctx = Context.standalone(self.id)
+            values["ctx"] = ctx
+        return self.func(*args, **values)
+
+
+def node(
+    id: str,
+    *,
+    category: str | None = None,
+    version: int = 1,
+    inputs: Iterable[Input] = (),
+    outputs: Iterable[Output] = (),
+    params: Iterable[Param] = (),
+    title: str | None = None,
+    deterministic: bool = True,
+    cache: str = "disk",
+    device: str = "cpu",
+    requires: Iterable[str] = (),
+    migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
+) -> Callable[[Callable[..., Any]], NodeSpec]:
+    """Declare a node type. See the module docstring for an example.
+
+    ``migrations`` maps an old version ``v`` to a function turning a params dict of version
+    ``v`` into one of version ``v + 1``; graph files saved with older versions are upgraded
+    through them, or refused with a clear message when a step is missing.
+    """
+
+    def decorate(func: Callable[..., Any]) -> NodeSpec:
+        spec = NodeSpec(
+            id=id, version=version, category=category or id.split(".")[0], func=func,
+            inputs=tuple(inputs), outputs=tuple(outputs), params=tuple(params),
+            title=title or id.split(".")[-1].replace("_", " ").capitalize(),
+            doc=inspect.getdoc(func) or "", deterministic=deterministic, cache=cache,
+            device=device, requires=tuple(requires), migrations=dict(migrations or {}),
+            wants_ctx="ctx" in inspect.signature(func).parameters,
+        )
+        check_spec(spec)
+        return spec
+
+    return decorate
+
+
+def check_spec(spec: NodeSpec) -> None:
+    """Raise :class:`DeclarationError` naming every mistake in a declaration."""
+    problems = []
+    if not ID_PATTERN.match(spec.id):
+        problems.append(f"id {spec.id!r} must be dotted lowercase like 'family.name'")
+    if not isinstance(spec.version, int) or isinstance(spec.version, bool) or spec.version < 1:
+        problems.append(f"version must be an int >= 1, got {spec.version!r}")
+    if spec.cache not in CACHE_POLICIES:
+        problems.append(f"cache must be one of {CACHE_POLICIES}, got {spec.cache!r}")
+    if spec.device not in DEVICES:
+        problems.append(f"device must be one of {DEVICES}, got {spec.device!r}")
+    if not spec.outputs:
+        problems.append("a node needs at least one output")
+    names: dict[str, str] = {}
+    for group, items in (("input", spec.inputs), ("output", spec.outputs), ("param", spec.params)):
+        for item in items:
+            if not PORT_PATTERN.match(item.name) or item.name == "ctx":
+                problems.append(f"{group} name {item.name!r} must be lowercase_with_underscores (and not 'ctx')")
+            if group != "output":
+                if item.name in names:
+                    problems.append(f"{group} {item.name!r} clashes with the {names[item.name]} of the same name")
+                names[item.name] = group
+    seen_outputs = [o.name for o in spec.outputs]
+    if len(set(seen_outputs)) != len(seen_outputs):
+        problems.append("output names must be unique")
+    try:
+        signature = inspect.signature(spec.func)
+        accepts_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+        expected = set(names) | ({"ctx"} if spec.wants_ctx else set())
+        declared = {n for n, p in signature.parameters.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+        missing = sorted(set(names) - declared) if not accepts_any else []
+        extra = sorted(n for n in declared - expected if signature.parameters[n].default is inspect.Parameter.empty)
+        if missing:
+            problems.append(f"function {spec.func.__name__}() lacks arguments for {', '.join(missing)}")
+        if extra:
+            problems.append(f"function {spec.func.__name__}() has arguments {', '.join(extra)} that are not declared inputs or params")
+    except (TypeError, ValueError):
+        problems.append("the node function's signature cannot be inspected")
+    if problems:
+        raise DeclarationError(f"node {spec.id!r}: " + "; ".join(problems))

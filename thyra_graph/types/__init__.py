@@ -1,0 +1,43 @@
+"""Port types: the values that flow along edges. Plain data; no Qt, no torch at import.
+
+A connection is legal when the output type is the input type, a declared subtype of it
+(Python subclassing), or the input accepts ``Any``.
+"""
+
+from __future__ import annotations
+
+from .annotations import Boxes, Instances, Points
+from .base import PortType
+from .image import Image, Mask
+from .scalar import Any, Number, Path, Text
+from .video import Video, VideoDecodeError
+
+ALL_TYPES: tuple[type[PortType], ...] = (
+    Any, Number, Text, Path, Image, Mask, Points, Boxes, Instances, Video,
+)
+
+_BY_NAME: dict[str, type[PortType]] = {t.type_name: t for t in ALL_TYPES}
+
+
+def type_by_name(name: str) -> type[PortType]:
+    """The port type called ``name`` (as written in declarations and error messages)."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown port type {name!r}; known: {', '.join(sorted(_BY_NAME))}") from None
+
+
+def type_names() -> list[str]:
+    return sorted(_BY_NAME)
+
+
+def is_compatible(output: type[PortType], input: type[PortType]) -> bool:
+    """Whether an output of type ``output`` may feed an input of type ``input``."""
+    return input is Any or output is input or issubclass(output, input)
+
+
+__all__ = [
+    "PortType", "ALL_TYPES", "type_by_name", "type_names", "is_compatible",
+    "Any", "Number", "Text", "Path", "Image", "Mask", "Points", "Boxes", "Instances",
+    "Video", "VideoDecodeError",
+]
