@@ -19,6 +19,10 @@ class LoadProblem:
     origin: str  # "entry point 'name' (module)" / a file path
     message: str
 
+    def __str__(self) -> str:
+        """One paragraph naming the plugin, what went wrong and the fix (for CLI and editor)."""
+        return f"{self.origin}: {self.message}"
+
 
 @dataclass
 class Registry:
@@ -56,6 +60,14 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self.specs)
+
+    def unavailable(self) -> dict[str, list[str]]:
+        """Node ids whose optional dependencies are missing, with the missing module names.
+
+        Checked without importing anything, so listing stays fast.
+        """
+        missing = {spec.id: spec.missing_requirements() for spec in self.specs.values() if spec.requires}
+        return {type_id: modules for type_id, modules in sorted(missing.items()) if modules}
 
     def suggest(self, type_id: str, n: int = 3) -> list[str]:
         """The closest known ids, for 'did you mean' messages."""

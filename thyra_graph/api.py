@@ -1,0 +1,62 @@
+"""The Python API: load or build graphs, override params, run them, read outputs.
+
+    >>> from thyra_graph import load_graph, run_graph
+    >>> graph = load_graph("graphs/quickstart.yaml")
+    >>> graph.set_param("contours", "min_area", 200)
+    >>> result = run_graph(graph)
+    >>> result.outputs["contours.count"].value
+    24
+
+One :class:`~thyra_graph.engine.executor.Executor` per process keeps the memory cache and
+loaded models between runs; the disk cache lives under ``THYRA_CACHE_DIR`` (or the user
+cache folder).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from thyra_graph.engine.diskcache import DiskCache
+from thyra_graph.engine.events import EventHandler
+from thyra_graph.engine.executor import Executor
+from thyra_graph.engine.graph import Graph
+from thyra_graph.engine.graphfile import GraphFileError, load_graph_file
+from thyra_graph.engine.registry import Registry
+from thyra_graph.engine.results import RunResult
+
+_EXECUTOR: Executor | None = None
+
+
+def default_registry() -> Registry:
+    """Every node type: built-ins, installed plugins, plugin folders (loaded once)."""
+    from thyra_graph.nodes.discovery import default_registry as discover
+
+    return discover()
+
+
+def load_graph(path: str | Path, *, registry: Registry | None = None) -> Graph:
+    """Load a graph file; raises :class:`GraphFileError` listing every problem."""
+    result = load_graph_file(path, registry or default_registry())
+    if not result.ok:
+        raise GraphFileError(result.diagnostics)
+    return result.graph
+
+
+def new_graph(name: str = "untitled", *, registry: Registry | None = None, base_dir: str | Path | None = None) -> Graph:
+    """An empty graph to build in code; ``graph.save(path)`` writes it as YAML."""
+    return Graph(registry or default_registry(), name=name, base_dir=base_dir)
+
+
+def default_executor() -> Executor:
+    """The process-wide executor (memory cache + disk cache at the default location)."""
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        _EXECUTOR = Executor(disk=DiskCache())
+    return _EXECUTOR
+
+
+def run_graph(graph: Graph, targets: Iterable[str] | None = None, *, executor: Executor | None = None,
+              use_cache: bool = True, on_event: EventHandler | None = None) -> RunResult:
+    """Run ``graph`` (what ``targets`` need, default every sink) and return its result."""
+    return (executor or default_executor()).run(graph, targets, use_cache=use_cache, on_event=on_event)

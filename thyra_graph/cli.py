@@ -1,0 +1,264 @@
+"""The ``thyra`` command: run | validate | nodes | cache.
+
+Exit codes: 0 ok, 1 a node failed, 2 invalid graph file or arguments, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """Bad command-line arguments: printed as one line, exit 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+                        format="thyra: %(levelname)s: %(message)s", stream=sys.stderr)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"thyra: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("thyra: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="thyra", description="Run and inspect Thyra graph files.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a graph file headless")
+    run.add_argument("graph", type=Path, help="the graph file (YAML)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="NODE.PARAM=VALUE",
+                     help="override a parameter (value parsed as YAML: 3, 0.5, true, '[1, 2]', text)")
+    run.add_argument("--target", dest="targets", action="append", default=[], metavar="NODE[.OUTPUT]",
+                     help="run only what this node (or output) needs; repeatable")
+    run.add_argument("--no-cache", action="store_true", help="neither read nor write any cache")
+    run.add_argument("--cache-dir", type=Path, help="disk cache folder (default: $THYRA_CACHE_DIR or the user cache dir)")
+    run.add_argument("--content-hash", action="store_true", help="fingerprint input files by content, not size+mtime")
+    run.add_argument("--workers", type=int, default=None, help="threads for independent branches (default: CPU count)")
+    run.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
+    run.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of failed nodes and more logging")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check graph files and report every problem")
+    validate.add_argument("graphs", type=Path, nargs="+", help="graph files")
+    validate.set_defaults(func=cmd_validate)
+
+    nodes = sub.add_parser("nodes", help="list node types by category")
+    nodes.add_argument("--json", action="store_true", help="full declarations as JSON")
+    nodes.add_argument("--errors", action="store_true", help="list plugins that failed to load, and why")
+    nodes.set_defaults(func=cmd_nodes)
+
+    cache = sub.add_parser("cache", help="show or empty the disk cache")
+    cache.add_argument("action", choices=["info", "clear"])
+    cache.add_argument("--cache-dir", type=Path, help="disk cache folder (default: $THYRA_CACHE_DIR or the user cache dir)")
+    cache.add_argument("--json", action="store_true", help="print JSON")
+    cache.set_defaults(func=cmd_cache)
+    return parser
+
+
+# -- run ----------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    from thyra_graph.api import default_registry
+    from thyra_graph.engine.diskcache import DiskCache
+    from thyra_graph.engine.executor import Executor
+    from thyra_graph.engine.graph import GraphError
+    from thyra_graph.engine.graphfile import load_graph_file
+
+    registry = default_registry()
+    for problem in registry.problems:
+        print(f"thyra: warning: plugin {problem.origin}: {problem.message}", file=sys.stderr)
+    loaded = load_graph_file(args.graph, registry)
+    if not loaded.ok:
+        return _invalid(args, str(args.graph), [str(d) for d in loaded.errors])
+    graph = loaded.graph
+    try:
+        for override in args.overrides:
+            _apply_override(graph, override)
+        if args.workers is not None and args.workers < 1:
+            raise UsageError("--workers must be at least 1")
+        disk = None if args.no_cache else DiskCache(args.cache_dir)
+        executor = Executor(disk=disk, workers=args.workers, content_hash=args.content_hash)
+        from thyra_graph.engine.planner import make_plan
+
+        make_plan(graph, args.targets)  # report unknown targets / unrunnable graphs as invalid, exit 2
+    except (GraphError, UsageError) as exc:
+        return _invalid(args, graph.name, [str(exc)])
+
+    from thyra_graph.cli_progress import ProgressDisplay
+
+    cancel = threading.Event()
+    with ProgressDisplay(graph, enabled=sys.stderr.isatty() or not args.json) as display:
+        try:
+            result = executor.run(graph, args.targets, use_cache=not args.no_cache, on_event=display.handle, cancel=cancel)
+        except KeyboardInterrupt:
+            cancel.set()
+            print("thyra: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, default=str))
+    else:
+        _print_result(result, verbose=args.verbose)
+    if args.verbose:
+        for node_id, node in result.nodes.items():
+            if node.traceback:
+                print(f"\ntraceback of node {node_id!r}:\n{node.traceback}", file=sys.stderr)
+    return {"ok": EXIT_OK, "failed": EXIT_FAILED, "cancelled": EXIT_INTERRUPTED}[result.status]
+
+
+def _apply_override(graph, override: str) -> None:
+    from thyra_graph.engine.graph import GraphError
+
+    import yaml
+
+    target, sep, raw = override.partition("=")
+    node_id, dot, param = target.partition(".")
+    if not sep or not dot or not node_id or not param:
+        raise UsageError(f"--set {override!r}: write it as NODE.PARAM=VALUE, e.g. --set threshold.value=120")
+    spec = graph.spec(node_id)  # GraphError names the known nodes
+    declared = spec.param(param)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else raw
+    except yaml.YAMLError:
+        value = raw
+    if declared is not None and declared.kind in ("str", "path", "choice") and not isinstance(value, str):
+        # "--set save.path=001" or a choice like "1": keep the text as typed.
+        try:
+            declared.coerce(value)
+        except ValueError:
+            value = raw
+    try:
+        graph.set_param(node_id, param, value)
+    except GraphError as exc:
+        raise GraphError(f"--set {override!r}: {exc}") from None
+
+
+def _invalid(args: argparse.Namespace, name: str, errors: list[str]) -> int:
+    for error in errors:
+        print(error, file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps({"graph": name, "status": "invalid", "errors": errors}, indent=2))
+    return EXIT_INVALID
+
+
+def _print_result(result, *, verbose: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=False, highlight=False)
+    table = Table(title=f"graph {result.graph!r}: {result.status}", title_justify="left", show_edge=False)
+    for column in ("node", "type", "status", "seconds", "note"):
+        table.add_column(column, overflow="fold")
+    colours = {"executed": "green", "cached": "cyan", "failed": "bold red", "skipped": "yellow"}
+    for node_id, node in result.nodes.items():
+        note = node.error or ("; ".join(node.warnings) if node.warnings else (node.source or ""))
+        table.add_row(node_id, node.type, f"[{colours[node.status]}]{node.status}[/]", f"{node.seconds:.3f}", note)
+    console.print(table)
+    for ref, value in result.outputs.items():
+        summary = value.summary()
+        if isinstance(summary, (int, float, str)):
+            console.print(f"{ref} = {summary}")
+        elif isinstance(summary, dict) and "path" in summary:
+            console.print(f"{ref}: wrote {summary['path']}")
+        else:
+            console.print(f"{ref}: {json.dumps(summary, default=str)}")
+
+
+# -- validate -----------------------------------------------------------------------------
+def cmd_validate(args: argparse.Namespace) -> int:
+    from thyra_graph.api import default_registry
+    from thyra_graph.engine.graphfile import load_graph_file
+
+    registry = default_registry()
+    status = EXIT_OK
+    for path in args.graphs:
+        result = load_graph_file(path, registry)
+        for diagnostic in result.diagnostics:
+            print(diagnostic, file=sys.stderr if diagnostic.severity == "error" else sys.stdout)
+        if result.ok:
+            print(f"{path}: ok ({len(result.graph.nodes)} nodes)")
+        else:
+            status = EXIT_INVALID
+    return status
+
+
+# -- nodes --------------------------------------------------------------------------------
+def cmd_nodes(args: argparse.Namespace) -> int:
+    from thyra_graph.api import default_registry
+
+    registry = default_registry()
+    if args.errors:
+        if args.json:
+            print(json.dumps([{"origin": p.origin, "message": p.message} for p in registry.problems], indent=2))
+        elif not registry.problems:
+            print("no plugin errors")
+        for p in registry.problems if not args.json else []:
+            print(f"{p.origin}:\n  {p.message}")
+        return EXIT_OK
+    if args.json:
+        listing = []
+        for spec in registry:
+            data = spec.to_json()
+            missing = spec.missing_requirements()
+            data["available"] = not missing
+            data["missing"] = missing
+            data["origin"] = registry.origins.get(spec.id, "")
+            listing.append(data)
+        print(json.dumps(listing, indent=2, default=str))
+        return EXIT_OK
+    category = None
+    for spec in registry:
+        if spec.category != category:
+            category = spec.category
+            print(f"\n{category}")
+        missing = spec.missing_requirements()
+        note = f"  [unavailable: needs {', '.join(missing)}]" if missing else ""
+        print(f"  {spec.id:<28} v{spec.version}  {spec.summary}{note}")
+    if registry.problems:
+        print(f"\n{len(registry.problems)} plugin problem(s): see `thyra nodes --errors`", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- cache --------------------------------------------------------------------------------
+def cmd_cache(args: argparse.Namespace) -> int:
+    from thyra_graph.engine.diskcache import DiskCache
+
+    cache = DiskCache(args.cache_dir)
+    if args.action == "info":
+        stats = cache.stats()
+        info: dict[str, Any] = {"path": str(stats.root), "entries": stats.entries, "bytes": stats.bytes}
+        if args.json:
+            print(json.dumps(info))
+        else:
+            print(f"disk cache: {stats.root}\n  entries: {stats.entries}\n  size:    {_human(stats.bytes)}")
+        return EXIT_OK
+    removed = cache.clear()
+    print(json.dumps({"path": str(cache.root), "removed": removed}) if args.json else f"removed {removed} entries from {cache.root}")
+    return EXIT_OK
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Per-node progress bars for ``thyra run`` (rich, on stderr), fed by run events."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from thyra_graph.engine import events as ev
+from thyra_graph.engine.graph import Graph
+
+KEEP_FINISHED_UP_TO = 30  # larger graphs show only running nodes, to keep the terminal usable
+
+
+class ProgressDisplay:
+    def __init__(self, graph: Graph, *, enabled: bool = True) -> None:
+        self.graph = graph
+        self.enabled = enabled
+        self._tasks: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._progress = None
+
+    def __enter__(self) -> "ProgressDisplay":
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[state]}"),
+                TimeElapsedColumn(), console=Console(stderr=True), transient=False,
+            )
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def handle(self, event: ev.Event) -> None:
+        progress = self._progress
+        if progress is None or event.node is None:
+            return
+        with self._lock:
+            if event.kind == ev.STARTED:
+                label = f"{event.node} ({self.graph.nodes[event.node].type_id})"
+                self._tasks[event.node] = progress.add_task(label, total=None, state="running")
+                return
+            task = self._tasks.get(event.node)
+            if task is None:
+                return
+            if event.kind == ev.PROGRESS:
+                total = event.data.get("total")
+                progress.update(task, completed=event.data.get("done", 0), total=total,
+                                state=event.data.get("message") or "running")
+            elif event.kind in (ev.FINISHED, ev.FAILED, ev.SKIPPED):
+                state = {"finished": "[green]done", "failed": "[red]failed", "skipped": "[yellow]cancelled"}[event.kind]
+                if len(self.graph.nodes) > KEEP_FINISHED_UP_TO:
+                    progress.remove_task(task)
+                else:
+                    total = progress.tasks[[t.id for t in progress.tasks].index(task)].total or 1
+                    progress.update(task, total=total, completed=total, state=state)
