@@ -51,7 +51,10 @@ class NodeError(RuntimeError):
 
 def _port_type(value: type[PortType] | str) -> type[PortType]:
     if isinstance(value, str):
-        return type_by_name(value)
+        try:
+            return type_by_name(value)
+        except KeyError as exc:
+            raise DeclarationError(exc.args[0]) from None
     if isinstance(value, type) and issubclass(value, PortType):
         return value
     raise DeclarationError(f"port type must be a PortType subclass or its name, got {value!r}")

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from .annotations import Boxes, Instances, Points
 from .base import PortType
+from .density import DensityMap
+from .field import Field
+from .geometry import Cameras, Mesh, PointCloud
 from .image import Image, Mask
 from .scalar import Any, Number, Path, Text
+from .series import FrameSeries
+from .table import Table
 from .video import Video, VideoDecodeError
 
+# No subtype relations between these: none is a faithful stand-in for another (a DensityMap is
+# not an RGB Image, a Mesh is not a PointCloud), so every connection needs the exact type.
 ALL_TYPES: tuple[type[PortType], ...] = (
-    Any, Number, Text, Path, Image, Mask, Points, Boxes, Instances, Video,
+    Any, Number, Text, Path, Image, Mask, Points, Boxes, Instances, DensityMap, Video,
+    FrameSeries, PointCloud, Mesh, Cameras, Field, Table,
 )
 
 _BY_NAME: dict[str, type[PortType]] = {t.type_name: t for t in ALL_TYPES}
@@ -39,5 +47,6 @@ def is_compatible(output: type[PortType], input: type[PortType]) -> bool:
 __all__ = [
     "PortType", "ALL_TYPES", "type_by_name", "type_names", "is_compatible",
     "Any", "Number", "Text", "Path", "Image", "Mask", "Points", "Boxes", "Instances",
-    "Video", "VideoDecodeError",
+    "DensityMap", "Video", "VideoDecodeError", "FrameSeries", "PointCloud", "Mesh", "Cameras",
+    "Field", "Table",
 ]

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .base import PortType, array_summary, as_array
+from .base import PortType, array_summary, as_array, check_json
 
 
 def _as_float_xy(value: Any, width: int, name: str) -> np.ndarray:
@@ -45,12 +45,21 @@ class Points(PortType):
     def coerce(cls, value: Any) -> "Points":
         if isinstance(value, Points):
             return value
-        return cls(value)
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"expected Points: N×2 (x, y) or N×3 (x, y, label) numbers, got {type(value).__name__}") from None
+        if array.ndim == 2 and array.shape[1] == 3:
+            # [x, y, label] rows, the form a "points" parameter holds (clicks from the editor).
+            return cls(array[:, :2], array[:, 2])
+        return cls(array)
 
     def __len__(self) -> int:
         return len(self.xy)
 
     def validate(self) -> None:
+        if self.xy.ndim != 2 or self.xy.shape[1] != 2:
+            raise ValueError(f"Points.xy must be an N×2 array, got shape {self.xy.shape}")
         if len(self.labels) != len(self.xy):
             raise ValueError(f"Points has {len(self.xy)} points but {len(self.labels)} labels")
         if not np.isin(self.labels, (0, 1)).all():
@@ -90,6 +99,13 @@ class Boxes(PortType):
 
     def __post_init__(self) -> None:
         self.xyxy = _as_float_xy(self.xyxy, 4, "Boxes.xyxy")
+        # The record stores float32 scores and int32 ids; holding the same dtypes here makes a
+        # cached value identical to a fresh one.
+        if self.scores is not None:
+            self.scores = np.asarray(self.scores, dtype=np.float32).reshape(-1)
+        if self.class_ids is not None:
+            self.class_ids = np.asarray(self.class_ids, dtype=np.int32).reshape(-1)
+        self.labels = list(self.labels)
 
     @classmethod
     def coerce(cls, value: Any) -> "Boxes":
@@ -101,6 +117,8 @@ class Boxes(PortType):
         return len(self.xyxy)
 
     def validate(self) -> None:
+        if self.xyxy.ndim != 2 or self.xyxy.shape[1] != 4:
+            raise ValueError(f"Boxes.xyxy must be an N×4 array, got shape {self.xyxy.shape}")
         n = len(self.xyxy)
         if n and ((self.xyxy[:, 2] < self.xyxy[:, 0]).any() or (self.xyxy[:, 3] < self.xyxy[:, 1]).any()):
             raise ValueError("Boxes must have x1 >= x0 and y1 >= y0")
@@ -112,7 +130,8 @@ class Boxes(PortType):
             raise ValueError(f"Boxes has {n} boxes but {len(self.labels)} labels")
 
     def nbytes(self) -> int:
-        return int(self.xyxy.nbytes) + 16 * len(self.xyxy) + 64
+        extras = sum(int(a.nbytes) for a in (self.scores, self.class_ids) if a is not None)
+        return int(self.xyxy.nbytes) + extras + sum(len(label) + 8 for label in self.labels) + 64
 
     def to_record(self):
         arrays = {"xyxy": self.xyxy}
@@ -197,10 +216,14 @@ class Instances(PortType):
         for name in ("class_ids", "scores"):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"Instances has {n} masks but {len(getattr(self, name))} {name}")
+        if self.masks.dtype != bool:
+            raise ValueError(f"Instances.masks must be bool, got {self.masks.dtype}")
         for name in ("labels", "descriptions", "extra"):
             values = getattr(self, name)
             if values and len(values) != n:
                 raise ValueError(f"Instances has {n} masks but {len(values)} {name}")
+        check_json({"extra": self.extra, "classes": {str(k): v for k, v in self.classes.items()}},
+                   name="Instances.extra and Instances.classes")
 
     def nbytes(self) -> int:
         return int(self.masks.nbytes + self.class_ids.nbytes + self.scores.nbytes) + 256 * len(self) + 64

@@ -17,6 +17,7 @@ engine turns them into the declared type with ``coerce``.
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 import numpy as np
@@ -78,3 +79,36 @@ def as_array(value: Any, *, name: str) -> np.ndarray:
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}")
     return value
+
+
+def check_json(value: Any, *, name: str) -> None:
+    """Raise ``ValueError`` unless ``value`` survives JSON (records keep metadata as JSON)."""
+    try:
+        json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must hold only JSON-friendly values (numbers, strings, lists, dicts with "
+            f"string keys) so it can be cached; {exc}. Convert numpy values with .item() or "
+            ".tolist() and paths with str()") from None
+
+
+_KIND_WORDS = {"f": "a float array", "iu": "an integer array", "b": "a bool array", "u": "an unsigned integer array"}
+
+
+def check_array(value: Any, *, name: str, shape: tuple[int | str, ...],
+                dtype: Any = None, kind: str = "") -> np.ndarray:
+    """Shared shape/dtype check for ``validate``, raising a message that names the field.
+
+    ``shape`` is a pattern: ints must match exactly, strings (``"N"``, ``"H"``) match any
+    length and only name the axis in the message. ``dtype`` demands an exact dtype; ``kind``
+    allows a family (``"f"`` floats, ``"iu"`` integers, ``"b"`` bool).
+    """
+    array = as_array(value, name=name)
+    if array.ndim != len(shape) or any(isinstance(want, int) and got != want for got, want in zip(array.shape, shape)):
+        pattern = "×".join(str(axis) for axis in shape) if len(shape) > 1 else f"{shape[0]} (1-D)"
+        raise ValueError(f"{name} must have shape {pattern}, got shape {array.shape}")
+    if dtype is not None and array.dtype != np.dtype(dtype):
+        raise ValueError(f"{name} must be {np.dtype(dtype)}, got {array.dtype} (convert with .astype(np.{np.dtype(dtype)}))")
+    if kind and array.dtype.kind not in kind:
+        raise ValueError(f"{name} must be {_KIND_WORDS.get(kind, 'of kind ' + kind)}, got {array.dtype}")
+    return array

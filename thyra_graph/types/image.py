@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .base import PortType, array_summary, as_array
+from .base import PortType, array_summary, as_array, check_json
 
 
 @dataclass(eq=False)
@@ -38,6 +38,7 @@ class Image(PortType):
             raise ValueError(f"Image must be uint8 or float, got {data.dtype}")
         if data.shape[0] == 0 or data.shape[1] == 0:
             raise ValueError(f"Image is empty (shape {data.shape})")
+        check_json(self.meta, name="Image.meta")
 
     @property
     def height(self) -> int:

@@ -48,6 +48,12 @@ class Number(PortType):
             return cls(float(value))
         raise TypeError(f"expected a Number (int or float), got {type(value).__name__}")
 
+    def __post_init__(self) -> None:
+        # numpy scalars (np.int64 from .sum(), np.float32 from a model) are not JSON; keep the
+        # Python equivalent so the record stays JSON-safe. np.bool_ is left for validate.
+        if isinstance(self.value, (np.integer, np.floating)):
+            self.value = self.value.item()
+
     def validate(self) -> None:
         if not isinstance(self.value, (int, float)) or isinstance(self.value, bool):
             raise TypeError(f"Number.value must be int or float, got {type(self.value).__name__}")
@@ -92,7 +98,7 @@ class Text(PortType):
             raise TypeError("Text.text must be a str")
 
     def nbytes(self) -> int:
-        return 64 + len(self.text)
+        return 64 + len(self.text.encode("utf-8"))
 
     def to_record(self):
         return {"text": self.text}, {}
@@ -120,7 +126,7 @@ class Path(PortType):
         if isinstance(value, Path):
             return value
         if isinstance(value, (str, os.PathLike)):
-            return cls(str(value))
+            return cls(os.fspath(value))
         raise TypeError(f"expected a Path (str or pathlib.Path), got {type(value).__name__}")
 
     def validate(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Iterator
 
@@ -12,6 +13,13 @@ from .base import PortType
 
 class VideoDecodeError(RuntimeError):
     """A video file could not be opened or a frame could not be decoded."""
+
+
+# Containers often overstate the frame count by a frame or two (it is derived from the
+# duration); decoding that stops within this many frames of the end is not an error.
+_COUNT_SLACK = 2
+# Gaps up to this many frames are decoded through; longer ones are seeked over.
+_SEEK_GAP = 64
 
 
 @dataclass(frozen=True)
@@ -61,45 +69,62 @@ class Video(PortType):
 
     # -- decoding ----------------------------------------------------------------------------
     def frames(self) -> Iterator[tuple[int, np.ndarray]]:
-        """Yield ``(source_index, RGB uint8 frame)`` for every frame of the view, streaming."""
+        """Yield ``(source_index, RGB uint8 frame)`` for every frame of the view, streaming.
+
+        Only one decoded frame is alive at a time. Raises :class:`VideoDecodeError` when the
+        file cannot be opened or decoding stops well before the frame count in the container.
+        """
         import cv2  # decoding needs OpenCV; importing it here keeps `import thyra_graph` light
 
         indices = self.indices
         if len(indices) == 0:
             return
-        capture = cv2.VideoCapture(self.path)
-        if not capture.isOpened():
-            raise VideoDecodeError(f"cannot open video {self.path!r}: the file is missing or not a video OpenCV can decode")
+        capture = self._open(cv2)
         try:
-            wanted = iter(indices)
-            target = next(wanted)
-            if target > 0:
-                capture.set(cv2.CAP_PROP_POS_FRAMES, target)
-            position = int(capture.get(cv2.CAP_PROP_POS_FRAMES))
-            while True:
-                if position < target:
-                    # Small gaps are cheaper to grab through than to seek over.
-                    if target - position > 64:
-                        capture.set(cv2.CAP_PROP_POS_FRAMES, target)
-                        position = int(capture.get(cv2.CAP_PROP_POS_FRAMES))
-                        continue
+            position = 0  # the source index the next read() returns
+            seekable = True
+            for target in indices:
+                if seekable and target - position > _SEEK_GAP:
+                    if self._seek(cv2, capture, target):
+                        position = target
+                    else:
+                        # A seek that lands elsewhere would yield the wrong frame: walk instead.
+                        capture.release()
+                        capture, position, seekable = self._open(cv2), 0, False
+                while position < target:  # small gaps are cheaper to grab through than to seek over
                     if not capture.grab():
+                        self._check_end(position)
                         return
                     position += 1
-                    continue
                 ok, frame = capture.read()
-                if not ok:
-                    if position == target and target < indices[-1] + 1 and position < self.frame_count - 1:
-                        raise VideoDecodeError(f"video {self.path!r}: frame {target} could not be decoded (the file may be truncated or corrupt)")
+                if not ok or frame is None:
+                    self._check_end(position)
                     return
-                yield target, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
                 position += 1
-                try:
-                    target = next(wanted)
-                except StopIteration:
-                    return
+                yield target, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
         finally:
             capture.release()
+
+    def _open(self, cv2: Any) -> Any:
+        if not os.path.isfile(self.path):
+            raise VideoDecodeError(f"no video file at {self.path!r}: it was moved or deleted after the video was loaded")
+        capture = cv2.VideoCapture(self.path)
+        if not capture.isOpened():
+            capture.release()
+            raise VideoDecodeError(f"cannot open video {self.path!r}: the file is corrupt or not a video OpenCV can decode")
+        return capture
+
+    def _seek(self, cv2: Any, capture: Any, target: int) -> bool:
+        """Jump so the next read returns ``target``; False when the backend cannot land there."""
+        return bool(capture.set(cv2.CAP_PROP_POS_FRAMES, target)) and int(capture.get(cv2.CAP_PROP_POS_FRAMES)) == target
+
+    def _check_end(self, position: int) -> None:
+        """Decoding stopped at ``position``: fine at the end of the file, an error before it."""
+        if position < self.frame_count - _COUNT_SLACK:
+            raise VideoDecodeError(
+                f"video {self.path!r}: decoding failed at frame {position} of {self.frame_count} "
+                "(the file is truncated or corrupt; re-encode it, e.g. with ffmpeg, or cut the "
+                "frame range before this point)")
 
     def read(self, view_index: int) -> np.ndarray:
         """Decode one frame of the view (0-based within the view)."""
