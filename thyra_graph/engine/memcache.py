@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -19,9 +20,22 @@ class CacheEntry:
     nbytes: int = 0
 
 
+def default_memory_budget() -> int:
+    """``THYRA_MEMORY_CACHE_MB`` (megabytes), else 2 GiB."""
+    raw = os.environ.get("THYRA_MEMORY_CACHE_MB", "").strip()
+    if raw:
+        try:
+            return max(0, int(float(raw) * (1 << 20)))
+        except ValueError:
+            raise ValueError(f"THYRA_MEMORY_CACHE_MB={raw!r} is not a number of megabytes") from None
+    return 2 << 30
+
+
 class MemoryCache:
-    def __init__(self, max_bytes: int = 2 << 30) -> None:
-        self.max_bytes = max_bytes
+    """LRU over node results, bounded by the bytes the values report (``nbytes()``)."""
+
+    def __init__(self, max_bytes: int | None = None) -> None:
+        self.max_bytes = default_memory_budget() if max_bytes is None else max_bytes
         self._items: OrderedDict[str, CacheEntry] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
