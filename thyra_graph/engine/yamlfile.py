@@ -10,7 +10,7 @@ Choices a reader of graph files may want to know:
 - Only PyYAML's composer runs (the node tree); the data is built here, so no constructor for
   ``!!python/...`` or any other object tag is ever reached. Standard tags (str, int, float, bool,
   null, seq, map) resolve exactly as ``yaml.safe_load`` resolves them, YAML 1.1 included
-  (``yes`` is True, ``0o17`` is 15).
+  (``yes`` is True, ``017`` is 15, ``1:30`` is 90).
 - Timestamps (``2024-05-01``) stay strings, as written: graph files hold JSON-like data.
 - A bare ``=`` or ``<<`` in a value position is the string itself (``safe_load`` gives up there).
 - Duplicate keys: the LAST value is kept (as ``safe_load`` does), and a problem names both lines.
@@ -272,9 +272,9 @@ def _measure(root: Node, max_nodes: int) -> None:
                 raise _Refused(
                     YamlProblem(
                         _line(node),
-                        f"an alias on line {_line(node)} refers to the anchored value that "
-                        f"contains it (starting on line {_line(child)}), which would repeat "
-                        "forever: refer to a value defined elsewhere",
+                        f"the value starting on line {_line(node)} holds an alias to the "
+                        f"anchored value that contains it (starting on line {_line(child)}), "
+                        "which would repeat forever: refer to a value defined elsewhere",
                     )
                 )
             if id(child) not in measured:
@@ -283,10 +283,6 @@ def _measure(root: Node, max_nodes: int) -> None:
 
 def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_YAML_TAG) :] if tag.startswith(_YAML_TAG) else tag
-
-
-def _describe_key(key: Any) -> str:
-    return repr(key) if isinstance(key, str) else f"{key!r} ({type(key).__name__})"
 
 
 class _Builder:
@@ -345,7 +341,7 @@ class _Builder:
             return node.value
         try:
             return getattr(self._scalars, _SCALAR_CONSTRUCTORS[node.tag])(node)
-        except (ValueError, KeyError, yaml.YAMLError):
+        except Exception:  # noqa: BLE001 - PyYAML's constructors fail in many ways on odd text
             self._problem(
                 _line(node),
                 f"the value {node.value!r} on line {_line(node)} cannot be read as "
@@ -359,6 +355,7 @@ class _Builder:
         merged_tree: dict[Any, tuple[int, Any]] = {}
         explicit: dict[Any, Any] = {}
         explicit_tree: dict[Any, tuple[int, Any]] = {}
+        written: dict[Any, str] = {}  # each key as first written, for messages
         for key_node, value_node in node.value:
             key_line = _line(key_node)
             if isinstance(key_node, ScalarNode) and key_node.tag == _MERGE_TAG:
@@ -382,13 +379,20 @@ class _Builder:
             key = self._scalar(key_node)
             value, tree = self.build(value_node)
             if key in explicit:
-                first_line = explicit_tree[key][0]
+                first_line, first_text = explicit_tree[key][0], written[key]
+                same_key = (
+                    f"the key {key_node.value!r} appears"
+                    if first_text == key_node.value
+                    else f"the keys {first_text!r} and {key_node.value!r} mean the same and appear"
+                )
                 self._problem(
                     key_line,
-                    f"the key {_describe_key(key)} appears twice in the same mapping, on lines "
-                    f"{first_line} and {key_line}, but only one may be kept: remove or rename "
-                    f"one of them (the one on line {key_line} is used)",
+                    f"{same_key} twice in the same mapping, on lines {first_line} and "
+                    f"{key_line}, but only one may be kept: remove or rename one of them (the "
+                    f"one on line {key_line} is used)",
                 )
+            else:
+                written[key] = key_node.value
             explicit[key] = value
             explicit_tree[key] = (key_line, tree)
         # Merged keys come first and written keys override them: the order safe_load gives.
