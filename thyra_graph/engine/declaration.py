@@ -305,7 +305,10 @@ class NodeSpec:
     def __call__(self, *args: Any, ctx: Any = None, **kwargs: Any) -> Any:
         """Call the node function directly (notebooks, tests): defaults filled, no caching."""
         values = {p.name: p.default for p in self.params}
-        values.update(kwargs)
+        for name, value in kwargs.items():
+            param = self.param(name)
+            # Same checks and conversions as in a graph (e.g. '#00ff00' → [0, 255, 0]).
+            values[name] = param.coerce(value) if param is not None else value
         if self.wants_ctx:
             if ctx is None:
                 from .context import Context

@@ -1,0 +1,31 @@
+"""The built-in nodes, registered through the ``thyra.nodes`` entry point like any plugin.
+
+Discovery imports this module and reads ``THYRA_NODES``. The list is explicit so that what
+ships is visible in one place; node modules import their heavy libraries (OpenCV, SciPy)
+inside the node functions, so importing this module stays fast.
+"""
+
+from __future__ import annotations
+
+from thyra_graph.engine.declaration import NodeSpec
+
+from .image import color, components, drawing, filters, geometry, mask_morphology, thresholding
+from .io import frame_sampling, image_files, video_files
+
+THYRA_NODES: list[NodeSpec] = [
+    # io
+    image_files.load_image,
+    image_files.save_image,
+    video_files.load_video,
+    video_files.video_frame,
+    video_files.save_video,
+    frame_sampling.sample_frames,
+    # image
+    color.to_gray,
+    geometry.resize,
+    filters.blur,
+    thresholding.threshold,
+    mask_morphology.morphology,
+    components.contours,
+    drawing.overlay,
+]

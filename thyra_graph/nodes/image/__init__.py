@@ -1,0 +1,1 @@
+"""Classical image operations: colour, geometry, filters, thresholds, masks, instances, drawing."""

@@ -1,0 +1,103 @@
+"""Image files in and out: PNG, JPEG, TIFF, BMP, WebP (whatever OpenCV decodes)."""
+
+from __future__ import annotations
+
+from pathlib import Path as FsPath
+
+import numpy as np
+
+from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
+from thyra_graph.types import Image, Path
+
+from .paths import atomic_write, existing_file
+
+WRITABLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+
+
+@node(
+    "io.load_image", category="io",
+    params=[
+        Param("path", "image.png", kind="path", io="read", help="the image file to read (PNG, JPEG, TIFF, BMP, WebP)"),
+        Param("stretch", False, help="map the darkest..brightest value to 0-255 (for 12/16-bit scans that use part of the range)"),
+    ],
+    outputs=[Output("image", Image, help="the image as H×W×3 RGB uint8")],
+)
+def load_image(*, path: str, stretch: bool) -> Image:
+    """Read an image file as 8-bit RGB.
+
+    Grey images are repeated into three channels, an alpha channel is dropped, 16-bit and
+    float images are brought to 0-255, and the EXIF orientation of photos is applied.
+
+    Example: ``{type: io.load_image, params: {path: samples/coins.png}}``
+    """
+    import cv2
+
+    file = existing_file(path, what="image")
+    # np.fromfile + imdecode rather than imread: imread cannot open non-ASCII paths on Windows.
+    # ANYDEPTH|ANYCOLOR keeps 16-bit data and applies EXIF orientation (UNCHANGED would not).
+    data = cv2.imdecode(np.fromfile(str(file), dtype=np.uint8), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    if data is None:
+        raise NodeError(
+            f"{str(file)!r} could not be decoded as an image: the file is corrupt or not in a "
+            "format OpenCV reads (PNG, JPEG, TIFF, BMP, WebP)")
+    data = _to_uint8(data, stretch=stretch)
+    if data.ndim == 2:
+        data = np.repeat(data[:, :, None], 3, axis=2)
+    else:
+        data = cv2.cvtColor(data, cv2.COLOR_BGR2RGB)
+    return Image(np.ascontiguousarray(data), {"path": str(file)})
+
+
+def _to_uint8(data: np.ndarray, *, stretch: bool) -> np.ndarray:
+    """Bring any decoded depth to uint8: full-range scaling, or min..max when stretching."""
+    if data.dtype == np.uint8 and not stretch:
+        return data
+    values = data.astype(np.float64)
+    if stretch:
+        low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    elif np.issubdtype(data.dtype, np.floating):
+        # Float images are 0..1 by convention; other ranges are stretched rather than clipped flat.
+        low, high = (0.0, 1.0) if np.nanmin(values) >= 0 and np.nanmax(values) <= 1 else (
+            float(np.nanmin(values)), float(np.nanmax(values)))
+    else:
+        low, high = 0.0, float(np.iinfo(data.dtype).max)
+    scale = 255.0 / (high - low) if high > low else 0.0
+    return np.clip(np.nan_to_num((values - low) * scale + 0.5), 0, 255).astype(np.uint8)
+
+
+@node(
+    "io.save_image", category="io",
+    inputs=[Input("image", Image)],
+    params=[
+        Param("path", "out/image.png", kind="path", io="write", help="where to write; the suffix picks the format (.png, .jpg, .tif, ...)"),
+        Param("quality", 95, min=1, max=100, help="JPEG/WebP quality (ignored by lossless formats)"),
+    ],
+    outputs=[Output("path", Path, help="the file written")],
+)
+def save_image(image: Image, *, path: str, quality: int) -> Path:
+    """Write an image to a file, creating its folder; the format follows the file suffix.
+
+    Example: ``{type: io.save_image, inputs: {image: overlay.image}, params: {path: out/overlay.png}}``
+    """
+    import cv2
+
+    target = FsPath(path).expanduser()
+    suffix = target.suffix.lower()
+    if suffix not in WRITABLE_SUFFIXES:
+        raise NodeError(
+            f"cannot tell which image format to write for {str(target)!r}: end the path with one of "
+            f"{', '.join(WRITABLE_SUFFIXES)}")
+    data = image.data
+    if np.issubdtype(data.dtype, np.floating) or (data.ndim == 3 and data.shape[2] != 3):
+        data = image.as_uint8_rgb()
+    if data.ndim == 3:
+        data = cv2.cvtColor(data, cv2.COLOR_RGB2BGR)
+    options = {".jpg": [cv2.IMWRITE_JPEG_QUALITY, quality], ".jpeg": [cv2.IMWRITE_JPEG_QUALITY, quality],
+               ".webp": [cv2.IMWRITE_WEBP_QUALITY, quality]}.get(suffix, [])
+    ok, encoded = cv2.imencode(suffix, data, options)
+    if not ok:
+        raise NodeError(f"OpenCV could not encode the image as {suffix} for {str(target)!r}")
+    with atomic_write(target, what="image") as temporary:
+        # tofile rather than imwrite: imwrite cannot write non-ASCII paths on Windows.
+        encoded.tofile(str(temporary))
+    return Path(str(target))
