@@ -173,8 +173,8 @@ def _print_result(result, *, verbose: bool) -> None:
         summary = value.summary()
         if isinstance(summary, (int, float, str)):
             console.print(f"{ref} = {summary}")
-        elif isinstance(summary, dict) and "path" in summary:
-            console.print(f"{ref}: wrote {summary['path']}")
+        elif value.files():  # a file a sink wrote
+            console.print(f"{ref}: wrote {', '.join(value.files())}")
         else:
             console.print(f"{ref}: {json.dumps(summary, default=str)}")
 
