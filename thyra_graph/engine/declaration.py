@@ -115,6 +115,12 @@ class Param:
             object.__setattr__(self, "choices", tuple(self.choices))
         if kind == "path" and self.io not in ("read", "write", None):
             raise DeclarationError(f"param {self.name!r}: io must be 'read' or 'write'")
+        if kind != "path" and self.io is not None:
+            raise DeclarationError(f"param {self.name!r}: io={self.io!r} applies to path parameters only: add kind='path'")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise DeclarationError(f"param {self.name!r}: min {_fmt(self.min)} is above max {_fmt(self.max)}")
+        if self.step is not None and not self.step > 0:
+            raise DeclarationError(f"param {self.name!r}: step must be positive, got {self.step!r}")
         if self.default is None:
             object.__setattr__(self, "optional", True)
         else:
@@ -159,12 +165,13 @@ class Param:
                 raise ParamError(f"expected {self.describe_range()}, got {value!r}")
             if kind == "int":
                 if isinstance(value, float) and not value.is_integer():
-                    raise ParamError(f"expected an integer, got {value!r}")
+                    raise ParamError(f"expected {self.describe_range()}, got {value!r}")
                 value = int(value)
             else:
                 value = float(value)
                 if not math.isfinite(value):
-                    raise ParamError(f"expected a finite number, got {value!r}")
+                    bounds = f" ({self.describe_range()})" if self.min is not None or self.max is not None else ""
+                    raise ParamError(f"expected a finite number{bounds}, got {value!r}")
             if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
                 raise ParamError(f"{value!r} is out of range: expected {self.describe_range()}")
             return value
@@ -346,7 +353,8 @@ def node(
             inputs=tuple(inputs), outputs=tuple(outputs), params=tuple(params),
             title=title or id.split(".")[-1].replace("_", " ").capitalize(),
             doc=inspect.getdoc(func) or "", deterministic=deterministic, cache=cache,
-            device=device, requires=tuple(requires), migrations=dict(migrations or {}),
+            device=device, requires=(requires,) if isinstance(requires, str) else tuple(requires),
+            migrations=dict(migrations or {}),
             wants_ctx="ctx" in inspect.signature(func).parameters,
         )
         check_spec(spec)
@@ -377,6 +385,10 @@ def check_spec(spec: NodeSpec) -> None:
                 if item.name in names:
                     problems.append(f"{group} {item.name!r} clashes with the {names[item.name]} of the same name")
                 names[item.name] = group
+    stale = [v for v in spec.migrations if not (isinstance(v, int) and 1 <= v < spec.version and callable(spec.migrations[v]))]
+    if stale:
+        problems.append(f"migrations must map older versions (1 to {spec.version - 1}) to functions; "
+                        f"wrong: {', '.join(repr(v) for v in stale)}")
     seen_outputs = [o.name for o in spec.outputs]
     if len(set(seen_outputs)) != len(seen_outputs):
         problems.append("output names must be unique")

@@ -36,6 +36,7 @@ class NodeInstance:
     type_id: str
     params: dict[str, Any] = field(default_factory=dict)  # only the values set explicitly
     inputs: dict[str, tuple[str, str]] = field(default_factory=dict)  # port -> (node id, output)
+    title: str = ""  # a name the user gave this node (shown instead of the type's title)
 
 
 def split_ref(ref: str) -> tuple[str, str | None]:

@@ -25,6 +25,7 @@ from .yamlfile import LineMap, dump_yaml, parse_yaml
 TOP_KEYS = ("thyra", "name", "description", "nodes", "outputs", "ui")
 NODE_KEYS = ("type", "version", "inputs", "params", "title")
 MAX_FILE_BYTES = 10_000_000
+MIN_VALUE_LIMIT = 100_000  # YAML values a graph file may expand to, however short it is
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,18 @@ class _Loader:
         self.diagnostics.append(Diagnostic(self.source, self.lines.line(*path), message, node, severity))
 
     def load(self, text: str) -> LoadResult:
-        parsed = parse_yaml(text)
+        # A file without aliases holds fewer values than characters, so this bound refuses
+        # only aliases that expand the text (an alias bomb), never a large honest graph.
+        parsed = parse_yaml(text, max_nodes=max(MIN_VALUE_LIMIT, len(text)))
         self.lines = parsed.lines
         for p in parsed.problems:
             message = p.message
             node = None
-            match = re.match(r"duplicate key '([^']*)'", message)
-            if match and parsed.data is not None and isinstance(parsed.data, dict) and match.group(1) in (parsed.data.get("nodes") or {}):
+            # PyYAML would silently keep the last of two nodes with one id; the YAML layer
+            # reports every duplicate key, and one whose line is a node's line is a node id.
+            match = re.match(r"the key '([^']*)' appears twice", message)
+            nodes = parsed.data.get("nodes") if isinstance(parsed.data, dict) else None
+            if match and isinstance(nodes, dict) and match.group(1) in nodes and parsed.lines.line("nodes", match.group(1)) == p.line:
                 node = match.group(1)
                 message = f"duplicate node id: {message}"
             self.diagnostics.append(Diagnostic(self.source, p.line, message, node))
@@ -156,7 +162,7 @@ class _Loader:
         graph = Graph(self.registry, name=name, description=description, base_dir=self.base_dir)
         nodes = data.get("nodes")
         if nodes is None:
-            self.problem((), "the file has no nodes: list them under 'nodes:' (see graphs/quickstart.yaml)")
+            self.problem(("nodes",), "the file has no nodes: list them under 'nodes:' (see graphs/quickstart.yaml)")
             nodes = {}
         elif not isinstance(nodes, dict):
             self.problem(("nodes",), f"'nodes' must be a mapping of node id to node, got a {_kind(nodes)}")
@@ -205,7 +211,7 @@ class _Loader:
     def add_node(self, graph: Graph, node_id: Any, body: Any) -> bool:
         at = ("nodes", node_id)
         if not isinstance(node_id, str) or not NODE_ID_PATTERN.match(node_id):
-            self.problem(at, f"node id {node_id!r} must start with a letter or '_' and hold only letters, digits, '_' or '-' (no dots: dots separate node and port)")
+            self.problem(at, f"node id {node_id!r} must start with a letter or '_' and hold only letters, digits, '_' or '-' (no dots: dots separate node and port)", str(node_id))
             return False
         if not isinstance(body, dict):
             self.problem(at, f"a node is a mapping with at least 'type:', got a {_kind(body)}", node_id)
@@ -242,8 +248,11 @@ class _Loader:
                 graph.nodes[node_id].params[name] = param.coerce(value)
             except ParamError as exc:
                 self.problem(at + ("params", name), f"parameter {name!r}: {exc}", node_id)
-        if "title" in body and not isinstance(body["title"], str):
-            self.problem(at + ("title",), "'title' must be a string", node_id)
+        if "title" in body:
+            if isinstance(body["title"], str):
+                graph.nodes[node_id].title = body["title"]
+            else:
+                self.problem(at + ("title",), "'title' must be a string", node_id)
         return True
 
     def migrate(self, spec: NodeSpec, node_id: str, version: Any, params: dict[str, Any]) -> dict[str, Any] | None:
@@ -275,6 +284,7 @@ class _Loader:
             return
         if not isinstance(inputs, dict):
             self.problem(at, f"'inputs' must be a mapping of input name to 'node.output', got a {_kind(inputs)}", node_id)
+            broken.update(i.name for i in graph.spec(node_id).inputs)  # not "missing" as well
             return
         spec = graph.spec(node_id)
         for port, ref in inputs.items():
@@ -342,6 +352,8 @@ def graph_to_data(graph: Graph) -> dict[str, Any]:
     for node_id, node in graph.nodes.items():
         spec = graph.registry[node.type_id]
         body: dict[str, Any] = {"type": node.type_id, "version": spec.version}
+        if node.title:
+            body["title"] = node.title
         inputs = {i.name: f"{node.inputs[i.name][0]}.{node.inputs[i.name][1]}" for i in spec.inputs if i.name in node.inputs}
         if inputs:
             body["inputs"] = inputs
