@@ -14,6 +14,7 @@ cache folder).
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Iterable
 
@@ -57,6 +58,11 @@ def default_executor() -> Executor:
 
 
 def run_graph(graph: Graph, targets: Iterable[str] | None = None, *, executor: Executor | None = None,
-              use_cache: bool = True, on_event: EventHandler | None = None) -> RunResult:
-    """Run ``graph`` (what ``targets`` need, default every sink) and return its result."""
-    return (executor or default_executor()).run(graph, targets, use_cache=use_cache, on_event=on_event)
+              use_cache: bool = True, on_event: EventHandler | None = None,
+              cancel: threading.Event | None = None) -> RunResult:
+    """Run ``graph`` (what ``targets`` need, default every sink) and return its result.
+
+    Setting ``cancel`` (from any thread) stops the run at the nodes' next cancellation
+    point; results finished before stay cached.
+    """
+    return (executor or default_executor()).run(graph, targets, use_cache=use_cache, on_event=on_event, cancel=cancel)

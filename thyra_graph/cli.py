@@ -6,8 +6,10 @@ Exit codes: 0 ok, 1 a node failed, 2 invalid graph file or arguments, 130 interr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 import threading
 from pathlib import Path
@@ -32,6 +34,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID
     except KeyboardInterrupt:
         print("thyra: interrupted", file=sys.stderr)
+        if threading.active_count() > 1:
+            # Ctrl-C twice: a node that never checks for cancellation still runs in a worker
+            # thread, and Python would wait for it at exit. Leave now; the cache stays sound
+            # (entries are written atomically).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
@@ -44,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a graph file headless")
     run.add_argument("graph", type=Path, help="the graph file (YAML)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="NODE.PARAM=VALUE",
-                     help="override a parameter (value parsed as YAML: 3, 0.5, true, '[1, 2]', text)")
+                     help="override a parameter (value parsed as YAML: 3, 0.5, true, '[1, 2]', text; "
+                          "relative paths are taken from the current folder)")
     run.add_argument("--target", dest="targets", action="append", default=[], metavar="NODE[.OUTPUT]",
                      help="run only what this node (or output) needs; repeatable")
     run.add_argument("--no-cache", action="store_true", help="neither read nor write any cache")
@@ -103,17 +113,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     from thyra_graph.cli_progress import ProgressDisplay
 
     cancel = threading.Event()
-    with ProgressDisplay(graph, enabled=sys.stderr.isatty() or not args.json) as display:
-        try:
-            result = executor.run(graph, args.targets, use_cache=not args.no_cache, on_event=display.handle, cancel=cancel)
-        except KeyboardInterrupt:
-            cancel.set()
-            print("thyra: interrupted", file=sys.stderr)
-            return EXIT_INTERRUPTED
+    stdout = sys.stdout
+    # With --json, stdout carries exactly one JSON object: what node code prints goes to stderr.
+    with contextlib.redirect_stdout(sys.stderr if args.json else stdout), \
+            ProgressDisplay(graph, enabled=sys.stderr.isatty() or not args.json) as display:
+        # The executor turns Ctrl-C into a cancelled run; a second one reaches main().
+        result = executor.run(graph, args.targets, use_cache=not args.no_cache, on_event=display.handle, cancel=cancel)
     if args.json:
-        print(json.dumps(result.to_json(), indent=2, default=str))
+        print(json.dumps(result.to_json(), indent=2), file=stdout)
     else:
         _print_result(result, verbose=args.verbose)
+    if result.status == "cancelled":
+        print("thyra: interrupted; the results finished before it are cached", file=sys.stderr)
     if args.verbose:
         for node_id, node in result.nodes.items():
             if node.traceback:
@@ -130,7 +141,10 @@ def _apply_override(graph, override: str) -> None:
     node_id, dot, param = target.partition(".")
     if not sep or not dot or not node_id or not param:
         raise UsageError(f"--set {override!r}: write it as NODE.PARAM=VALUE, e.g. --set threshold.value=120")
-    spec = graph.spec(node_id)  # GraphError names the known nodes
+    try:
+        spec = graph.spec(node_id)  # GraphError names the closest node ids
+    except GraphError as exc:
+        raise GraphError(f"--set {override!r}: {exc}") from None
     declared = spec.param(param)
     try:
         value = yaml.safe_load(raw) if raw.strip() else raw
@@ -142,6 +156,10 @@ def _apply_override(graph, override: str) -> None:
             declared.coerce(value)
         except ValueError:
             value = raw
+    if declared is not None and declared.kind == "path" and isinstance(value, str) and value.strip():
+        # A path typed in a shell means a path from where the shell is, not from the graph file.
+        if not os.path.isabs(os.path.expandvars(os.path.expanduser(value))):
+            value = os.path.join(os.getcwd(), value)
     try:
         graph.set_param(node_id, param, value)
     except GraphError as exc:
@@ -158,7 +176,10 @@ def _invalid(args: argparse.Namespace, name: str, errors: list[str]) -> int:
 
 def _print_result(result, *, verbose: bool) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+
+    from thyra_graph.engine.results import json_friendly
 
     console = Console(stderr=False, highlight=False)
     table = Table(title=f"graph {result.graph!r}: {result.status}", title_justify="left", show_edge=False)
@@ -167,16 +188,20 @@ def _print_result(result, *, verbose: bool) -> None:
     colours = {"executed": "green", "cached": "cyan", "failed": "bold red", "skipped": "yellow"}
     for node_id, node in result.nodes.items():
         note = node.error or ("; ".join(node.warnings) if node.warnings else (node.source or ""))
-        table.add_row(node_id, node.type, f"[{colours[node.status]}]{node.status}[/]", f"{node.seconds:.3f}", note)
+        # Errors quote values like "[r, g, b]": escaped, or rich would take them for markup.
+        table.add_row(escape(node_id), escape(node.type), f"[{colours[node.status]}]{node.status}[/]",
+                      f"{node.seconds:.3f}", escape(note))
     console.print(table)
     for ref, value in result.outputs.items():
-        summary = value.summary()
+        summary = json_friendly(value.summary())
+        # soft_wrap: a long path or value stays on one line, whatever the terminal width
         if isinstance(summary, (int, float, str)):
-            console.print(f"{ref} = {summary}")
+            line = f"{ref} = {summary}"
         elif value.files():  # a file a sink wrote
-            console.print(f"{ref}: wrote {', '.join(value.files())}")
+            line = f"{ref}: wrote {', '.join(value.files())}"
         else:
-            console.print(f"{ref}: {json.dumps(summary, default=str)}")
+            line = f"{ref}: {json.dumps(summary)}"
+        console.print(line, soft_wrap=True, markup=False)
 
 
 # -- validate -----------------------------------------------------------------------------

@@ -39,9 +39,12 @@ class ProgressDisplay:
         progress = self._progress
         if progress is None or event.node is None:
             return
+        from rich.markup import escape
+
         with self._lock:
             if event.kind == ev.STARTED:
-                label = f"{event.node} ({self.graph.nodes[event.node].type_id})"
+                # escaped: node messages may hold brackets that rich would read as markup
+                label = escape(f"{event.node} ({self.graph.nodes[event.node].type_id})")
                 self._tasks[event.node] = progress.add_task(label, total=None, state="running")
                 return
             task = self._tasks.get(event.node)
@@ -50,9 +53,11 @@ class ProgressDisplay:
             if event.kind == ev.PROGRESS:
                 total = event.data.get("total")
                 progress.update(task, completed=event.data.get("done", 0), total=total,
-                                state=event.data.get("message") or "running")
+                                state=escape(event.data.get("message") or "running"))
             elif event.kind in (ev.FINISHED, ev.FAILED, ev.SKIPPED):
-                state = {"finished": "[green]done", "failed": "[red]failed", "skipped": "[yellow]cancelled"}[event.kind]
+                state = {"finished": "[green]done", "failed": "[red]failed", "skipped": "[yellow]skipped"}[event.kind]
+                if event.data.get("reason") == "cancelled":
+                    state = "[yellow]cancelled"
                 if len(self.graph.nodes) > KEEP_FINISHED_UP_TO:
                     progress.remove_task(task)
                 else:

@@ -18,7 +18,7 @@ import pytest
 from thyra_graph.engine.diskcache import MAGIC, DiskCache, default_cache_dir
 from thyra_graph.engine.memcache import CacheEntry
 from thyra_graph.types import (
-    ALL_TYPES, Boxes, Cameras, DensityMap, Field, FrameSeries, Image, Instances, Mask, Mesh, Number, Path,
+    ALL_TYPES, Boxes, Cameras, DensityMap, Field, Files, FrameSeries, Image, Instances, Mask, Mesh, Number, Path,
     PointCloud, Points, PortType, Table, Text, Video,
 )
 
@@ -32,6 +32,7 @@ def samples() -> dict[str, PortType]:
         "Number": Number(2.5, unit="m"),
         "Text": Text("zwei Vögel 🐦"),
         "Path": Path("out/heat.png"),
+        "Files": Files("out/masks", ["out/masks/a_001_car.png", "out/masks/index.json"]),
         "Image": Image(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)),
         "Mask": Mask(rng.random((5, 9)) > 0.5),
         "Points": Points(np.array([[1.0, 2.0], [3.5, 4.5]]), np.array([1, 0])),

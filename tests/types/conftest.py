@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from thyra_graph.types import (
-    Boxes, Cameras, DensityMap, Field, FrameSeries, Image, Instances, Mask, Mesh, Number, Path,
+    Boxes, Cameras, DensityMap, Field, Files, FrameSeries, Image, Instances, Mask, Mesh, Number, Path,
     PointCloud, Points, PortType, Table, Text, Video, type_by_name,
 )
 
@@ -79,6 +79,7 @@ def samples() -> dict[type[PortType], PortType]:
         Number: Number(2.5, unit="m"),
         Text: Text("zwei Vögel 🐦"),
         Path: Path("out/heat.png"),
+        Files: Files("out/masks", ["out/masks/a_001_car.png", "out/masks/index.json"]),
         Image: Image(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8), {"source": "birds.jpg", "frame": 3}),
         Mask: Mask(rng.random((5, 9)) > 0.5),
         Points: Points(np.array([[1.0, 2.0], [3.5, 4.5]]), np.array([1, 0]), np.array([2.0, np.nan])),

@@ -8,7 +8,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from thyra_graph.types import Any, Image, Number, Path, Text
+from thyra_graph.types import Any, Files, Image, Number, Path, Text, is_compatible
 
 
 # -- Number ------------------------------------------------------------------------------------
@@ -100,6 +100,28 @@ def test_path_validate_refuses_an_empty_path():
 
 def test_path_summary_is_json():
     assert json.loads(json.dumps(Path("a.png").summary())) == {"path": "a.png"}
+
+
+# -- Files -------------------------------------------------------------------------------------
+def test_files_round_trip_and_stand_for_every_written_file_but_not_the_folder(roundtrip):
+    files = Files("out/masks ü", ["out/masks ü/a_001_car.png", "out/masks ü/index.json"])
+    back = roundtrip(files)
+    assert back == files and type(back) is Files
+    assert back.files() == ["out/masks ü/a_001_car.png", "out/masks ü/index.json"]
+    assert json.loads(json.dumps(back.summary())) == {"path": "out/masks ü", "files": 2}
+
+
+def test_files_is_a_path_so_it_feeds_path_inputs():
+    assert is_compatible(Files, Path) and not is_compatible(Path, Files)
+    assert Files("out", []).as_path() == pathlib.Path("out")
+    assert Files("out", []) != Path("out")
+
+
+def test_files_coerce_refuses_a_bare_path_and_validate_refuses_empty_entries():
+    with pytest.raises(TypeError, match="expected Files"):
+        Files.coerce(Path("out"))
+    with pytest.raises(ValueError, match="Files.written must be a list of non-empty path strings"):
+        Files("out", [""]).validate()
 
 
 # -- Any ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import thyra_graph.types as types
-from thyra_graph.types import ALL_TYPES, Any, Image, Number, is_compatible, type_by_name, type_names
+from thyra_graph.types import ALL_TYPES, Any, Files, Image, Number, Path, is_compatible, type_by_name, type_names
 
 STORABLE = [t for t in ALL_TYPES if t is not Any]
 NAMES = [t.type_name for t in STORABLE]
@@ -82,9 +82,10 @@ def test_an_any_input_accepts_every_type(name):
 
 
 def test_different_types_are_refused():
-    # No subtype relations are declared among the built-in types, so every other pair fails.
+    # One subtype relation is declared among the built-in types (Files is a Path, what a
+    # multi-file sink wrote); every other pair fails.
     for output, input in itertools.permutations(ALL_TYPES, 2):
-        if input is Any:
+        if input is Any or (output, input) == (Files, Path):
             continue
         assert not is_compatible(output, input), f"{output.type_name} -> {input.type_name}"
 

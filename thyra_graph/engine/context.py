@@ -40,7 +40,7 @@ class Context:
         self.device = device
         self.graph_dir = graph_dir or Path.cwd()
         self.resources = resources if resources is not None else ResourceCache()
-        self.log = logger or logging.getLogger(f"thyra.node.{type_id}")
+        self._log = logger
         self.warnings: list[str] = []
         self._cancel = cancel_event or threading.Event()
         self._on_progress = on_progress
@@ -51,6 +51,13 @@ class Context:
     def standalone(cls, type_id: str) -> "Context":
         """A context for calling a node function directly, outside any run."""
         return cls(type_id, type_id)
+
+    @property
+    def log(self) -> logging.Logger:
+        """The node type's logger (created on first use: most nodes never log)."""
+        if self._log is None:
+            self._log = logging.getLogger(f"thyra.node.{self.type_id}")
+        return self._log
 
     @property
     def cancelled(self) -> bool:

@@ -1,6 +1,16 @@
 """Run events: every state change of a run, for progress bars, node badges and logs.
 
 Callbacks may be called from worker threads; a UI must hand them to its own thread.
+
+Order: a run opens with one ``planned`` event. Then each node gets exactly one of
+
+- ``cached`` (including a node found cached mid-run because an identical node, under
+  another id, has just computed the same result);
+- ``started``, any ``progress`` and ``warning`` events, then ``finished``, ``failed`` or
+  ``skipped`` (cancelled while running);
+- ``skipped`` alone (not needed, an upstream node failed, or the run was cancelled first).
+
+A cancelled run closes with ``cancelled``.
 """
 
 from __future__ import annotations

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from thyra_graph.types import PortType
-from thyra_graph.types import Any as AnyType
 
 from . import events as ev
 from .context import Cancelled, Context
@@ -44,6 +43,10 @@ log = logging.getLogger("thyra.run")
 
 # Nodes whose typical run is shorter than this run inline rather than on the pool.
 INLINE_SECONDS = 0.002
+
+# One lock per device for the whole process: two executors (an editor and a batch run) share
+# the one GPU, and two models loaded side by side would not fit in its memory.
+_DEVICE_LOCKS: dict[str, threading.Lock] = {"gpu": threading.Lock()}
 
 
 class Executor:
@@ -70,7 +73,7 @@ class Executor:
         self.content_hash = content_hash
         self.scratch_root = scratch_root
         self._seconds_by_type: dict[str, float] = {}
-        self._device_locks: dict[str, threading.Lock] = {"gpu": threading.Lock()}
+        self._device_locks = _DEVICE_LOCKS
 
     def run(
         self,
@@ -103,7 +106,9 @@ class _Run:
     cancel: threading.Event
     results: dict[str, NodeResult] = field(default_factory=dict)
     values: dict[str, dict[str, PortType]] = field(default_factory=dict)
-    entries: dict[str, CacheEntry] = field(default_factory=dict)
+    # Unseeded random nodes and their descendants: keyed per run, so a stored result could
+    # never be found again; they are not cached at all.
+    volatile: set[str] = field(default_factory=set)
 
     def emit(self, kind: str, node: str | None = None, **data: Any) -> None:
         if self.on_event is not None:
@@ -187,6 +192,9 @@ class _Run:
         waiting: dict[str, int] = {}
         for node_id in to_run:
             deps = {src for src, _ in graph.nodes[node_id].inputs.values()}
+            if (not plan.specs[node_id].deterministic and plan.params[node_id].get("seed") is None) or (
+                    self.volatile and not self.volatile.isdisjoint(deps)):
+                self.volatile.add(node_id)
             waiting[node_id] = sum(1 for d in deps if d in run_set)
             for d in deps:
                 self.remaining_uses[d] = self.remaining_uses.get(d, 0) + 1
@@ -194,6 +202,7 @@ class _Run:
         pool: cf.ThreadPoolExecutor | None = None
         running: dict[cf.Future, str] = {}
         interrupted = False
+        pool_wait = True
 
         def finished(node_id: str) -> None:
             for consumer in graph.dag.successors(node_id):
@@ -201,7 +210,7 @@ class _Run:
                     waiting[consumer] -= 1
                     if waiting[consumer] == 0:
                         ready.append(consumer)  # skipped ones are dropped when popped
-            if self.results[node_id].status != "executed":
+            if self.results[node_id].status not in ("executed", "cached"):
                 self.skip_descendants(node_id, waiting)
 
         try:
@@ -235,14 +244,15 @@ class _Run:
             interrupted = True
             self.cancel.set()
             # Let running nodes reach their next cancellation point; their results stay cached.
-            for future, node_id in list(running.items()):
-                try:
-                    future.result()
-                except BaseException:
-                    pass
+            # A second Ctrl-C stops waiting for a node that never checks (and propagates).
+            try:
+                cf.wait(running)
+            except KeyboardInterrupt:
+                pool_wait = False
+                raise
         finally:
             if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+                pool.shutdown(wait=pool_wait, cancel_futures=True)
 
         cancelled = interrupted or self.cancel.is_set()
         for node_id in to_run:
@@ -300,6 +310,16 @@ class _Run:
         plan = self.plan
         spec = plan.specs[node_id]
         key = plan.keys[node_id]
+        cacheable = self.use_cache and spec.cache != "none" and node_id not in self.volatile
+        if cacheable:
+            # Identical work under another node id may have finished earlier in this run.
+            entry = self.executor.memory.get(key)
+            if entry is not None and _files_unchanged(entry.files):
+                self.values[node_id] = entry.outputs
+                self.release_inputs(node_id)
+                self.results[node_id] = NodeResult(spec.id, "cached", key=key, source="memory")
+                self.emit(ev.CACHED, node_id, source="memory")
+                return
         self.emit(ev.STARTED, node_id)
         ctx = Context(
             node_id, spec.id, cancel_event=self.cancel,
@@ -347,7 +367,7 @@ class _Run:
         self.executor.note_duration(spec.id, seconds)
         self.values[node_id] = outputs
         self.release_inputs(node_id)
-        if self.use_cache and spec.cache != "none":
+        if cacheable:
             files = {}
             for value in outputs.values():
                 for path in value.files():
@@ -380,29 +400,37 @@ class _Run:
 
 
 def _normalise_outputs(spec, raw: Any) -> dict[str, PortType]:
-    names = [o.name for o in spec.outputs]
-    if isinstance(raw, dict) and raw and set(raw) <= set(names) and not (len(names) == 1 and names[0] not in raw):
+    """The node's return value as {output: value of its declared type}, or a NodeError."""
+    outs = spec.outputs
+    if len(outs) == 1 and not (isinstance(raw, dict) and len(raw) == 1 and outs[0].name in raw):
+        produced = {outs[0].name: raw}  # the common case: one output, returned bare
+    elif isinstance(raw, dict):
         produced = raw
-    elif len(names) == 1:
-        produced = {names[0]: raw}
+        unknown = [str(name) for name in raw if spec.output(name) is None]
+        if unknown:
+            raise NodeError(f"node {spec.id} returned output(s) {', '.join(unknown)} it does not declare; its outputs: "
+                            f"{', '.join(o.name for o in outs)} (a bug in the node: report it to its author)")
     else:
-        raise NodeError(f"node {spec.id} must return a dict with outputs {', '.join(names)}; got {type(raw).__name__}")
-    missing = [n for n in names if n not in produced]
+        raise NodeError(f"node {spec.id} must return a dict with outputs {', '.join(o.name for o in outs)}; "
+                        f"got {type(raw).__name__} (a bug in the node: report it to its author)")
+    missing = [o.name for o in outs if o.name not in produced]
     if missing:
         raise NodeError(f"node {spec.id} did not produce output(s) {', '.join(missing)} (a bug in the node: report it to its author)")
     outputs = {}
-    for out in spec.outputs:
+    for out in outs:
         try:
-            value = out.type.coerce(produced[out.name]) if out.type is not AnyType else AnyType.coerce(produced[out.name])
+            value = out.type.coerce(produced[out.name])
             value.validate()
-        except (TypeError, ValueError) as exc:
-            raise NodeError(f"output {out.name!r} of {spec.id} is not a valid {out.type.type_name}: {exc} (a bug in the node: report it to its author)") from None
+        except Exception as exc:  # whatever a type's checks raise, name the output
+            raise NodeError(f"output {out.name!r} of {spec.id} is not a valid {out.type.type_name}: {exc} "
+                            "(a bug in the node: report it to its author)") from None
         outputs[out.name] = value
     return outputs
 
 
 def _files_unchanged(files: dict[str, Any]) -> bool:
-    return all(written_file_state(path) == state for path, state in files.items())
+    # Most entries wrote no file: skip building a generator for every cached node.
+    return not files or all(written_file_state(path) == state for path, state in files.items())
 
 
 def _remove_scratch(ctx: Context) -> None:

@@ -8,26 +8,52 @@ cost of a key does not grow with the size of the data.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import stat
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
-_CONTENT_HASHES: dict[tuple[str, int, int], str] = {}
+# Content hashes already computed, by what stat says about the file. The inode and ctime are
+# part of it because a rewrite can keep size and mtime (cp -p, rsync -t, os.utime), but
+# cannot keep the ctime: the hash is never reused for content it was not computed from.
+_CONTENT_HASHES: dict[tuple[str, int, int, int, int], str] = {}
+
+
+# One encoder for every key: json.dumps with these options builds a new encoder per call,
+# which costs more than encoding a node's few params.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def canonical_json(value: Any) -> str:
     """Stable JSON: sorted keys, no whitespace, so equal params give equal bytes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _CANONICAL.encode(value)
 
 
-def make_key(type_id: str, version: int, params_json: str, inputs: Iterable[tuple[str, str]], extras: Iterable[str] = ()) -> str:
-    """The key of one node from its static part and its inputs' keys."""
-    h = hashlib.blake2b(digest_size=20)
-    h.update(f"{type_id}@{version}\0{params_json}\0".encode())
-    for port, upstream in inputs:
-        h.update(f"{port}={upstream}\0".encode())
+@functools.lru_cache(maxsize=4096)
+def static_part(type_id: str, version: int, params_json: str) -> bytes:
+    """What a node is (type, version, canonical params), as the first bytes its key hashes.
+
+    It changes only when the graph is edited, so planners keep it between runs. Equal parts
+    are one object (memoised): a graph of many nodes of one type with one set of params holds
+    a single copy, which keeps big graphs small in memory.
+    """
+    return f"{type_id}@{version}\0{params_json}\0".encode()
+
+
+def finish_key(static: bytes, inputs: Iterable[tuple[str, str, str]], keys: Mapping[str, str],
+               extras: Iterable[str] = ()) -> str:
+    """A node's key from its :func:`static_part` and what feeds it.
+
+    ``inputs`` are ``(port, producer node id, producer output)`` sorted by port, ``keys`` the
+    producers' keys (only the keys enter the hash, never the node ids), ``extras`` the
+    fingerprints of files read and the run nonce.
+    """
+    h = hashlib.blake2b(static, digest_size=20)
+    for port, src, out in inputs:
+        h.update(f"{port}={keys[src]}.{out}\0".encode())
     for extra in extras:
         h.update(f"{extra}\0".encode())
     return h.hexdigest()
@@ -43,7 +69,7 @@ def file_fingerprint(path: Path, *, content: bool = False) -> str:
         st = path.stat()
     except OSError:
         return f"missing:{path}"
-    if path.is_dir():
+    if stat.S_ISDIR(st.st_mode):  # from the stat already taken: one system call per file
         h = hashlib.blake2b(digest_size=20)
         try:
             entries = sorted(os.scandir(path), key=lambda e: e.name)
@@ -58,7 +84,7 @@ def file_fingerprint(path: Path, *, content: bool = False) -> str:
         return f"dir:{path}:{h.hexdigest()}"
     if not content:
         return f"file:{path}:{st.st_size}:{st.st_mtime_ns}"
-    memo = (str(path), st.st_size, st.st_mtime_ns)
+    memo = (str(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
     digest = _CONTENT_HASHES.get(memo)
     if digest is None:
         h = hashlib.blake2b(digest_size=20)

@@ -7,13 +7,14 @@ so a 10,000-node chain plans like a 10-node one, just longer).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from pathlib import Path
+from typing import Any, Iterable, NamedTuple
 
 import networkx as nx
 
 from .declaration import NodeSpec
 from .graph import Graph, GraphError, split_ref
-from .keys import canonical_json, file_fingerprint, make_key
+from .keys import canonical_json, file_fingerprint, finish_key, static_part
 
 
 @dataclass
@@ -55,60 +56,84 @@ def resolve_targets(graph: Graph, targets: Iterable[str] | None) -> tuple[list[s
 def make_plan(graph: Graph, targets: Iterable[str] | None = None, *, content_hash: bool = False, run_nonce: str = "") -> Plan:
     """Plan the ancestors of ``targets`` (default: every sink) and compute their keys."""
     target_ids, target_ports = resolve_targets(graph, targets)
-    needed: set[str] = set(target_ids)
-    stack = list(target_ids)
-    while stack:  # iterative ancestor walk
-        for src in graph.dag.predecessors(stack.pop()):
-            if src not in needed:
-                needed.add(src)
-                stack.append(src)
-    order = [n for n in _topological_order(graph) if n in needed]
+    if targets:
+        needed: set[str] = set(target_ids)
+        stack = list(target_ids)
+        while stack:  # iterative ancestor walk
+            for src in graph.dag.predecessors(stack.pop()):
+                if src not in needed:
+                    needed.add(src)
+                    stack.append(src)
+        order = [n for n in _topological_order(graph) if n in needed]
+    else:
+        # Every node of a DAG is a sink or leads to one: all sinks need the whole graph.
+        order = list(_topological_order(graph))
     plan = Plan(graph, order, target_ids, target_ports)
     static = _static_parts(graph, content_hash)
-    problems = []
-    checked_types: dict[str, list[str]] = {}
+    problems: list[str] = []
+    missing_modules: dict[str, list[str]] = {}
+    specs, params, keys = plan.specs, plan.params, plan.keys
     for node_id in order:
-        node = graph.nodes[node_id]
-        spec = graph.registry.get(node.type_id)
-        if spec is None:
-            problems.append(f"node {node_id!r}: unknown node type {node.type_id!r}")
-            continue
-        plan.specs[node_id] = spec
-        missing = [i.name for i in spec.inputs if i.required and i.name not in node.inputs]
-        if missing:
-            problems.append(f"node {node_id!r} ({spec.id}): required input(s) {', '.join(missing)} not connected")
-        if spec.id not in checked_types:
-            checked_types[spec.id] = spec.missing_requirements()
-        if checked_types[spec.id]:
-            problems.append(f"node {node_id!r} ({spec.id}) needs {', '.join(checked_types[spec.id])}, which is not installed")
-    if problems:
-        raise GraphError("the graph cannot run:\n  " + "\n  ".join(problems))
-    keys = plan.keys
-    for node_id in order:
-        spec = plan.specs[node_id]
         part = static.get(node_id)
         if part is None:
-            part = static[node_id] = _static_part(graph, node_id, spec, content_hash)
-        params, params_json, read_paths, unseeded = part
-        extras = [file_fingerprint(path, content=content_hash) for path in read_paths]
-        if unseeded:
-            extras.append(f"nonce:{run_nonce}")
-        plan.params[node_id] = params
-        inputs = sorted((port, f"{keys[src]}.{out}") for port, (src, out) in graph.nodes[node_id].inputs.items())
-        keys[node_id] = make_key(spec.id, spec.version, params_json, inputs, extras)
+            part = _static_part(graph, node_id, content_hash)
+            if part is None:
+                problems.append(f"node {node_id!r}: unknown node type {graph.nodes[node_id].type_id!r}")
+                continue
+            static[node_id] = part
+        spec = specs[node_id] = part.spec
+        if part.missing_inputs:
+            problems.append(f"node {node_id!r} ({spec.id}): required input(s) {', '.join(part.missing_inputs)} not connected")
+        modules = missing_modules.get(spec.id)
+        if modules is None:
+            modules = missing_modules[spec.id] = spec.missing_requirements()
+        if modules:
+            problems.append(f"node {node_id!r} ({spec.id}) needs {', '.join(modules)}, which is not installed")
+        if problems:
+            continue  # the plan is refused: keys would be of no use
+        params[node_id] = part.params
+        if part.read_paths or part.unseeded:
+            extras = [file_fingerprint(path, content=content_hash) for path in part.read_paths]
+            if part.unseeded:
+                # Each unseeded random node is its own draw, even beside an identical twin.
+                extras.append(f"nonce:{run_nonce}:{node_id}")
+            keys[node_id] = finish_key(part.static, part.inputs, keys, extras)
+        else:
+            keys[node_id] = finish_key(part.static, part.inputs, keys)
+    if problems:
+        raise GraphError("the graph cannot run:\n  " + "\n  ".join(problems))
     return plan
 
 
-def _static_parts(graph: Graph, content_hash: bool) -> dict[str, tuple]:
-    """Per-node key parts that change only when the graph is edited (cached per revision)."""
+class _NodePart(NamedTuple):
+    """What planning derives from one node alone; valid until the graph's next edit."""
+
+    spec: NodeSpec
+    params: dict[str, Any]  # effective, paths resolved
+    static: bytes  # type, version and params, as the key hashes them (keys.static_part)
+    inputs: tuple[tuple[str, str, str], ...]  # (port, producer, output), sorted by port
+    read_paths: tuple[Path, ...]
+    unseeded: bool
+    missing_inputs: tuple[str, ...]
+
+
+def _static_parts(graph: Graph, content_hash: bool) -> dict[str, _NodePart]:
+    """Per-node parts that change only when the graph is edited (cached per revision).
+
+    Re-planning an unchanged graph then costs a stat per file read and one short hash per
+    node, not a params walk and a JSON dump.
+    """
     cache = graph._plan_cache
     if cache is None or cache[0] != (graph.revision, content_hash):
         cache = graph._plan_cache = ((graph.revision, content_hash), {})
     return cache[1]
 
 
-def _static_part(graph: Graph, node_id: str, spec: NodeSpec, content_hash: bool) -> tuple:
+def _static_part(graph: Graph, node_id: str, content_hash: bool) -> _NodePart | None:
     node = graph.nodes[node_id]
+    spec = graph.registry.get(node.type_id)
+    if spec is None:
+        return None
     params: dict[str, Any] = {}
     for_key: dict[str, Any] = {}
     read_paths = []
@@ -125,7 +150,12 @@ def _static_part(graph: Graph, node_id: str, spec: NodeSpec, content_hash: bool)
                     continue
         params[p.name] = for_key[p.name] = value
     unseeded = not spec.deterministic and params.get("seed") is None
-    return params, canonical_json(for_key), read_paths, unseeded
+    inputs = tuple(sorted((port, src, out) for port, (src, out) in node.inputs.items()))
+    missing = tuple(i.name for i in spec.inputs if i.required and i.name not in node.inputs)
+    # Tuples, not lists: empty ones are shared, so a big graph leaves fewer objects for the
+    # garbage collector to walk on every full collection.
+    return _NodePart(spec, params, static_part(spec.id, spec.version, canonical_json(for_key)),
+                     inputs, tuple(read_paths), unseeded, missing)
 
 
 def _topological_order(graph: Graph) -> list[str]:

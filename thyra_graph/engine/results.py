@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from thyra_graph.types import PortType
 
@@ -48,5 +51,30 @@ class RunResult:
             "graph": self.graph,
             "status": self.status,
             "nodes": {n: r.to_json() for n, r in self.nodes.items()},
-            "outputs": {ref: value.summary() for ref, value in self.outputs.items()},
+            "outputs": {ref: _summary(value) for ref, value in self.outputs.items()},
         }
+
+
+def _summary(value: PortType) -> Any:
+    try:
+        return json_friendly(value.summary())
+    except Exception as exc:  # a plugin type's summary must not lose the whole report
+        return f"{value.type_name} (no summary: {type(exc).__name__}: {exc})"
+
+
+def json_friendly(value: Any) -> Any:
+    """A summary as strict JSON data: numpy scalars as Python numbers, arrays by shape and
+    dtype, NaN and infinities as strings (JSON has no such numbers), anything else as text."""
+    if isinstance(value, dict):
+        return {str(k): json_friendly(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_friendly(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return {"shape": list(value.shape), "dtype": str(value.dtype)}
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)

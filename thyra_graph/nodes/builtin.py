@@ -11,6 +11,10 @@ from thyra_graph.engine.declaration import NodeSpec
 
 from .image import color, components, drawing, filters, geometry, mask_morphology, thresholding
 from .io import frame_sampling, image_files, video_files
+# mask and annotation export (issue 3)
+from .export import coco, exr, instance_masks, panoptic, photogrammetry, semantic_png
+from .instances import filtering, remapping
+from .io import coco_files
 
 THYRA_NODES: list[NodeSpec] = [
     # io
@@ -28,4 +32,15 @@ THYRA_NODES: list[NodeSpec] = [
     mask_morphology.morphology,
     components.contours,
     drawing.overlay,
+    # export: masks and annotations for training pipelines, annotation tools, photogrammetry
+    semantic_png.semantic_png,
+    instance_masks.instance_masks,
+    panoptic.panoptic,
+    coco.coco,
+    exr.exr,
+    photogrammetry.photogrammetry_masks,
+    coco_files.load_coco,
+    # instances: choosing and renaming objects
+    filtering.filter_instances,
+    remapping.remap,
 ]

@@ -12,15 +12,16 @@ from .density import DensityMap
 from .field import Field
 from .geometry import Cameras, Mesh, PointCloud
 from .image import Image, Mask
-from .scalar import Any, Number, Path, Text
+from .scalar import Any, Files, Number, Path, Text
 from .series import FrameSeries
 from .table import Table
 from .video import Video, VideoDecodeError
 
-# No subtype relations between these: none is a faithful stand-in for another (a DensityMap is
-# not an RGB Image, a Mesh is not a PointCloud), so every connection needs the exact type.
+# One subtype relation only: Files (what a multi-file sink wrote) is a Path, its main folder or
+# index file. Otherwise none is a faithful stand-in for another (a DensityMap is not an RGB
+# Image, a Mesh is not a PointCloud), so every connection needs the exact type.
 ALL_TYPES: tuple[type[PortType], ...] = (
-    Any, Number, Text, Path, Image, Mask, Points, Boxes, Instances, DensityMap, Video,
+    Any, Number, Text, Path, Files, Image, Mask, Points, Boxes, Instances, DensityMap, Video,
     FrameSeries, PointCloud, Mesh, Cameras, Field, Table,
 )
 
@@ -46,7 +47,7 @@ def is_compatible(output: type[PortType], input: type[PortType]) -> bool:
 
 __all__ = [
     "PortType", "ALL_TYPES", "type_by_name", "type_names", "is_compatible",
-    "Any", "Number", "Text", "Path", "Image", "Mask", "Points", "Boxes", "Instances",
+    "Any", "Number", "Text", "Path", "Files", "Image", "Mask", "Points", "Boxes", "Instances",
     "DensityMap", "Video", "VideoDecodeError", "FrameSeries", "PointCloud", "Mesh", "Cameras",
     "Field", "Table",
 ]

@@ -1,9 +1,9 @@
-"""Small values: Any, Number, Text, Path."""
+"""Small values: Any, Number, Text, Path, and Files (what a sink wrote)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path as _FsPath
 from typing import Any as _Any, ClassVar
 
@@ -148,3 +148,47 @@ class Path(PortType):
 
     def as_path(self) -> _FsPath:
         return _FsPath(self.path)
+
+
+@dataclass(eq=True)
+class Files(Path):
+    """What a sink wrote when it writes several files: the main path (an output folder or an
+    index file) and every file written, so deleting any one of them makes the sink run again."""
+
+    written: list[str] = field(default_factory=list)
+
+    type_name: ClassVar[str] = "Files"
+    color: ClassVar[tuple[int, int, int]] = (170, 135, 95)
+    doc: ClassVar[str] = "the files a sink wrote: a folder or index file plus every file in it"
+
+    @classmethod
+    def coerce(cls, value: _Any) -> "Files":
+        if isinstance(value, Files):
+            return value
+        raise TypeError(f"expected Files (a main path and the list of files written), got {type(value).__name__}")
+
+    def __post_init__(self) -> None:
+        self.written = [os.fspath(p) for p in self.written]
+
+    def validate(self) -> None:
+        super().validate()
+        if not all(isinstance(p, str) and p for p in self.written):
+            raise ValueError("Files.written must be a list of non-empty path strings")
+
+    def nbytes(self) -> int:
+        return 64 + len(self.path) + sum(len(p) + 8 for p in self.written)
+
+    def to_record(self):
+        return {"path": self.path, "written": list(self.written)}, {}
+
+    @classmethod
+    def from_record(cls, meta, arrays):
+        return cls(meta["path"], list(meta.get("written", [])))
+
+    def summary(self) -> _Any:
+        return {"path": self.path, "files": len(self.written)}
+
+    def files(self) -> list[str]:
+        # Only the files: a folder's mtime changes whenever anything in it does (another
+        # sink writing beside this one), which would make this sink look stale for nothing.
+        return list(self.written)

@@ -92,7 +92,8 @@ def test_save_image_round_trips_png_exactly_and_creates_folders(tmp_path):
     result = save_image(Image(data), path=str(target))
     assert result == Path(str(target))
     np.testing.assert_array_equal(load_image(path=str(target)).data, data)
-    assert [p.name for p in target.parent.iterdir()] == ["out.png"]  # no temporary file left
+    # no temporary file left; beside the image only Thyra's list of the files it wrote
+    assert sorted(p.name for p in target.parent.iterdir()) == [".thyra-written.json", "out.png"]
 
 
 def test_save_image_jpeg_round_trip_is_close(tmp_path):

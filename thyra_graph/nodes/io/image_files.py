@@ -9,7 +9,7 @@ import numpy as np
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Image, Path
 
-from .paths import atomic_write, existing_file
+from .paths import OVERWRITE_HELP, OutputFiles, existing_file
 
 WRITABLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 
@@ -71,11 +71,15 @@ def _to_uint8(data: np.ndarray, *, stretch: bool) -> np.ndarray:
     params=[
         Param("path", "out/image.png", kind="path", io="write", help="where to write; the suffix picks the format (.png, .jpg, .tif, ...)"),
         Param("quality", 95, min=1, max=100, help="JPEG/WebP quality (ignored by lossless formats)"),
+        Param("overwrite", False, help=OVERWRITE_HELP),
     ],
     outputs=[Output("path", Path, help="the file written")],
 )
-def save_image(image: Image, *, path: str, quality: int) -> Path:
+def save_image(image: Image, *, path: str, quality: int, overwrite: bool) -> Path:
     """Write an image to a file, creating its folder; the format follows the file suffix.
+
+    Re-running replaces the file this node wrote before; a file of the same name that Thyra
+    did not write is left alone (the node fails and says so) unless ``overwrite`` is set.
 
     Example: ``{type: io.save_image, inputs: {image: overlay.image}, params: {path: out/overlay.png}}``
     """
@@ -83,6 +87,7 @@ def save_image(image: Image, *, path: str, quality: int) -> Path:
 
     target = FsPath(path).expanduser()
     suffix = target.suffix.lower()
+    out = OutputFiles(target, overwrite=overwrite, what="image")
     if suffix not in WRITABLE_SUFFIXES:
         raise NodeError(
             f"cannot tell which image format to write for {str(target)!r}: end the path with one of "
@@ -94,10 +99,11 @@ def save_image(image: Image, *, path: str, quality: int) -> Path:
         data = cv2.cvtColor(data, cv2.COLOR_RGB2BGR)
     options = {".jpg": [cv2.IMWRITE_JPEG_QUALITY, quality], ".jpeg": [cv2.IMWRITE_JPEG_QUALITY, quality],
                ".webp": [cv2.IMWRITE_WEBP_QUALITY, quality]}.get(suffix, [])
+    out.claim([target])
     ok, encoded = cv2.imencode(suffix, data, options)
     if not ok:
         raise NodeError(f"OpenCV could not encode the image as {suffix} for {str(target)!r}")
-    with atomic_write(target, what="image") as temporary:
-        # tofile rather than imwrite: imwrite cannot write non-ASCII paths on Windows.
-        encoded.tofile(str(temporary))
+    # Encoded in memory and written by Python: imwrite cannot write non-ASCII paths on Windows.
+    out.write_bytes(target, encoded.tobytes())
+    out.commit()
     return Path(str(target))

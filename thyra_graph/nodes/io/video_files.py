@@ -12,7 +12,7 @@ from pathlib import Path as FsPath
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Image, Path, Video, VideoDecodeError
 
-from .paths import atomic_write, existing_file
+from .paths import OVERWRITE_HELP, OutputFiles, existing_file
 
 #: File suffix → FourCC of a codec every OpenCV build can write.
 WRITERS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "mp4v"}
@@ -86,11 +86,15 @@ def video_frame(video: Video, *, index: int) -> Image:
     params=[
         Param("path", "out/video.mp4", kind="path", io="write", help="where to write; .mp4/.mov/.mkv (MPEG-4) or .avi (MJPEG)"),
         Param("fps", None, kind="float", min=0.1, max=1000, help="frame rate of the file; empty = the video's own (after sampling)"),
+        Param("overwrite", False, help=OVERWRITE_HELP),
     ],
     outputs=[Output("path", Path, help="the file written")],
 )
-def save_video(video: Video, *, path: str, fps: float | None, ctx) -> Path:
+def save_video(video: Video, *, path: str, fps: float | None, overwrite: bool, ctx) -> Path:
     """Write a video to a file, one frame at a time (any length fits in memory).
+
+    Re-running replaces the file this node wrote before; a file of the same name that Thyra
+    did not write is left alone (the node fails and says so) unless ``overwrite`` is set.
 
     Example: ``{type: io.save_video, inputs: {video: sample.frames}, params: {path: out/clip.mp4}}``
     """
@@ -104,7 +108,9 @@ def save_video(video: Video, *, path: str, fps: float | None, ctx) -> Path:
         raise NodeError("the video has no frames to write: widen the frame range of the sampling before this node")
     rate = fps if fps is not None else (video.effective_fps or 25.0)
     total = len(video)
-    with atomic_write(target, what="video") as temporary:
+    out = OutputFiles(target, overwrite=overwrite, what="video")
+    out.claim([target])
+    with out.writing(target) as temporary:
         writer = cv2.VideoWriter(str(temporary), cv2.VideoWriter_fourcc(*fourcc), rate, (video.width, video.height))
         try:
             if not writer.isOpened():
@@ -117,5 +123,6 @@ def save_video(video: Video, *, path: str, fps: float | None, ctx) -> Path:
                 raise NodeError(str(exc)) from None
         finally:
             writer.release()
+    out.commit()
     ctx.progress(total, total)
     return Path(str(target))

@@ -1,0 +1,1 @@
+"""Working with sets of objects: choosing them by class, size and score; renaming classes."""
