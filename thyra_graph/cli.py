@@ -197,8 +197,10 @@ def _print_result(result, *, verbose: bool) -> None:
         # soft_wrap: a long path or value stays on one line, whatever the terminal width
         if isinstance(summary, (int, float, str)):
             line = f"{ref} = {summary}"
-        elif value.files():  # a file a sink wrote
-            line = f"{ref}: wrote {', '.join(value.files())}"
+        elif value.files():  # what a sink wrote
+            files = value.files()
+            line = (f"{ref}: wrote {', '.join(files)}" if len(files) <= 3
+                    else f"{ref}: wrote {len(files)} files under {summary.get('path', os.path.dirname(files[0]))}")
         else:
             line = f"{ref}: {json.dumps(summary)}"
         console.print(line, soft_wrap=True, markup=False)

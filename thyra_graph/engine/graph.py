@@ -63,7 +63,7 @@ class Graph:
         # Bumped on every structural change; planners cache derived data against it.
         self.revision = 0
         self._topo_cache: tuple[int, list[str]] | None = None
-        self._plan_cache: tuple[tuple[int, bool], dict[str, tuple]] | None = None
+        self._plan_cache: tuple[tuple[int, bool], dict[str, Any]] | None = None  # planner's per-node parts
 
     # -- nodes -------------------------------------------------------------------------------
     def spec(self, node_id: str) -> NodeSpec:
