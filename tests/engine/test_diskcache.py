@@ -269,3 +269,15 @@ def test_stats_count_entries_and_bytes_and_clear_removes_them(cache):
 def test_discard_removes_one_entry(stored):
     stored.discard(KEY)
     assert KEY not in stored
+
+
+def test_an_entry_is_stored_after_another_process_cleared_the_cache(tmp_path):
+    from thyra_graph.engine.diskcache import DiskCache
+    from thyra_graph.engine.memcache import CacheEntry
+    from thyra_graph.types import Number
+
+    cache = DiskCache(tmp_path)
+    assert cache.put("ab" * 20, CacheEntry({"out": Number(1)}))
+    DiskCache(tmp_path).clear()  # the folders this cache made are gone now
+    assert cache.put("ab" * 20, CacheEntry({"out": Number(2)}))
+    assert cache.get("ab" * 20).outputs["out"] == Number(2)

@@ -2,7 +2,7 @@
 
 One file per node result, ``<root>/v1/<key[:2]>/<key>.thyra``::
 
-    b"THYRA1\\n" | 8-byte big-endian header length | header JSON | body (NPZ)
+    b"THYRA1\\n" | 8-byte big-endian header length | header JSON | body (NPZ, or empty)
 
 The header names each output's port type, its JSON metadata and array names, the state of
 files a sink wrote, and the SHA-256 of the body. The body is an uncompressed NPZ read with
@@ -66,6 +66,8 @@ class DiskCache:
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else default_cache_dir()
         self._dir = self.root / LAYOUT
+        # Shard folders known to exist: saves a mkdir system call on every write.
+        self._folders: set[Path] = set()
 
     def path_for(self, key: str) -> Path:
         return self._dir / key[:2] / f"{key}.thyra"
@@ -84,9 +86,11 @@ class DiskCache:
                 ports[port] = {"type": value.type_name, "meta": meta, "arrays": sorted(port_arrays)}
                 for name, array in port_arrays.items():
                     arrays[f"{port}/{name}"] = np.asarray(array)
-            body_buffer = io.BytesIO()
-            np.savez(body_buffer, **arrays)
-            body = body_buffer.getvalue()
+            body = b""  # values without arrays (numbers, text, paths) need no NPZ at all
+            if arrays:
+                body_buffer = io.BytesIO()
+                np.savez(body_buffer, **arrays)
+                body = body_buffer.getvalue()
             header = json.dumps({
                 "key": key, "node_type": node_type, "created": time.time(), "ports": ports,
                 "files": entry.files, "nbytes": entry.nbytes,
@@ -97,8 +101,7 @@ class DiskCache:
             return False
         final = self.path_for(key)
         try:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=final.parent)
+            fd, tmp = self._temporary_file(key, final.parent)
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(MAGIC)
@@ -113,6 +116,16 @@ class DiskCache:
             log.warning("cannot write the disk cache entry %s (%s); the run goes on without it", final, exc)
             return False
         return True
+
+    def _temporary_file(self, key: str, folder: Path) -> tuple[int, str]:
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        try:
+            return tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=folder)
+        except FileNotFoundError:  # the cache was cleared meanwhile (another process)
+            folder.mkdir(parents=True, exist_ok=True)
+            return tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=folder)
 
     # -- reading ----------------------------------------------------------------------------
     def read_header(self, key: str) -> dict[str, Any] | None:
@@ -135,8 +148,10 @@ class DiskCache:
                 body = f.read()
             if len(body) != header.get("body_len") or hashlib.sha256(body).hexdigest() != header.get("body_sha256"):
                 raise CorruptEntry("checksum mismatch (truncated or altered)")
-            with np.load(io.BytesIO(body), allow_pickle=False) as npz:
-                stored = {name: npz[name] for name in npz.files}
+            stored: dict[str, np.ndarray] = {}
+            if body:
+                with np.load(io.BytesIO(body), allow_pickle=False) as npz:
+                    stored = {name: npz[name] for name in npz.files}
             outputs: dict[str, PortType] = {}
             for port, info in header["ports"].items():
                 arrays = {name: stored[f"{port}/{name}"] for name in info["arrays"]}
@@ -171,6 +186,7 @@ class DiskCache:
         count = self.stats().entries
         if self._dir.is_dir():
             shutil.rmtree(self._dir, ignore_errors=True)
+        self._folders.clear()
         return count
 
     def discard(self, key: str) -> None:
