@@ -6,9 +6,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.thyra-installed
 # Debian packages the Python wheels need at run time (installed only when missing).
-SYSTEM_PACKAGES := libglib2.0-0
+# Qt (the editor): GL/EGL, fontconfig, xkbcommon, D-Bus and a font for the offscreen
+# platform the tests and screenshots use; the xcb libraries for a desktop session.
+SYSTEM_PACKAGES := libglib2.0-0 \
+	libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3 fonts-dejavu-core \
+	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
+	libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1
 
-.PHONY: run test setup sysdeps lint bench clean
+.PHONY: run test setup sysdeps lint bench screenshots clean
 
 run: $(STAMP)
 	$(BIN)/thyra run graphs/quickstart.yaml
@@ -19,6 +24,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_overhead.py
+
+# PNGs of the editor with the quickstart graph after a run, in out/screenshots/ (no display needed).
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m thyra_graph.editor.screenshots graphs/quickstart.yaml --out out/screenshots
 
 setup: $(STAMP)
 

@@ -1,4 +1,4 @@
-"""The ``thyra`` command: run | validate | nodes | cache.
+"""The ``thyra`` command: run | validate | nodes | edit | cache.
 
 Exit codes: 0 ok, 1 a node failed, 2 invalid graph file or arguments, 130 interrupted.
 """
@@ -77,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     nodes.add_argument("--json", action="store_true", help="full declarations as JSON")
     nodes.add_argument("--errors", action="store_true", help="list plugins that failed to load, and why")
     nodes.set_defaults(func=cmd_nodes)
+
+    edit = sub.add_parser("edit", help="open the visual editor (needs the 'editor' extra)")
+    edit.add_argument("graph", type=Path, nargs="?", help="a graph file to open (YAML)")
+    edit.set_defaults(func=cmd_edit)
 
     cache = sub.add_parser("cache", help="show or empty the disk cache")
     cache.add_argument("action", choices=["info", "clear"])
@@ -324,6 +328,20 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     if registry.problems:
         print(f"\n{len(registry.problems)} plugin problem(s): see `thyra nodes --errors`", file=sys.stderr)
     return EXIT_OK
+
+
+# -- edit ---------------------------------------------------------------------------------
+def cmd_edit(args: argparse.Namespace) -> int:
+    # Qt is optional: `thyra run` and the rest work where it is not installed.
+    try:
+        import NodeGraphQt  # noqa: F401
+        import PySide6  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(f"the editor needs PySide6 and NodeGraphQt ({exc}); install the editor extra: "
+                         "pip install 'thyra-graph[editor]'") from None
+    from thyra_graph.editor import launch
+
+    return launch(args.graph)
 
 
 # -- cache --------------------------------------------------------------------------------

@@ -1,0 +1,306 @@
+"""The node canvas: NodeGraphQt showing a :class:`Document`, and gestures sent back to it.
+
+NodeGraphQt draws nodes and pipes and reports gestures; the document decides. A pipe the
+user drops is applied to the document first (which checks types and cycles, like the
+engine does for graph files); the canvas then mirrors the document, so a refused pipe
+simply does not appear and the status bar says why, naming both types.
+
+Nodes are known by their Thyra ids. NodeGraphQt's own node ids are per-session memory
+addresses; they are mapped here and never leave this module.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+
+from NodeGraphQt import BaseNode, NodeGraph
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from thyra_graph.engine.graph import GraphError, split_ref
+
+from . import commands as cmd
+from .document import Document
+from .run_states import COLORS, NodeState
+
+DROP_PREFIX = "thyra-node:"  # text/plain payload of a palette drag
+
+
+class CanvasNode(BaseNode):
+    """One NodeGraphQt node class for every Thyra type: ports come from the declaration."""
+
+    __identifier__ = "thyra"
+    NODE_NAME = "Node"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thyra_id = ""
+
+
+class Badge(QtWidgets.QGraphicsPathItem):
+    """The state label above a node: queued, running 40%, cached, done 12 ms, failed…
+
+    Built from Qt's own items (no Python paint code): a run updates many badges, and a
+    repaint that called into Python for each would wait for the engine's threads to hand
+    over the GIL, item after item, and stall the UI.
+    """
+
+    def __init__(self, parent: QtWidgets.QGraphicsItem) -> None:
+        super().__init__(parent)
+        self.text = ""
+        self.label = QtWidgets.QGraphicsSimpleTextItem(self)
+        font = QtGui.QFont()
+        font.setPointSizeF(7.5)
+        self.label.setFont(font)
+        self.label.setBrush(QtGui.QColor(255, 255, 255))
+        self.setPen(QtCore.Qt.NoPen)
+        self.setZValue(10)
+        self.setVisible(False)
+
+    def set_state(self, state: NodeState) -> None:
+        self.text = state.badge
+        self.label.setText(self.text)
+        rect = self.label.boundingRect()
+        self.label.setPos(6, -20 + (16 - rect.height()) / 2)
+        path = QtGui.QPainterPath()
+        path.addRoundedRect(QtCore.QRectF(0, -20, rect.width() + 12, 16), 4, 4)
+        self.setPath(path)
+        self.setBrush(QtGui.QColor(*COLORS[state.status]))
+        self.setVisible(state.status != "idle" or state.stale)
+        self.setToolTip(state.message or state.badge)
+
+
+def category_color(category: str) -> tuple[int, int, int]:
+    """A stable, muted header colour per palette category."""
+    hue = int(hashlib.sha1(category.encode()).hexdigest()[:4], 16) / 0xFFFF
+    r, g, b = colorsys.hsv_to_rgb(hue, 0.35, 0.42)
+    return int(r * 255), int(g * 255), int(b * 255)
+
+
+class Canvas(QtCore.QObject):
+    message = QtCore.Signal(str)            # for the status bar
+    selection_changed = QtCore.Signal(list)  # Thyra ids of the selected nodes
+    search_requested = QtCore.Signal()       # Tab: open the node search
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.view = NodeGraph()
+        self.view.register_node(CanvasNode)
+        self.view.set_acyclic(True)
+        viewer = self.view.viewer()
+        # Pipe gestures go to the document instead of straight into NodeGraphQt's model.
+        viewer.connection_changed.disconnect(self.view._on_connection_changed)
+        viewer.connection_changed.connect(self._on_connection_changed)
+        viewer.connection_sliced.disconnect(self.view._on_connection_sliced)
+        viewer.connection_sliced.connect(self._on_connection_sliced)
+        viewer.moved_nodes.connect(self._on_nodes_moved)
+        viewer.node_name_changed.connect(self._on_name_changed, QtCore.Qt.QueuedConnection)
+        viewer.node_selection_changed.connect(lambda *_: self.selection_changed.emit(self.selected_ids()))
+        viewer.node_selected.connect(lambda *_: self.selection_changed.emit(self.selected_ids()))
+        self.view.data_dropped.connect(self._on_drop)
+        tab = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key_Tab), self.view.widget)
+        tab.setContext(QtCore.Qt.WidgetWithChildrenShortcut)
+        tab.activated.connect(self.search_requested.emit)
+        self.document: Document | None = None
+        self._nodes: dict[str, CanvasNode] = {}
+        self._badges: dict[str, Badge] = {}
+        self._updating = False
+
+    @property
+    def widget(self) -> QtWidgets.QWidget:
+        return self.view.widget
+
+    # -- document → canvas -------------------------------------------------------------------
+    def set_document(self, document: Document) -> None:
+        self.document = document
+        document.subscribe(self._on_changes)
+        self._updating = True
+        try:
+            self.view.clear_session()
+            self.view.clear_undo_stack()
+            self._nodes.clear()
+            self._badges.clear()
+            for node_id in document.graph.nodes:
+                self._create(node_id)
+            for node_id in document.graph.nodes:
+                self._sync_inputs(node_id)
+        finally:
+            self._updating = False
+        self.fit()
+
+    def _on_changes(self, changes: list[cmd.Change]) -> None:
+        self._updating = True
+        try:
+            for change in changes:
+                node_id = change.node
+                if change.kind == cmd.NODE_ADDED:
+                    self._create(node_id)
+                    self._sync_inputs(node_id)
+                elif change.kind == cmd.NODE_REMOVED:
+                    node = self._nodes.pop(node_id, None)
+                    self._badges.pop(node_id, None)
+                    if node is not None:
+                        self.view.remove_node(node, push_undo=False)
+                elif change.kind == cmd.LINKS and node_id in self._nodes:
+                    self._sync_inputs(node_id)
+                elif change.kind == cmd.MOVED and node_id in self._nodes:
+                    self._nodes[node_id].set_pos(*self.document.position(node_id))
+        finally:
+            self._updating = False
+        # NodeGraphQt records what we do on its own undo stack; the document's stack is the one.
+        self.view.clear_undo_stack()
+
+    def _create(self, node_id: str) -> CanvasNode:
+        graph = self.document.graph
+        spec = graph.spec(node_id)
+        node: CanvasNode = self.view.create_node(
+            "thyra.CanvasNode", name=node_id, selected=False, color=category_color(spec.category),
+            pos=list(self.document.position(node_id)), push_undo=False)
+        node.thyra_id = node_id
+        node.view._proxy_mode_threshold = 30  # keep names readable when a big graph is framed
+        for inp in spec.inputs:
+            port = node.add_input(inp.name, multi_input=False, color=inp.type.color)
+            optional = "" if inp.required else " (optional)"
+            port.view.setToolTip(f"<b>{inp.name}</b>: {inp.type.type_name}{optional}<br>{inp.help or inp.type.doc}")
+        for out in spec.outputs:
+            port = node.add_output(out.name, multi_output=True, color=out.type.color)
+            port.view.setToolTip(f"<b>{out.name}</b>: {out.type.type_name}<br>{out.help or out.type.doc}")
+        node.view.setToolTip(f"<b>{node_id}</b> — {spec.title} ({spec.id} v{spec.version})<br>{spec.summary}")
+        self._nodes[node_id] = node
+        self._badges[node_id] = Badge(node.view)
+        _cache_rendering(node.view)
+        return node
+
+    def _sync_inputs(self, node_id: str) -> None:
+        """Make the pipes into ``node_id`` exactly the document's links."""
+        node = self._nodes[node_id]
+        links = self.document.graph.nodes[node_id].inputs
+        for name, port in node.inputs().items():
+            wanted = links.get(name)
+            current = port.connected_ports()
+            target = None
+            if wanted is not None and wanted[0] in self._nodes:
+                target = self._nodes[wanted[0]].outputs().get(wanted[1])
+            pipes = len(port.view.connected_pipes)
+            if current == ([target] if target else []) and pipes == len(current):
+                continue
+            for other in current:
+                port.disconnect_from(other, push_undo=False, emit_signal=False)
+            for pipe in list(port.view.connected_pipes):  # a pipe picked up in a drag
+                pipe.delete()
+            if target is not None:
+                port.connect_to(target, push_undo=False, emit_signal=False)
+                for pipe in port.view.connected_pipes:
+                    _cache_rendering(pipe)
+
+    def set_states(self, states, node_ids) -> None:
+        for node_id in node_ids:
+            badge = self._badges.get(node_id)
+            if badge is not None:
+                badge.set_state(states.get(node_id))
+
+    # -- canvas → document -------------------------------------------------------------------
+    def _ref(self, port_view) -> str:
+        node = self.view.get_node_by_id(port_view.node.id)
+        return f"{node.thyra_id}.{port_view.name}"
+
+    def _pair(self, a, b) -> tuple[str, str]:
+        """(source "node.output", target "node.input") of two port items in either order."""
+        out, inp = (a, b) if a.port_type == "out" else (b, a)
+        return self._ref(out), self._ref(inp)
+
+    def _on_connection_changed(self, disconnected, connected) -> None:
+        unlink = [self._pair(a, b)[1] for a, b in disconnected]
+        link = [self._pair(a, b) for a, b in connected]
+        unlink = [t for t in unlink if t not in {target for _, target in link}]
+        affected = {split_ref(t)[0] for t in unlink} | {split_ref(t)[0] for _, t in link}
+        try:
+            self.document.change_links(unlink, link)
+        except GraphError as exc:
+            self.message.emit(str(exc))
+        # Whatever NodeGraphQt drew during the drag, show the document's links.
+        self._updating = True
+        try:
+            for node_id in affected:
+                if node_id in self._nodes:
+                    self._sync_inputs(node_id)
+        finally:
+            self._updating = False
+
+    def _on_connection_sliced(self, ports) -> None:
+        self._on_connection_changed(ports, [])
+
+    def _on_nodes_moved(self, moved) -> None:
+        positions = {}
+        for item in moved:
+            node = self.view.get_node_by_id(item.id)
+            if isinstance(node, CanvasNode):
+                positions[node.thyra_id] = tuple(node.pos())
+        self.document.move_nodes(positions)
+
+    def _on_name_changed(self, session_id: str, name: str) -> None:
+        node = self.view.get_node_by_id(session_id)
+        if isinstance(node, CanvasNode) and node.name() != node.thyra_id:
+            node.set_name(node.thyra_id)  # ids are the graph file's keys: not renamed here
+            self.message.emit("node ids cannot be renamed on the canvas")
+
+    def _on_drop(self, mime: QtCore.QMimeData, pos: QtCore.QPoint) -> None:
+        text = mime.text() if mime.hasText() else ""
+        if text.startswith(DROP_PREFIX):
+            self.add_node(text[len(DROP_PREFIX):], (pos.x(), pos.y()))
+
+    def add_node(self, type_id: str, position: tuple[float, float] | None = None) -> str | None:
+        """Create a node (from the palette, a drop or the search); selects it."""
+        if position is None:
+            position = self.free_position()
+        try:
+            node_id = self.document.add_node(type_id, position)
+        except GraphError as exc:
+            self.message.emit(str(exc))
+            return None
+        self.select([node_id])
+        return node_id
+
+    def free_position(self) -> tuple[float, float]:
+        """Where a node created without a drop point goes: at the cursor, else the view centre."""
+        viewer = self.view.viewer()
+        local = viewer.mapFromGlobal(QtGui.QCursor.pos())
+        if not viewer.rect().contains(local):
+            local = viewer.rect().center()
+        scene = viewer.mapToScene(local)
+        return scene.x(), scene.y()
+
+    # -- selection ---------------------------------------------------------------------------
+    def selected_ids(self) -> list[str]:
+        return [n.thyra_id for n in self.view.selected_nodes() if isinstance(n, CanvasNode)]
+
+    def select(self, node_ids: list[str]) -> None:
+        self.view.clear_selection()
+        for node_id in node_ids:
+            if node_id in self._nodes:
+                self._nodes[node_id].set_selected(True)
+        self.selection_changed.emit(self.selected_ids())
+
+    def node(self, node_id: str) -> CanvasNode:
+        return self._nodes[node_id]
+
+    def badge(self, node_id: str) -> Badge:
+        return self._badges[node_id]
+
+    def fit(self) -> None:
+        """Frame every node."""
+        if self._nodes:
+            self.view.viewer().zoom_to_nodes([n.view for n in self._nodes.values()])
+
+
+def _cache_rendering(item: QtWidgets.QGraphicsItem) -> None:
+    """Let Qt reuse the item's last picture (NodeGraphQt paints in Python).
+
+    During a run the engine's threads hold the GIL most of the time; a repaint that calls
+    Python once per node, port and pipe waits for it each time. Cached items are redrawn
+    from pixmaps without Python, until they really change.
+    """
+    item.setCacheMode(QtWidgets.QGraphicsItem.DeviceCoordinateCache)
+    for child in item.childItems():
+        if not isinstance(child, Badge):
+            _cache_rendering(child)

@@ -1,0 +1,467 @@
+"""The editor window: canvas in the middle, palette left, properties and preview right.
+
+It wires the views to one :class:`Document` and one :class:`RunController`, and owns the
+file commands (New, Open, Save, Save As, recent files, autosave recovery). Nothing here
+raises into Qt: a bad file, a refused link or a failed node is reported in the status
+bar, the problems list or the node's badge, and the window stays.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from thyra_graph.engine.executor import Executor
+from thyra_graph.engine.graph import GraphError
+from thyra_graph.engine.registry import Registry
+from thyra_graph.engine.results import RunResult
+
+from . import commands as cmd
+from .canvas import Canvas
+from .catalog import Catalog
+from .dialogs import CANCEL, SAVE, Prompter
+from .document import Document
+from .palette import NodeSearch, Palette
+from .preview_panel import PreviewPanel
+from .previews import Background, background_source
+from .prompting import REMOVE_RADIUS, apply_click, prompt_param
+from .properties import PropertiesPanel
+from .recent_files import RecentFiles, editor_config_dir
+from .recovery import Recovery
+from .run_controller import RunController
+from .run_states import FAILED, HAS_RESULT
+
+AUTOSAVE_MS = 30_000
+AUTO_RUN_DELAY_MS = 150
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self, registry: Registry | None = None, executor: Executor | None = None, *,
+                 config_dir: Path | None = None, prompter: Prompter | None = None) -> None:
+        super().__init__()
+        if registry is None or executor is None:
+            from thyra_graph.api import default_executor, default_registry
+
+            registry = registry or default_registry()
+            executor = executor or default_executor()
+        self.registry = registry
+        self.catalog = Catalog(registry)
+        self.prompter = prompter or Prompter(self)
+        folder = Path(config_dir) if config_dir is not None else editor_config_dir()
+        self.recent = RecentFiles(folder)
+        self.recovery = Recovery(folder)
+        self.controller = RunController(executor, self)
+        self.auto_run = True  # re-run after a parameter edit, once the graph has run
+        self._has_run = False
+        self._clipboard: dict | None = None
+        self._run_started_at = 0.0
+
+        self.canvas = Canvas(self)
+        self.setCentralWidget(self.canvas.widget)
+        self.palette = Palette(self.catalog)
+        self.search = NodeSearch(self.catalog, self)
+        self.properties = PropertiesPanel()
+        self.preview = PreviewPanel()
+        self.problems = QtWidgets.QListWidget()
+        self.problems.setWordWrap(True)
+        self._dock("Nodes", self.palette, QtCore.Qt.LeftDockWidgetArea)
+        self._dock("Properties", self.properties, QtCore.Qt.RightDockWidgetArea)
+        self._dock("Preview", self.preview, QtCore.Qt.RightDockWidgetArea)
+        self.problems_dock = self._dock("Problems", self.problems, QtCore.Qt.BottomDockWidgetArea)
+        self.resize(1440, 880)
+        self.resizeDocks([self.findChild(QtWidgets.QDockWidget, "Nodes")], [230], QtCore.Qt.Horizontal)
+        self.resizeDocks([self.findChild(QtWidgets.QDockWidget, "Properties")], [400], QtCore.Qt.Horizontal)
+        self.resizeDocks([self.findChild(QtWidgets.QDockWidget, "Properties"), self.findChild(QtWidgets.QDockWidget, "Preview")],
+                         [330, 470], QtCore.Qt.Vertical)
+        self.resizeDocks([self.problems_dock], [90], QtCore.Qt.Vertical)
+
+        self._build_actions()
+        self.canvas.message.connect(self.show_message)
+        self.canvas.selection_changed.connect(self._on_selection)
+        self.canvas.search_requested.connect(self.open_search)
+        self.palette.node_chosen.connect(lambda type_id: self.canvas.add_node(type_id))
+        self.search.node_chosen.connect(self._create_from_search)
+        self.properties.message.connect(self.show_message)
+        self.preview.clicked.connect(self.prompt_click)
+        self.problems.itemDoubleClicked.connect(self._on_problem_clicked)
+        self.controller.states_changed.connect(self._on_states)
+        self.controller.run_started.connect(self._on_run_started)
+        self.controller.run_finished.connect(self._on_run_finished)
+        self._auto_run_timer = QtCore.QTimer(self, singleShot=True, interval=AUTO_RUN_DELAY_MS)
+        self._auto_run_timer.timeout.connect(lambda: self.run())
+        self._autosave_timer = QtCore.QTimer(self, interval=AUTOSAVE_MS)
+        self._autosave_timer.timeout.connect(self.autosave)
+        self._autosave_timer.start()
+        self.set_document(Document(registry))
+
+    def _dock(self, title: str, widget: QtWidgets.QWidget, area) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    # -- actions -----------------------------------------------------------------------------
+    def _action(self, menu: QtWidgets.QMenu, text: str, slot, shortcut=None, tip: str = "") -> QtGui.QAction:
+        action = QtGui.QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.triggered.connect(lambda checked=False: slot())
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self.new_action = self._action(file, "&New", self.new_document, QtGui.QKeySequence.New)
+        self.open_action = self._action(file, "&Open…", lambda: self.open_file(), QtGui.QKeySequence.Open)
+        self.recent_menu = file.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.save_action = self._action(file, "&Save", self.save, QtGui.QKeySequence.Save)
+        self.save_as_action = self._action(file, "Save &As…", lambda: self.save_as(), QtGui.QKeySequence.SaveAs)
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QtGui.QKeySequence.Quit)
+        edit = bar.addMenu("&Edit")
+        self.undo_action = self._action(edit, "&Undo", self.undo, QtGui.QKeySequence.Undo)
+        self.redo_action = self._action(edit, "&Redo", self.redo, QtGui.QKeySequence.Redo)
+        edit.addSeparator()
+        self._action(edit, "&Copy", self.copy, QtGui.QKeySequence.Copy)
+        self._action(edit, "&Paste", self.paste, QtGui.QKeySequence.Paste)
+        self._action(edit, "&Delete", self.delete_selected, QtGui.QKeySequence.Delete)
+        self._action(edit, "Add node…", self.open_search, "Ctrl+Space", "search nodes by name (Tab on the canvas)")
+        run = bar.addMenu("&Run")
+        self.run_action = self._action(run, "&Run graph", lambda: self.run(), "F5", "run every output; cached results are reused")
+        self.run_selected_action = self._action(run, "Run to &selected", self.run_selected, "F6", "run what the selected nodes need")
+        self.stop_action = self._action(run, "&Stop", self.stop, "Shift+F5", "cancel the run; finished results stay cached")
+        self.auto_run_action = QtGui.QAction("Re-run after edits", self, checkable=True, checked=True)
+        self.auto_run_action.toggled.connect(lambda on: setattr(self, "auto_run", on))
+        run.addAction(self.auto_run_action)
+        view = bar.addMenu("&View")
+        self._action(view, "&Frame nodes", self.canvas.fit, "Home")
+        for dock in self.findChildren(QtWidgets.QDockWidget):
+            view.addAction(dock.toggleViewAction())
+        tools = self.addToolBar("Main")
+        tools.setObjectName("Main")
+        tools.setToolButtonStyle(QtCore.Qt.ToolButtonTextOnly)
+        for action in (self.new_action, self.open_action, self.save_action, None, self.undo_action, self.redo_action,
+                       None, self.run_action, self.run_selected_action, self.stop_action, self.auto_run_action):
+            tools.addSeparator() if action is None else tools.addAction(action)
+        self.stop_action.setEnabled(False)
+
+    # -- the document ------------------------------------------------------------------------
+    def set_document(self, document: Document) -> None:
+        self.document = document
+        document.subscribe(self._on_changes)
+        self.controller.states.forget()
+        self._has_run = False
+        self.canvas.set_document(document)
+        self.properties.set_document(document)
+        self.preview.show_message("No preview", "Select a node to see its outputs.")
+        self._fill_problems()
+        self._update_title()
+
+    def _fill_problems(self) -> None:
+        self.problems.clear()
+        for diagnostic in self.document.diagnostics:
+            item = QtWidgets.QListWidgetItem(str(diagnostic))
+            item.setData(QtCore.Qt.UserRole, diagnostic.node)
+            item.setForeground(QtGui.QColor(230, 110, 110) if diagnostic.severity == "error" else QtGui.QColor(220, 180, 90))
+            self.problems.addItem(item)
+        for problem in self.registry.problems:
+            item = QtWidgets.QListWidgetItem(f"plugin {problem}")
+            item.setForeground(QtGui.QColor(220, 180, 90))
+            self.problems.addItem(item)
+
+    def add_problem(self, text: str, node: str | None = None) -> None:
+        item = QtWidgets.QListWidgetItem(text)
+        item.setData(QtCore.Qt.UserRole, node)
+        item.setForeground(QtGui.QColor(230, 110, 110))
+        self.problems.addItem(item)
+        self.problems.scrollToBottom()
+
+    def _on_problem_clicked(self, item: QtWidgets.QListWidgetItem) -> None:
+        node = item.data(QtCore.Qt.UserRole)
+        if node and node in self.document.graph.nodes:
+            self.canvas.select([node])
+
+    def _update_title(self) -> None:
+        star = "*" if self.document.modified else ""
+        self.setWindowTitle(f"{star}{self.document.title} — Thyra")
+        self.undo_action.setEnabled(self.document.undo_stack.can_undo())
+        self.redo_action.setEnabled(self.document.undo_stack.can_redo())
+        self.undo_action.setText(f"&Undo {self.document.undo_stack.undo_label()}".strip())
+        self.redo_action.setText(f"&Redo {self.document.undo_stack.redo_label()}".strip())
+
+    def _on_changes(self, changes: list[cmd.Change]) -> None:
+        stale: set[str] = set()
+        removed = {c.node for c in changes if c.kind == cmd.NODE_REMOVED}
+        for change in changes:
+            if change.kind in (cmd.PARAM, cmd.LINKS) and change.node in self.document.graph.nodes:
+                stale |= {change.node} | self.document.descendants(change.node)
+        self.controller.states.forget(removed)
+        if stale:
+            self.controller.states.mark_stale(stale)
+            self.canvas.set_states(self.controller.states, stale)
+            self._refresh_selected_state()
+        self._update_title()
+        if self.auto_run and self._has_run and any(c.kind == cmd.PARAM for c in changes):
+            self._auto_run_timer.start()
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 15_000)
+
+    # -- files -------------------------------------------------------------------------------
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; False when the user cancels."""
+        if not self.document.modified:
+            return True
+        answer = self.prompter.save_changes(self.document.title)
+        if answer == CANCEL:
+            return False
+        if answer == SAVE:
+            return self.save()
+        self.recovery.discard(self.document.path)
+        return True
+
+    def new_document(self) -> None:
+        if self.maybe_save():
+            self.set_document(Document(self.registry))
+
+    def open_file(self, path: str | Path | None = None) -> bool:
+        """Open a graph file; a file with errors opens with its valid part and the errors listed."""
+        if not self.maybe_save():
+            return False
+        if path is None:
+            start = str(self.document.path.parent) if self.document.path else str(Path.cwd())
+            path = self.prompter.open_path(start)
+            if path is None:
+                return False
+        path = Path(path)
+        try:
+            document = Document.open(path, self.registry)
+        except GraphError as exc:
+            self.add_problem(str(exc))
+            self.show_message(f"cannot open {path.name}: see the problems list")
+            self.prompter.error("Cannot open graph", str(exc))
+            return False
+        pending = self.recovery.pending(path)
+        if pending is not None:
+            if self.prompter.restore_autosave(pending):
+                text, base_dir = self.recovery.read(pending)
+                try:
+                    document = Document.recovered(text, self.registry, path, base_dir or path.resolve().parent)
+                except GraphError as exc:
+                    self.prompter.error("Cannot restore the autosave", str(exc))
+            else:
+                self.recovery.discard(path)
+        self.set_document(document)
+        self.recent.add(path)
+        errors = [d for d in document.diagnostics if d.severity == "error"]
+        if errors:
+            self.show_message(f"{path.name}: {len(errors)} problem(s); the valid part was loaded (see Problems)")
+            self.problems_dock.show()
+        else:
+            self.show_message(f"opened {path}")
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self, path: str | Path | None = None) -> bool:
+        if path is None:
+            start = str(self.document.path or Path.cwd() / f"{self.document.graph.name}.yaml")
+            path = self.prompter.save_path(start)
+            if path is None:
+                return False
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        old = self.document.path
+        try:
+            self.document.save(path)
+        except (OSError, GraphError) as exc:
+            self.prompter.error("Cannot save", f"cannot save {path}: {exc}")
+            return False
+        self.recovery.discard(old)
+        self.recovery.discard(path)
+        self.recent.add(path)
+        self._update_title()
+        self.show_message(f"saved {path}")
+        return True
+
+    def autosave(self) -> Path | None:
+        if not self.document.modified:
+            return None
+        try:
+            return self.recovery.write(self.document.graph, self.document.path)
+        except OSError as exc:
+            self.show_message(f"autosave failed: {exc}")
+            return None
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent.list():
+            action = self.recent_menu.addAction(str(path))
+            action.triggered.connect(lambda checked=False, p=path: self.open_file(p))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.controller.stop()
+        self.controller.wait(10_000)
+        self.recovery.discard(self.document.path)
+        event.accept()
+
+    # -- editing -----------------------------------------------------------------------------
+    def undo(self) -> None:
+        self.document.undo()
+
+    def redo(self) -> None:
+        self.document.redo()
+
+    def copy(self) -> None:
+        ids = self.canvas.selected_ids()
+        if ids:
+            self._clipboard = self.document.copy(ids)
+            self.show_message(f"copied {len(ids)} node(s)")
+
+    def paste(self) -> None:
+        if self._clipboard:
+            self.canvas.select(self.document.paste(self._clipboard))
+
+    def delete_selected(self) -> None:
+        self.document.remove_nodes(self.canvas.selected_ids())
+
+    def open_search(self) -> None:
+        self._search_at = self.canvas.free_position()
+        self.search.popup(QtGui.QCursor.pos())
+
+    def _create_from_search(self, type_id: str) -> None:
+        self.canvas.add_node(type_id, getattr(self, "_search_at", None))
+
+    # -- running -----------------------------------------------------------------------------
+    def run(self, targets: list[str] | None = None) -> None:
+        if not self.document.graph.nodes:
+            self.show_message("nothing to run: add nodes from the palette (or press Tab on the canvas)")
+            return
+        self._has_run = True
+        self.controller.run(self.document.snapshot(), targets)
+
+    def run_selected(self) -> None:
+        ids = self.canvas.selected_ids()
+        if not ids:
+            self.show_message("select the nodes to run up to")
+            return
+        self.run(ids)
+
+    def stop(self) -> None:
+        self.controller.stop()
+        self.show_message("stopping… results finished so far stay cached")
+
+    def _on_run_started(self) -> None:
+        self._run_started_at = time.perf_counter()
+        self.stop_action.setEnabled(True)
+        self.show_message("running…")
+
+    def _on_run_finished(self, result: RunResult | None, error: str) -> None:
+        self.stop_action.setEnabled(self.controller.running)
+        seconds = time.perf_counter() - self._run_started_at
+        if result is None:
+            self.show_message(f"cannot run: {error}")
+            self.add_problem(f"run: {error}")
+            return
+        executed, cached = result.count("executed"), result.count("cached")
+        failed = [n for n, r in result.nodes.items() if r.status == "failed"]
+        text = f"run {result.status}: {executed} computed, {cached} cached in {seconds:.2f} s"
+        if failed:
+            text += f"; failed: {', '.join(failed)} (select a node to see its error)"
+            for node_id in failed:
+                self.add_problem(f"node '{node_id}': {result.nodes[node_id].error}", node_id)
+        self.show_message(text)
+        self._refresh_preview()
+
+    def _on_states(self, changed: set[str]) -> None:
+        self.canvas.set_states(self.controller.states, changed)
+        self._refresh_selected_state(changed)
+
+    def _refresh_selected_state(self, changed: set[str] | None = None) -> None:
+        node = self.properties.node_id
+        if node is not None and (changed is None or node in changed):
+            self.properties.show_state(self.controller.states.get(node))
+
+    # -- selection, preview, prompting ---------------------------------------------------------
+    def selected_node(self) -> str | None:
+        ids = self.canvas.selected_ids()
+        return ids[0] if len(ids) == 1 else None
+
+    def _on_selection(self, ids: list[str]) -> None:
+        node = ids[0] if len(ids) == 1 else None
+        if node != self.properties.node_id:
+            self.properties.show_node(node, self.controller.states.get(node) if node else None)
+        self._refresh_preview()
+
+    def _refresh_preview(self) -> None:
+        node = self.selected_node()
+        if node is None or node not in self.document.graph.nodes:
+            self.preview.show_message("No preview", "Select one node to see its outputs.")
+            return
+        graph = self.document.graph
+        spec = graph.spec(node)
+        state = self.controller.states.get(node)
+        title = f"<b>{node}</b> ({spec.title})"
+        background = background_source(graph, node)
+        background_ready = background is not None and self.controller.states.get(background.split(".")[0]).status in HAS_RESULT
+        prompt = prompt_param(spec)
+        if state.status not in HAS_RESULT and not (prompt and background_ready):
+            if state.status == FAILED:
+                self.preview.show_message(title, f"failed:\n{state.message}")
+            else:
+                self.preview.show_message(title, "Not computed yet: Run (F5) to see its outputs."
+                                          + ("\nThe node was changed since its last run." if state.stale else ""))
+            return
+        targets = [node] if state.status in HAS_RESULT else []
+        if background_ready:
+            targets.append(background)
+        points = graph.params(node)[prompt] if prompt else []
+
+        def show(result: RunResult | None, error: str) -> None:
+            if self.selected_node() != node:
+                return  # the selection moved on while the values were fetched
+            if result is None:
+                self.preview.show_message(title, f"cannot preview: {error}")
+                return
+            values = {o.name: result.outputs[f"{node}.{o.name}"] for o in spec.outputs if f"{node}.{o.name}" in result.outputs}
+            image = result.outputs.get(background) if background else None
+            rgb = image.as_uint8_rgb() if image is not None and hasattr(image, "as_uint8_rgb") else None
+            if not values and image is not None:
+                values = {"input image": image}  # prompt before the first run: click on the input
+            self.preview.show_values(title, values, Background(rgb, list(points or [])))
+
+        self.controller.fetch(self.document.snapshot(), targets, show)
+
+    def prompt_click(self, x: float, y: float, negative: bool) -> None:
+        """A click on the preview: edit the selected node's points and re-run at once."""
+        node = self.selected_node()
+        if node is None:
+            return
+        name = prompt_param(self.document.graph.spec(node))
+        if name is None:
+            self.show_message("clicks prompt nodes that have a points parameter and an image input; select one")
+            return
+        zoom = max(self.preview.image.transform().m11(), 1e-6)
+        points = self.document.graph.params(node)[name] or []
+        updated = apply_click(points, x, y, negative=negative, radius=REMOVE_RADIUS / zoom)
+        self.document.set_param(node, name, updated)
+        self.preview.background.points = updated
+        self.controller.stop()  # the old prompt's result is no longer wanted
+        self._auto_run_timer.stop()
+        self.run()

@@ -1,0 +1,121 @@
+"""The preview panel: the selected node's outputs, drawn by :mod:`.previews`.
+
+A node with several outputs gets a selector; videos and frame series get a slider whose
+frames are decoded only when shown.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from thyra_graph.types import PortType
+
+from .image_view import ImageView
+from .previews import IMAGE, TABLE, Background, Preview, render
+
+
+class PreviewPanel(QtWidgets.QWidget):
+    clicked = QtCore.Signal(float, float, bool)  # forwarded from the image (prompting)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QtWidgets.QLabel("No preview")
+        self.title.setWordWrap(True)
+        self.output = QtWidgets.QComboBox()
+        self.output.hide()
+        self.image = ImageView()
+        self.table = QtWidgets.QTableWidget()
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+        self.text = QtWidgets.QPlainTextEdit(readOnly=True)
+        self.stack = QtWidgets.QStackedWidget()
+        for widget in (self.text, self.image, self.table):
+            self.stack.addWidget(widget)
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Horizontal)
+        self.slider.hide()
+        self.caption = QtWidgets.QLabel()
+        self.caption.setWordWrap(True)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.output)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.slider)
+        layout.addWidget(self.caption)
+        self.values: dict[str, PortType] = {}
+        self.background = Background()
+        self.preview: Preview | None = None
+        self._frame_timer = QtCore.QTimer(self, singleShot=True, interval=40)
+        self._frame_timer.timeout.connect(self._show_frame)
+        self.slider.valueChanged.connect(lambda _: self._frame_timer.start())
+        self.output.currentTextChanged.connect(self._show_output)
+        self.image.clicked.connect(self.clicked)
+
+    def show_message(self, title: str, text: str) -> None:
+        self.values = {}
+        self.title.setText(title)
+        self.output.hide()
+        self.slider.hide()
+        self.caption.clear()
+        self.text.setPlainText(text)
+        self.stack.setCurrentWidget(self.text)
+
+    def show_values(self, title: str, values: dict[str, PortType], background: Background, *, keep_output: bool = True) -> None:
+        previous = self.output.currentText() if keep_output else ""
+        self.values = values
+        self.background = background
+        self.title.setText(title)
+        blocker = QtCore.QSignalBlocker(self.output)
+        self.output.clear()
+        self.output.addItems([f"{name}" for name in values])
+        if previous in values:
+            self.output.setCurrentText(previous)
+        del blocker
+        self.output.setVisible(len(values) > 1)
+        self._show_output(self.output.currentText())
+
+    def _show_output(self, name: str) -> None:
+        value = self.values.get(name)
+        if value is None:
+            return
+        self.preview = render(value, self.background)
+        if self.preview.frame_count > 1:
+            blocker = QtCore.QSignalBlocker(self.slider)
+            self.slider.setRange(0, self.preview.frame_count - 1)
+            self.slider.setValue(0)
+            del blocker
+            self.slider.show()
+        else:
+            self.slider.hide()
+        self._display(self.preview)
+
+    def _show_frame(self) -> None:
+        if self.preview is not None and self.preview.frame is not None:
+            try:
+                shown = self.preview.frame(self.slider.value())
+            except Exception as exc:  # a broken frame must not close the window
+                shown = Preview("text", text=f"cannot decode frame {self.slider.value()}: {exc}")
+            if self.background.points and shown.image is not None:
+                from .previews import draw_points
+
+                shown.image = draw_points(shown.image, self.background.points)
+            self._display(shown)
+
+    def _display(self, preview: Preview) -> None:
+        self.caption.setText(preview.caption)
+        if preview.kind == IMAGE and preview.image is not None:
+            self.stack.setCurrentWidget(self.image)  # first, so the picture fits the shown size
+            self.image.set_image(preview.image)
+        elif preview.kind == TABLE:
+            self.table.clear()
+            self.table.setColumnCount(len(preview.columns))
+            self.table.setRowCount(len(preview.rows))
+            self.table.setHorizontalHeaderLabels(preview.columns)
+            for r, row in enumerate(preview.rows):
+                for c, cell in enumerate(row):
+                    self.table.setItem(r, c, QtWidgets.QTableWidgetItem(str(cell)))
+            self.stack.setCurrentWidget(self.table)
+        else:
+            self.text.setPlainText(preview.text)
+            self.stack.setCurrentWidget(self.text)
