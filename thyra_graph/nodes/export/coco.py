@@ -69,13 +69,8 @@ def coco_document(items: list[ExportItem], table: ClassTable, *, segmentation: s
     for image_id, item in enumerate(items, start=1):
         if ctx is not None:
             ctx.progress(image_id - 1, len(items))
+        images.append(item.coco_image(image_id))
         height, width = item.shape
-        entry: dict[str, Any] = {"id": image_id, "file_name": item.file_name, "width": width, "height": height}
-        if item.frame is not None:
-            entry["frame_index"] = item.frame
-        if item.time is not None:
-            entry["timestamp"] = round(item.time, 6)
-        images.append(entry)
         instances = item.instances
         boxes = mask_boxes(instances)
         empty += int((~nonempty(boxes)).sum())

@@ -63,13 +63,7 @@ def panoptic(instances: Instances | None = None, series: FrameSeries | None = No
         empty += empties
         hidden += covered
         out.write_bytes(png, encode_rgb(id_to_rgb(id_map)))
-        height, width = item.shape
-        entry: dict[str, Any] = {"id": image_id, "file_name": item.file_name, "width": width, "height": height}
-        if item.frame is not None:
-            entry["frame_index"] = item.frame
-        if item.time is not None:
-            entry["timestamp"] = round(item.time, 6)
-        images.append(entry)
+        images.append(item.coco_image(image_id))
         annotations.append({"image_id": image_id, "file_name": png.name, "segments_info": segments})
     warn_empty(ctx, empty)
     if hidden:

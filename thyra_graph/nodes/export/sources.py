@@ -4,6 +4,8 @@ its source image as other tools will see it (COCO ``file_name``, photogrammetry 
 
 from __future__ import annotations
 
+from typing import Any
+
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -50,6 +52,16 @@ class ExportItem:
     @property
     def shape(self) -> tuple[int, int]:
         return self.instances.shape
+
+    def coco_image(self, image_id: int) -> dict[str, Any]:
+        """The image's entry in a COCO (or COCO panoptic) ``images`` list."""
+        height, width = self.shape
+        entry: dict[str, Any] = {"id": image_id, "file_name": self.file_name, "width": width, "height": height}
+        if self.frame is not None:
+            entry["frame_index"] = self.frame
+        if self.time is not None:
+            entry["timestamp"] = round(self.time, 6)
+        return entry
 
 
 def export_items(instances: Instances | None, series: FrameSeries | None, image: Image | None,
