@@ -15,6 +15,9 @@ from .io import frame_sampling, image_files, video_files
 from .export import coco, exr, instance_masks, panoptic, photogrammetry, semantic_png
 from .instances import filtering, remapping
 from .io import coco_files
+# counting tiny objects (issue 4)
+from .count import blobs, clumps, density, export as count_export, instances as count_instances
+from .count import learned, synthetic, tiled, video as count_video, visualise
 
 THYRA_NODES: list[NodeSpec] = [
     # io
@@ -43,4 +46,15 @@ THYRA_NODES: list[NodeSpec] = [
     # instances: choosing and renaming objects
     filtering.filter_instances,
     remapping.remap,
+    # count: tiny objects by blobs, clumps, density maps, tiles, networks and over video
+    blobs.blobs,
+    clumps.clumps,
+    density.density_map,
+    count_instances.from_instances,
+    tiled.tiled,
+    learned.learned_density,
+    count_video.count_video,
+    visualise.heatmap_overlay,
+    count_export.save_points,
+    synthetic.synthetic_scene,
 ]

@@ -1,0 +1,203 @@
+"""count.clumps: touching objects counted from each clump's size relative to a single object.
+
+Blob peaks miss objects hidden in clumps: two touching objects with no dip between them
+look like one elongated object, and a small object pressed against a bigger one barely
+shows. Here the foreground is segmented (hysteresis on the smoothed, flattened image, in
+units of local noise), each connected clump is measured (area, or integrated intensity),
+and the image's own typical single object gives the unit: the median measure of clumps
+holding exactly one peak, per detected size. A clump then counts
+``max(peaks inside, round(measure / unit))``.
+
+This assumes the objects of a clump are alike (a flock, a cell culture). A very bright star
+covers more pixels than a faint one, so star fields are better counted by ``count.blobs``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from thyra_graph.engine.declaration import Input, Output, Param, node
+from thyra_graph.types import Image, Mask, Number, Points
+
+from .blobs import POLARITIES, BlobSettings, Detections, inside, prepare, search
+from .intensity import check_size_range, gray_float
+
+# Hysteresis: a clump is pixels above LOW noise sigmas connected to at least one pixel above
+# the detection threshold.
+LOW_SIGMAS = 2.5
+# An object's body is where it is brighter than half its peak (its full width at half maximum).
+# Inside a clump an object's "peak" is taken as at least BODY_SHARE of the clump's brightest,
+# so a faint object pressed against a bright one is not credited with the bright one's glow.
+BODY_SHARE = 0.7
+# A hidden object lies next to one that was found: within this many of its radii.
+REACH_RADII = 2.0
+# A clump holds a hidden object only when its excess over what its peaks explain is larger
+# than nearly all single objects' own excess (their sizes vary with contrast and shape).
+SPLIT_QUANTILE = 0.9
+# A size needs this many single-object clumps before its own median is trusted as the unit.
+_MIN_SINGLES = 5
+
+
+def count_clumps(data: np.ndarray, settings: BlobSettings, *, measure: str = "area") -> tuple[Detections, np.ndarray]:
+    """Objects of an image counted clump by clump.
+
+    Returns the detections (peaks found, then objects inferred inside clumps) and a flag per
+    detection that says which were inferred.
+    """
+    import cv2
+
+    if data.shape[0] == 0 or data.shape[1] == 0:
+        return Detections(), np.zeros(0, dtype=bool)
+    grey, step = gray_float(data)
+    check_size_range(settings.min_size, settings.max_size, *grey.shape)
+    window = prepare(grey, settings, step=step)
+    found = search(window, settings).clipped(*grey.shape)
+    nothing_added = np.zeros(len(found), dtype=bool)
+    if len(found) == 0:
+        return found, nothing_added
+
+    noise = np.maximum(window.factor * np.float32(window.stats.smooth_sigma), np.float32(window.step))
+    low = (window.smoothed > LOW_SIGMAS * noise).astype(np.uint8)
+    total, labels, boxes, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
+    del low
+    seeded = np.bincount(labels[window.smoothed > settings.threshold * noise], minlength=total) > 0
+    seeded[0] = False
+    del noise
+    body = _bodies(window.smoothed, labels, total, found)
+    if measure == "flux":
+        sizes = np.bincount(labels[body], weights=window.residual[body], minlength=total)
+    else:
+        sizes = np.bincount(labels[body], minlength=total).astype(np.float64)
+    del body
+
+    rows = np.clip(np.rint(found.xy[:, 1]).astype(np.int64), 0, labels.shape[0] - 1)
+    cols = np.clip(np.rint(found.xy[:, 0]).astype(np.int64), 0, labels.shape[1] - 1)
+    owner = labels[rows, cols]
+    peaks = np.bincount(owner, minlength=total)
+    single = (peaks[owner] == 1) & seeded[owner] & (owner > 0)
+    units = _unit_per_level(owner[single], found.level[single], sizes, len(settings.sigmas))
+    if units is None:  # no object stands alone: nothing to learn a single object's size from
+        return found, nothing_added
+    spread = sizes[owner[single]] / units[found.level[single]] - 1.0
+    split_at = max(0.5, float(np.quantile(spread, SPLIT_QUANTILE)))
+
+    order = np.lexsort((found.level, owner))
+    added = []
+    for start, end in _runs(owner[order]):
+        clump = int(owner[order][start])
+        if clump == 0 or not seeded[clump]:
+            continue
+        levels = found.level[order][start:end]
+        # What the peaks explain, each at its own size; what is left over is hidden objects.
+        excess = (sizes[clump] - units[levels].sum()) / units[int(np.median(levels))]
+        hidden = int(round(excess)) if excess >= split_at else 0
+        if hidden > 0:
+            added.append(_spread(labels, boxes[clump], clump, found.xy[order][start:end], hidden))
+    if not added:
+        return found, nothing_added
+    extra = np.concatenate(added)
+    radius = float(np.median(found.radius))
+    inferred = Detections(extra, np.full(len(extra), radius), np.zeros(len(extra)), np.full(len(extra), -1, dtype=np.int64))
+    flags = np.r_[nothing_added, np.ones(len(extra), dtype=bool)]
+    return Detections.concatenate([found, inferred]), flags
+
+
+def _bodies(smoothed: np.ndarray, labels: np.ndarray, total: int, found: Detections) -> np.ndarray:
+    """Pixels of a clump inside the body of the object they are nearest to (see BODY_SHARE)."""
+    import cv2
+    from scipy import ndimage
+
+    shape = labels.shape
+    rows = np.clip(np.rint(found.xy[:, 1]).astype(np.int64), 0, shape[0] - 1)
+    cols = np.clip(np.rint(found.xy[:, 0]).astype(np.int64), 0, shape[1] - 1)
+    seeds = np.ones(shape, np.uint8)
+    seeds[rows, cols] = 0
+    distance, nearest = cv2.distanceTransformWithLabels(seeds, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
+    del seeds
+    # distanceTransformWithLabels numbers the seed pixels in raster order.
+    flat = rows * shape[1] + cols
+    order = np.argsort(flat, kind="stable")
+    seed_pixels, first = np.unique(flat[order], return_index=True)
+    reach = (REACH_RADII * found.radius[order[first]]).astype(np.float32)
+    height = smoothed.ravel()[seed_pixels][nearest - 1]
+    brightest = np.asarray(ndimage.maximum(smoothed, labels, np.arange(total)), dtype=np.float32)
+    np.maximum(height, np.float32(BODY_SHARE) * brightest[labels], out=height)
+    body = smoothed >= np.float32(0.5) * height
+    body &= labels > 0
+    body &= distance <= reach[nearest - 1]
+    return body
+
+
+def _unit_per_level(owner: np.ndarray, level: np.ndarray, sizes: np.ndarray, levels: int) -> np.ndarray | None:
+    """A single object's typical measure at each detected scale, from the objects that stand
+    alone (``owner``/``level`` of their peaks), interpolated between scales."""
+    if len(owner) == 0:
+        return None
+    known_levels, known_units = [], []
+    for index in range(levels):
+        here = sizes[owner[level == index]]
+        if len(here) >= _MIN_SINGLES:
+            known_levels.append(index)
+            known_units.append(float(np.median(here)))
+    if not known_levels:
+        return np.full(levels, max(float(np.median(sizes[owner])), 1e-12))
+    return np.maximum(np.interp(np.arange(levels), known_levels, known_units), 1e-12)
+
+
+def _runs(values: np.ndarray):
+    if len(values) == 0:
+        return
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    ends = np.r_[starts[1:], len(values)]
+    yield from zip(starts, ends)
+
+
+def _spread(labels: np.ndarray, box: np.ndarray, clump: int, taken: np.ndarray, count: int) -> np.ndarray:
+    """``count`` more points in a clump, each at the clump pixel farthest from the points so far."""
+    x, y, w, h = (int(v) for v in box[:4])
+    ys, xs = np.nonzero(labels[y:y + h, x:x + w] == clump)
+    pixels = np.column_stack([xs + x, ys + y]).astype(np.float64)
+    points = [p for p in taken]
+    added = []
+    for _ in range(count):
+        nearest = np.min(np.hypot(*(pixels[:, None, :] - np.asarray(points)[None, :, :]).transpose(2, 0, 1)), axis=1)
+        best = pixels[int(np.argmax(nearest))]
+        added.append(best)
+        points.append(best)
+    return np.asarray(added).reshape(-1, 2)
+
+
+@node(
+    "count.clumps", category="count",
+    inputs=[
+        Input("image", Image),
+        Input("mask", Mask, required=False, help="count only inside this region"),
+    ],
+    params=[
+        Param("min_size", 2.0, min=1, max=4096, help="smallest single-object diameter, in pixels"),
+        Param("max_size", 8.0, min=1, max=4096, help="largest single-object diameter, in pixels"),
+        Param("threshold", 5.0, min=1, max=100, step=0.5, help="how far above the local noise an object must stand, in noise standard deviations"),
+        Param("polarity", "auto", choices=POLARITIES, help="bright objects on a darker background, dark on lighter, or auto"),
+        Param("measure", "area", choices=("area", "flux"),
+              help="compare clumps by area (opaque objects: birds, cars) or integrated brightness (glowing: cells, stars)"),
+    ],
+    outputs=[
+        Output("points", Points, help="one point per object (objects inferred inside a clump are spread over it)"),
+        Output("count", Number, help="how many objects, clumps counted by their size"),
+    ],
+)
+def clumps(image: Image, mask: Mask | None = None, *, min_size: float, max_size: float, threshold: float,
+           polarity: str, measure: str) -> dict:
+    """Count touching objects: each clump counts as many objects as its size holds singles.
+
+    The typical single object is learnt from the image itself (clumps with one peak), per
+    object size. Objects inferred inside a clump, where no peak of their own shows, are placed
+    at the clump pixels farthest from the objects already there.
+
+    Example: ``{type: count.clumps, inputs: {image: load.image}, params: {min_size: 4, max_size: 8}}``
+    """
+    settings = BlobSettings(min_size, max_size, threshold, polarity)
+    found, _ = count_clumps(image.data, settings, measure=measure)
+    if mask is not None and len(found):
+        found = found.subset(inside(mask, found.xy, image))
+    return {"points": found.to_points(), "count": Number(len(found))}
