@@ -64,6 +64,7 @@ class StubPrompter:
         self.restore_answer = True
         self.open_answer: Path | None = None
         self.save_path_answer: Path | None = None
+        self.text_answer: str | None = None
         self.errors: list[tuple[str, str]] = []
         self.asked: list[str] = []
 
@@ -74,6 +75,10 @@ class StubPrompter:
     def restore_autosave(self, file: Path) -> bool:
         self.asked.append(f"restore {file.name}")
         return self.restore_answer
+
+    def ask_text(self, title: str, label: str, text: str):
+        self.asked.append(f"text {title}")
+        return self.text_answer
 
     def open_path(self, start: str):
         return self.open_answer

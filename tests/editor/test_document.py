@@ -111,3 +111,41 @@ def test_save_writes_positions_under_ui_and_marks_clean(doc, tmp_path):
     assert not doc.modified
     text = path.read_text()
     assert "blur: [500, 40]" in text or "blur: [500.0, 40.0]" in text
+
+
+def test_renaming_a_node_renames_its_links_position_and_backdrop_entry_and_undoes(doc):
+    doc.add_backdrop(["blur", "threshold"], "Segment")
+    position = doc.position("blur")
+    doc.rename_node("blur", "smooth")
+    assert doc.graph.nodes["threshold"].inputs["image"] == ("smooth", "image")
+    assert doc.position("smooth") == position
+    assert doc.backdrops[0]["nodes"] == ["smooth", "threshold"]
+    doc.undo()
+    assert "blur" in doc.graph.nodes and doc.backdrops[0]["nodes"] == ["blur", "threshold"]
+    assert doc.undo_stack.index == 1
+
+
+def test_renaming_to_a_taken_id_raises_and_records_nothing(doc):
+    with pytest.raises(GraphError, match="exists already"):
+        doc.rename_node("blur", "gray")
+    assert not doc.modified
+
+
+def test_a_backdrop_moves_with_its_nodes_and_deleting_a_node_drops_it_from_the_backdrop(doc):
+    doc.add_backdrop(["gray", "blur"])
+    gray, load = doc.position("gray"), doc.position("load")
+    x = doc.backdrops[0]["x"]
+    doc.move_backdrop(0, 10, 5)
+    assert doc.position("gray") == (gray[0] + 10, gray[1] + 5) and doc.position("load") == load
+    assert doc.backdrops[0]["x"] == x + 10
+    doc.remove_nodes(["gray"])
+    assert doc.backdrops[0]["nodes"] == ["blur"]
+    doc.undo()
+    assert doc.backdrops[0]["nodes"] == ["gray", "blur"]
+
+
+def test_removing_the_last_backdrop_leaves_no_backdrops_key_in_the_file(doc):
+    doc.add_backdrop(["blur"])
+    assert "backdrops" in doc.graph.to_data()["ui"]
+    doc.remove_backdrop(0)
+    assert "backdrops" not in doc.graph.to_data().get("ui", {})

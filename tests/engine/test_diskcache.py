@@ -19,7 +19,7 @@ from thyra_graph.engine.diskcache import MAGIC, DiskCache, default_cache_dir
 from thyra_graph.engine.memcache import CacheEntry
 from thyra_graph.types import (
     ALL_TYPES, Boxes, Cameras, DensityMap, Field, Files, FrameSeries, Image, Instances, Mask, Mesh, Number, Path,
-    PointCloud, Points, PortType, Table, Text, Video,
+    FieldSequence, PointCloud, Points, PortType, Table, Text, Video,
 )
 
 KEY = "ab" + "0" * 38
@@ -46,6 +46,8 @@ def samples() -> dict[str, PortType]:
         "Cameras": Cameras(np.repeat(np.eye(3)[None], 2, axis=0), np.repeat(np.eye(4)[None, :3], 2, axis=0), (640, 480)),
         "Field": Field({"height": rng.random((4, 5))}, dx=0.01, dy=0.02, t=1.5),
         "Table": Table({"label": ["bird", "cat"], "area": np.array([120, 48])}),
+        "FieldSequence": FieldSequence("cache/fields/0f3a", [{"file": "chunk-00000.npz", "frames": 2, "digest": "ab12"}],
+                                       ["height"], (4, 5), [0.0, 0.04], [0, 7], dx=0.5, dy=0.5, digest="0f3a"),
     }
 
 
@@ -281,3 +283,15 @@ def test_an_entry_is_stored_after_another_process_cleared_the_cache(tmp_path):
     DiskCache(tmp_path).clear()  # the folders this cache made are gone now
     assert cache.put("ab" * 20, CacheEntry({"out": Number(2)}))
     assert cache.get("ab" * 20).outputs["out"] == Number(2)
+
+
+def test_clear_also_removes_what_nodes_stored_in_their_cache_dir(tmp_path):
+    from thyra_graph.engine.diskcache import DiskCache
+
+    cache = DiskCache(tmp_path)
+    chunk = cache.node_data_dir / "fields" / "abc" / "chunk-00000.npz"
+    chunk.parent.mkdir(parents=True)
+    chunk.write_bytes(b"x" * 1000)
+    assert cache.stats().bytes >= 1000
+    cache.clear()
+    assert not chunk.exists()

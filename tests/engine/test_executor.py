@@ -470,3 +470,26 @@ def test_long_chains_run_without_recursion_limits(graph, n):
     again = executor.run(graph)
     assert again.count("cached") == n
     assert again.outputs[f"{last}.out"].value == float(n)
+
+
+def test_nodes_get_a_cache_dir_inside_the_disk_cache(tmp_path):
+    from thyra_graph.engine.declaration import Output, node
+    from thyra_graph.engine.diskcache import DiskCache
+    from thyra_graph.engine.executor import Executor
+    from thyra_graph.engine.graph import Graph
+    from thyra_graph.engine.registry import Registry
+    from thyra_graph.types import Text
+
+    @node("test.where", outputs=[Output("out", Text)])
+    def where(*, ctx):
+        """Report the node's cache folder."""
+        return str(ctx.cache_dir)
+
+    registry = Registry()
+    registry.add(where)
+    graph = Graph(registry)
+    graph.add_node("test.where", "w")
+    with_disk = Executor(disk=DiskCache(tmp_path / "cache")).run(graph)
+    assert with_disk.outputs["w.out"].text == str(tmp_path / "cache" / "node-data")
+    without = Executor().run(graph, use_cache=False)
+    assert without.outputs["w.out"].text == "None"

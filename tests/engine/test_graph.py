@@ -55,6 +55,30 @@ def test_remove_node_drops_its_links_and_outputs(graph):
     assert graph.ui["positions"] == {}
 
 
+def test_rename_node_carries_its_links_outputs_and_position_to_the_new_id(graph):
+    chain(graph, 3)
+    graph.outputs.append("n1.out")
+    graph.ui["positions"] = {"n1": [5, 6]}
+
+    graph.rename_node("n1", "middle")
+
+    assert list(graph.nodes) == ["n0", "middle", "n2"]  # keeps its place in the file
+    assert graph.nodes["middle"].id == "middle"
+    assert sorted(graph.links()) == [("middle", "out", "n2", "x"), ("n0", "out", "middle", "x")]
+    assert graph.dag.has_edge("n0", "middle") and graph.dag.has_edge("middle", "n2")
+    assert graph.outputs == ["middle.out"]
+    assert graph.ui["positions"] == {"middle": [5, 6]}
+
+
+def test_rename_node_refuses_a_taken_or_invalid_id_and_changes_nothing(graph):
+    chain(graph, 2)
+    with pytest.raises(GraphError, match="exists already"):
+        graph.rename_node("n1", "n0")
+    with pytest.raises(GraphError, match="node id 'a.b'"):
+        graph.rename_node("n1", "a.b")
+    assert list(graph.nodes) == ["n0", "n1"] and graph.nodes["n1"].inputs == {"x": ("n0", "out")}
+
+
 # -- parameters ------------------------------------------------------------------------------
 def test_set_param_converts_an_int_to_a_declared_float(graph):
     graph.add_node("test.const", "c")

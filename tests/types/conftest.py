@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from thyra_graph.types import (
-    Boxes, Cameras, DensityMap, Field, Files, FrameSeries, Image, Instances, Mask, Mesh, Number, Path,
+    Boxes, Cameras, DensityMap, Field, FieldSequence, Files, FrameSeries, Image, Instances, Mask, Mesh, Number, Path,
     PointCloud, Points, PortType, Table, Text, Video, type_by_name,
 )
 
@@ -96,5 +96,9 @@ def samples() -> dict[type[PortType], PortType]:
                          (640, 480), ["frame_0", "frame_1"]),
         Field: Field({"height": rng.random((4, 5)), "velocity": rng.random((4, 5))}, dx=0.01, dy=0.02, t=1.5,
                      meta={"solver": "taichi"}),
+        FieldSequence: FieldSequence("cache/fields/0f3a", [{"file": "chunk-00000.npz", "frames": 3, "digest": "ab12"}],
+                                     ["height"], (4, 5), [0.0, 0.04, 0.08], [0, 7, 14], dx=0.5, dy=0.5,
+                                     static={"obstacle": np.zeros((4, 5), np.float32)}, meta={"fps": 25.0},
+                                     digest="0f3a"),
         Table: Table({"label": ["bird", "cat"], "area": np.array([120, 48]), "score": np.array([0.5, 0.25])}),
     }

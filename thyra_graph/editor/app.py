@@ -30,4 +30,6 @@ def run_editor(path: str | Path | None = None) -> int:
     window.show()
     if path is not None:
         window.open_file(path)
+    else:
+        window.offer_untitled_recovery()
     return app.exec()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 
-from NodeGraphQt import BaseNode, NodeGraph
+from NodeGraphQt import BackdropNode, BaseNode, NodeGraph
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from thyra_graph.engine.graph import GraphError, split_ref
@@ -95,6 +95,8 @@ class Canvas(QtCore.QObject):
         viewer.connection_sliced.connect(self._on_connection_sliced)
         viewer.moved_nodes.connect(self._on_nodes_moved)
         viewer.node_name_changed.connect(self._on_name_changed, QtCore.Qt.QueuedConnection)
+        # Queued: runs after NodeGraphQt has resized the backdrop item.
+        viewer.node_backdrop_updated.connect(self._on_backdrop_resized, QtCore.Qt.QueuedConnection)
         viewer.node_selection_changed.connect(lambda *_: self.selection_changed.emit(self.selected_ids()))
         viewer.node_selected.connect(lambda *_: self.selection_changed.emit(self.selected_ids()))
         self.view.data_dropped.connect(self._on_drop)
@@ -104,6 +106,7 @@ class Canvas(QtCore.QObject):
         self.document: Document | None = None
         self._nodes: dict[str, CanvasNode] = {}
         self._badges: dict[str, Badge] = {}
+        self._backdrops: list[BackdropNode] = []  # index-aligned with document.backdrops
         self._updating = False
 
     @property
@@ -124,8 +127,11 @@ class Canvas(QtCore.QObject):
                 self._create(node_id)
             for node_id in document.graph.nodes:
                 self._sync_inputs(node_id)
+            self._backdrops.clear()
+            self._sync_backdrops()
         finally:
             self._updating = False
+        self.view.clear_undo_stack()
         self.fit()
 
     def _on_changes(self, changes: list[cmd.Change]) -> None:
@@ -145,6 +151,8 @@ class Canvas(QtCore.QObject):
                     self._sync_inputs(node_id)
                 elif change.kind == cmd.MOVED and node_id in self._nodes:
                     self._nodes[node_id].set_pos(*self.document.position(node_id))
+                elif change.kind == cmd.BACKDROPS:
+                    self._sync_backdrops()
         finally:
             self._updating = False
         # NodeGraphQt records what we do on its own undo stack; the document's stack is the one.
@@ -193,6 +201,23 @@ class Canvas(QtCore.QObject):
                 for pipe in port.view.connected_pipes:
                     _cache_rendering(pipe)
 
+    def _sync_backdrops(self) -> None:
+        """Draw the document's backdrops (few, so all of them are redrawn on any change)."""
+        for backdrop in self._backdrops:
+            self.view.remove_node(backdrop, push_undo=False)
+        self._backdrops = []
+        for data in self.document.backdrops:
+            try:
+                backdrop: BackdropNode = self.view.create_node(
+                    "nodeGraphQt.nodes.BackdropNode", name=str(data.get("title", "Group")), selected=False,
+                    pos=[float(data.get("x", 0.0)), float(data.get("y", 0.0))], push_undo=False)
+                backdrop.view.width = float(data.get("width", 300.0))
+                backdrop.view.height = float(data.get("height", 200.0))
+                backdrop.model.width, backdrop.model.height = backdrop.view.width, backdrop.view.height
+            except (TypeError, ValueError):
+                continue  # a hand-edited entry that is not a box: ignored, the graph still opens
+            self._backdrops.append(backdrop)
+
     def set_states(self, states, node_ids) -> None:
         for node_id in node_ids:
             badge = self._badges.get(node_id)
@@ -232,17 +257,75 @@ class Canvas(QtCore.QObject):
 
     def _on_nodes_moved(self, moved) -> None:
         positions = {}
+        backdrops = []
         for item in moved:
             node = self.view.get_node_by_id(item.id)
             if isinstance(node, CanvasNode):
                 positions[node.thyra_id] = tuple(node.pos())
-        self.document.move_nodes(positions)
+            elif node in self._backdrops:
+                backdrops.append(node)
+        if not backdrops:
+            self.document.move_nodes(positions)
+            return
+        # A backdrop drags the nodes on it along: one undo step for all of it.
+        for i, backdrop in enumerate(backdrops):
+            self._record_backdrop(backdrop, positions if i == 0 else None)
+
+    def _record_backdrop(self, backdrop: BackdropNode, positions: dict | None = None) -> None:
+        x, y = backdrop.pos()
+        width, height = backdrop.size()
+        nodes = [n.thyra_id for n in backdrop.nodes() if isinstance(n, CanvasNode)]
+        self.document.update_backdrop(self._backdrops.index(backdrop), (x, y, width, height),
+                                      nodes=nodes, positions=positions)
+
+    def _on_backdrop_resized(self, session_id: str, update: str, value) -> None:
+        backdrop = self.view.get_node_by_id(session_id)
+        if backdrop in self._backdrops and update in ("sizer_mouse_release", "sizer_double_clicked"):
+            self._record_backdrop(backdrop)
 
     def _on_name_changed(self, session_id: str, name: str) -> None:
         node = self.view.get_node_by_id(session_id)
-        if isinstance(node, CanvasNode) and node.name() != node.thyra_id:
-            node.set_name(node.thyra_id)  # ids are the graph file's keys: not renamed here
-            self.message.emit("node ids cannot be renamed on the canvas")
+        if node in self._backdrops:
+            self.document.set_backdrop_title(self._backdrops.index(node), name)
+        elif isinstance(node, CanvasNode) and name != node.thyra_id:
+            self.rename_node(node.thyra_id, name)
+
+    def rename_node(self, old: str, new: str) -> bool:
+        """Change a node's id; a taken or invalid id is refused in the status bar."""
+        try:
+            self.document.rename_node(old, new)
+        except GraphError as exc:
+            if old in self._nodes:
+                self._updating = True
+                try:
+                    self._nodes[old].set_name(old)  # the canvas shows the id the graph still has
+                finally:
+                    self._updating = False
+                self.view.clear_undo_stack()
+            self.message.emit(f"cannot rename {old!r}: {exc}")
+            return False
+        self.select([new.strip()])
+        return True
+
+    # -- backdrops ---------------------------------------------------------------------------
+    def group_selected(self, title: str = "Group") -> int | None:
+        """Put a backdrop around the selected nodes; returns its index."""
+        ids = self.selected_ids()
+        if not ids:
+            self.message.emit("select the nodes to group first, then add a backdrop around them")
+            return None
+        rect = QtCore.QRectF()
+        for node_id in ids:
+            rect = rect.united(self._nodes[node_id].view.sceneBoundingRect())
+        padding = 40  # room for the backdrop's title bar
+        box = (rect.x() - padding, rect.y() - padding * 2, rect.width() + padding * 2, rect.height() + padding * 3)
+        return self.document.add_backdrop(ids, title, box)
+
+    def selected_backdrops(self) -> list[int]:
+        return [i for i, b in enumerate(self._backdrops) if b.selected()]
+
+    def backdrop(self, index: int) -> BackdropNode:
+        return self._backdrops[index]
 
     def _on_drop(self, mime: QtCore.QMimeData, pos: QtCore.QPoint) -> None:
         text = mime.text() if mime.hasText() else ""

@@ -18,6 +18,7 @@ NODE_REMOVED = "node_removed"
 LINKS = "links"          # the inputs of `node` changed
 PARAM = "param"          # a parameter of `node` changed
 MOVED = "moved"          # `node` moved
+BACKDROPS = "backdrops"  # the backdrops (ui.backdrops) changed; `node` is ""
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,61 @@ class MoveNodes(Command):
             else:
                 positions[node_id] = old
         return [Change(MOVED, n) for n in self.new]
+
+
+def backdrops_of(graph: Graph) -> list[dict[str, Any]]:
+    """``ui.backdrops``: boxes grouping nodes on the canvas; ``thyra run`` ignores them."""
+    backdrops = graph.ui.get("backdrops")
+    return backdrops if isinstance(backdrops, list) else []
+
+
+@dataclass
+class SetBackdrops(Command):
+    """Replace the list of backdrops (add, retitle, move, resize and delete are all this)."""
+
+    new: list[dict[str, Any]]
+    label: str = "edit backdrop"
+    _old: list[dict[str, Any]] | None = field(default=None, repr=False)
+
+    def do(self, graph: Graph) -> list[Change]:
+        self._old = [dict(b) for b in backdrops_of(graph)] if "backdrops" in graph.ui else None
+        self._apply(graph, [dict(b) for b in self.new])
+        return [Change(BACKDROPS, "")]
+
+    def undo(self, graph: Graph) -> list[Change]:
+        self._apply(graph, self._old)
+        return [Change(BACKDROPS, "")]
+
+    @staticmethod
+    def _apply(graph: Graph, backdrops: list[dict[str, Any]] | None) -> None:
+        if backdrops:
+            graph.ui["backdrops"] = backdrops
+        else:
+            graph.ui.pop("backdrops", None)  # no empty key left in the file
+
+
+@dataclass
+class RenameNode(Command):
+    """Change a node's id; links, outputs, its position and backdrop membership follow."""
+
+    old: str
+    new: str
+    label = "rename node"
+
+    def do(self, graph: Graph) -> list[Change]:
+        return self._rename(graph, self.old, self.new)
+
+    def undo(self, graph: Graph) -> list[Change]:
+        return self._rename(graph, self.new, self.old)
+
+    @staticmethod
+    def _rename(graph: Graph, old: str, new: str) -> list[Change]:
+        graph.rename_node(old, new)
+        for backdrop in backdrops_of(graph):
+            backdrop["nodes"] = [new if n == old else n for n in backdrop.get("nodes", [])]
+        consumers = sorted({dst for src, _, dst, _ in graph.links() if src == new})
+        # The views drop the old node and draw the new one, with its pipes.
+        return [Change(NODE_REMOVED, old), Change(NODE_ADDED, new)] + [Change(LINKS, c) for c in consumers]
 
 
 @dataclass

@@ -21,9 +21,10 @@ class Prompter:
         return {QtWidgets.QMessageBox.Save: SAVE, QtWidgets.QMessageBox.Discard: DISCARD}.get(answer, CANCEL)
 
     def restore_autosave(self, file: Path) -> bool:
+        what = "an untitled graph" if file.name.startswith("untitled.") else "this graph"
         answer = QtWidgets.QMessageBox.question(
             self.parent, "Recover unsaved work",
-            f"The editor did not close cleanly last time; an autosave of this graph was found:\n{file}\n\n"
+            f"The editor did not close cleanly last time; an autosave of {what} was found:\n{file}\n\n"
             "Restore it? (No keeps the file as it is on disk and deletes the autosave.)")
         return answer == QtWidgets.QMessageBox.Yes
 
@@ -37,6 +38,11 @@ class Prompter:
             return None
         path = Path(path)
         return path if path.suffix else path.with_suffix(".yaml")
+
+    def ask_text(self, title: str, label: str, text: str) -> str | None:
+        """A line of text (a new id or title); None when cancelled."""
+        answer, ok = QtWidgets.QInputDialog.getText(self.parent, title, label, text=text)
+        return answer if ok else None
 
     def error(self, title: str, text: str) -> None:
         QtWidgets.QMessageBox.warning(self.parent, title, text)

@@ -16,7 +16,8 @@ from thyra_graph.engine.graph import Graph, GraphError, NodeInstance, split_ref
 from thyra_graph.engine.graphfile import Diagnostic, load_graph_file, load_graph_text, save_graph
 from thyra_graph.engine.registry import Registry
 
-from .commands import AddNode, Change, Command, Macro, MoveNodes, RemoveNode, SetLink, SetParam, UndoStack
+from .commands import (AddNode, Change, Command, Macro, MoveNodes, RemoveNode, RenameNode, SetBackdrops, SetLink, SetParam,
+                       UndoStack, backdrops_of)
 from .layout import layout_missing
 
 Listener = Callable[[list[Change]], None]
@@ -114,8 +115,15 @@ class Document:
 
     def remove_nodes(self, node_ids: Iterable[str]) -> None:
         ids = [n for n in node_ids if n in self.graph.nodes]
-        if ids:
-            self.execute(Macro([RemoveNode(n) for n in ids], label="delete nodes"))
+        if not ids:
+            return
+        commands: list[Command] = [RemoveNode(n) for n in ids]
+        backdrops = self._copied_backdrops()
+        for backdrop in backdrops:
+            backdrop["nodes"] = [n for n in backdrop["nodes"] if n not in ids]
+        if backdrops != self.backdrops:
+            commands.append(SetBackdrops(backdrops))  # no backdrop names a node that is gone
+        self.execute(Macro(commands, label="delete nodes"))
 
     def connect(self, source: str, target: str) -> None:
         """Link ``"node.output"`` to ``"node.input"``; a type mismatch or a cycle raises."""
@@ -156,6 +164,79 @@ class Document:
                  if n in self.graph.nodes and list(map(float, p)) != list(current.get(n) or [])}
         if moved:
             self.execute(MoveNodes(moved))
+
+    def rename_node(self, old: str, new: str) -> None:
+        """Change a node's id (the graph file's key); a taken or invalid id raises GraphError."""
+        new = new.strip()
+        if new != old:
+            self.execute(RenameNode(old, new))
+
+    # -- backdrops ---------------------------------------------------------------------------
+    @property
+    def backdrops(self) -> list[dict[str, Any]]:
+        """``ui.backdrops``: each {title, x, y, width, height, nodes}; read-only, edit with the methods."""
+        return backdrops_of(self.graph)
+
+    def add_backdrop(self, node_ids: Iterable[str], title: str = "Group",
+                     rect: tuple[float, float, float, float] | None = None) -> int:
+        """Group nodes in a backdrop; ``rect`` (x, y, width, height) defaults to around their
+        positions. Returns the backdrop's index."""
+        wanted = set(node_ids)
+        ids = [n for n in self.graph.nodes if n in wanted]  # in file order, whatever the selection order
+        if not ids:
+            raise GraphError("select the nodes to group first, then add a backdrop around them")
+        if rect is None:
+            xs = [self.position(n)[0] for n in ids]
+            ys = [self.position(n)[1] for n in ids]
+            # Positions are node corners; leave room for a node's size and the title bar.
+            rect = (min(xs) - 40, min(ys) - 70, max(xs) - min(xs) + 260, max(ys) - min(ys) + 200)
+        x, y, width, height = (float(v) for v in rect)
+        backdrop = {"title": title, "x": x, "y": y, "width": width, "height": height, "nodes": ids}
+        self.execute(SetBackdrops(self._copied_backdrops() + [backdrop], label="add backdrop"))
+        return len(self.backdrops) - 1
+
+    def set_backdrop_title(self, index: int, title: str) -> None:
+        backdrops = self._copied_backdrops()
+        if backdrops[index].get("title") != title:
+            backdrops[index]["title"] = title
+            self.execute(SetBackdrops(backdrops, label="rename backdrop"))
+
+    def update_backdrop(self, index: int, rect: tuple[float, float, float, float], *,
+                        nodes: Iterable[str] | None = None,
+                        positions: dict[str, tuple[float, float]] | None = None) -> None:
+        """Move or resize a backdrop; ``positions`` moves the nodes that went with it, in the
+        same undo step."""
+        backdrops = self._copied_backdrops()
+        backdrop = backdrops[index]
+        backdrop.update(zip(("x", "y", "width", "height"), (float(v) for v in rect)))
+        if nodes is not None:
+            wanted = set(nodes)
+            backdrop["nodes"] = [n for n in self.graph.nodes if n in wanted]
+        commands: list[Command] = [SetBackdrops(backdrops, label="move backdrop")]
+        current = self.graph.ui.get("positions") or {}
+        moved = {n: p for n, p in (positions or {}).items()
+                 if n in self.graph.nodes and list(map(float, p)) != list(current.get(n) or [])}
+        if moved:
+            commands.append(MoveNodes(moved))
+        if backdrops != self.backdrops or moved:
+            self.execute(Macro(commands, label="move backdrop"))
+
+    def move_backdrop(self, index: int, dx: float, dy: float) -> None:
+        """Move a backdrop and the nodes it groups together."""
+        backdrop = self.backdrops[index]
+        positions = {n: (self.position(n)[0] + dx, self.position(n)[1] + dy)
+                     for n in backdrop.get("nodes", []) if n in self.graph.nodes}
+        rect = (backdrop["x"] + dx, backdrop["y"] + dy, backdrop["width"], backdrop["height"])
+        self.update_backdrop(index, rect, positions=positions)
+
+    def remove_backdrop(self, index: int) -> None:
+        """Delete a backdrop; the nodes it grouped stay."""
+        backdrops = self._copied_backdrops()
+        del backdrops[index]
+        self.execute(SetBackdrops(backdrops, label="delete backdrop"))
+
+    def _copied_backdrops(self) -> list[dict[str, Any]]:
+        return [dict(b, nodes=list(b.get("nodes", []))) for b in self.backdrops]
 
     # -- copy and paste ----------------------------------------------------------------------
     def copy(self, node_ids: Iterable[str]) -> dict[str, Any]:

@@ -133,6 +133,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(edit, "&Paste", self.paste, QtGui.QKeySequence.Paste)
         self._action(edit, "&Delete", self.delete_selected, QtGui.QKeySequence.Delete)
         self._action(edit, "Add node…", self.open_search, "Ctrl+Space", "search nodes by name (Tab on the canvas)")
+        self._action(edit, "Re&name…", self.rename_selected, "F2", "change the selected node's id or backdrop's title")
+        self._action(edit, "&Group in backdrop", self.group_selected, "Ctrl+G", "draw a backdrop around the selected nodes")
         run = bar.addMenu("&Run")
         self.run_action = self._action(run, "&Run graph", lambda: self.run(), "F5", "run every output; cached results are reused")
         self.run_selected_action = self._action(run, "Run to &selected", self.run_selected, "F6", "run what the selected nodes need")
@@ -295,6 +297,24 @@ class MainWindow(QtWidgets.QMainWindow):
         self.show_message(f"saved {path}")
         return True
 
+    def offer_untitled_recovery(self) -> bool:
+        """At startup: an untitled graph autosaved before a crash is offered back."""
+        pending = self.recovery.pending(None)
+        if pending is None:
+            return False
+        if not self.prompter.restore_autosave(pending):
+            self.recovery.discard(None)
+            return False
+        text, base_dir = self.recovery.read(pending)
+        try:
+            document = Document.recovered(text, self.registry, None, base_dir)
+        except GraphError as exc:
+            self.prompter.error("Cannot restore the autosave", str(exc))
+            return False
+        self.set_document(document)
+        self.show_message("restored the untitled graph autosaved before the editor closed; save it to keep it")
+        return True
+
     def autosave(self) -> Path | None:
         if not self.document.modified:
             return None
@@ -339,7 +359,30 @@ class MainWindow(QtWidgets.QMainWindow):
             self.canvas.select(self.document.paste(self._clipboard))
 
     def delete_selected(self) -> None:
+        for index in reversed(self.canvas.selected_backdrops()):
+            self.document.remove_backdrop(index)  # the nodes it grouped stay unless selected too
         self.document.remove_nodes(self.canvas.selected_ids())
+
+    def group_selected(self) -> None:
+        index = self.canvas.group_selected()
+        if index is not None:
+            self.show_message("grouped in a backdrop: drag its title bar to move the group, F2 to rename it")
+
+    def rename_selected(self) -> None:
+        """F2: a new id for the selected node, or a new title for the selected backdrop."""
+        backdrops = self.canvas.selected_backdrops()
+        node = self.selected_node()
+        if node is not None:
+            new = self.prompter.ask_text("Rename node", "New id (the graph file's key for this node):", node)
+            if new is not None:
+                self.canvas.rename_node(node, new)
+        elif len(backdrops) == 1:
+            old = self.document.backdrops[backdrops[0]].get("title", "")
+            new = self.prompter.ask_text("Rename backdrop", "Title:", str(old))
+            if new is not None:
+                self.document.set_backdrop_title(backdrops[0], new)
+        else:
+            self.show_message("select one node or one backdrop to rename")
 
     def open_search(self) -> None:
         self._search_at = self.canvas.free_position()

@@ -1,7 +1,7 @@
 """The preview panel: the selected node's outputs, drawn by :mod:`.previews`.
 
 A node with several outputs gets a selector; videos and frame series get a slider whose
-frames are decoded only when shown.
+frames are decoded only when shown; field animations also get a Play button.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from thyra_graph.types import PortType
 
 from .image_view import ImageView
 from .previews import IMAGE, TABLE, Background, Preview, render
+
+
+PLAY_INTERVAL_MS = 100
 
 
 class PreviewPanel(QtWidgets.QWidget):
@@ -32,6 +35,9 @@ class PreviewPanel(QtWidgets.QWidget):
             self.stack.addWidget(widget)
         self.slider = QtWidgets.QSlider(QtCore.Qt.Horizontal)
         self.slider.hide()
+        self.play = QtWidgets.QPushButton("Play", checkable=True)
+        self.play.setToolTip("step through the snapshots (each is read from disk when shown)")
+        self.play.hide()
         self.caption = QtWidgets.QLabel()
         self.caption.setWordWrap(True)
         top = QtWidgets.QHBoxLayout()
@@ -41,7 +47,10 @@ class PreviewPanel(QtWidgets.QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addWidget(self.stack, 1)
-        layout.addWidget(self.slider)
+        frames = QtWidgets.QHBoxLayout()
+        frames.addWidget(self.play)
+        frames.addWidget(self.slider, 1)
+        layout.addLayout(frames)
         layout.addWidget(self.caption)
         self.values: dict[str, PortType] = {}
         self.background = Background()
@@ -49,6 +58,9 @@ class PreviewPanel(QtWidgets.QWidget):
         self._frame_timer = QtCore.QTimer(self, singleShot=True, interval=40)
         self._frame_timer.timeout.connect(self._show_frame)
         self.slider.valueChanged.connect(lambda _: self._frame_timer.start())
+        self._play_timer = QtCore.QTimer(self, interval=PLAY_INTERVAL_MS)
+        self._play_timer.timeout.connect(self._next_frame)
+        self.play.toggled.connect(self._on_play)
         self.output.currentTextChanged.connect(self._show_output)
         self.image.clicked.connect(self.clicked)
 
@@ -57,6 +69,7 @@ class PreviewPanel(QtWidgets.QWidget):
         self.title.setText(title)
         self.output.hide()
         self.slider.hide()
+        self._hide_play()
         self.caption.clear()
         self.text.setPlainText(text)
         self.stack.setCurrentWidget(self.text)
@@ -88,7 +101,31 @@ class PreviewPanel(QtWidgets.QWidget):
             self.slider.show()
         else:
             self.slider.hide()
+        self._hide_play()
+        self.play.setVisible(self.preview.playable)
         self._display(self.preview)
+
+    def _hide_play(self) -> None:
+        self.play.setChecked(False)
+        self.play.hide()
+
+    def _on_play(self, playing: bool) -> None:
+        self.play.setText("Pause" if playing else "Play")
+        if playing:
+            self._play_timer.start()
+        else:
+            self._play_timer.stop()
+
+    def _next_frame(self) -> None:
+        if self.slider.isHidden() or self.slider.maximum() == 0:
+            self.play.setChecked(False)
+            return
+        # Show the frame now rather than through the slider's debounce timer, so playback
+        # decodes exactly one snapshot per tick.
+        blocker = QtCore.QSignalBlocker(self.slider)
+        self.slider.setValue((self.slider.value() + 1) % (self.slider.maximum() + 1))
+        del blocker
+        self._show_frame()
 
     def _show_frame(self) -> None:
         if self.preview is not None and self.preview.frame is not None:

@@ -9,6 +9,7 @@ tested directly. Video and frame series previews decode one frame when asked
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -31,6 +32,7 @@ class Preview:
     text: str = ""
     frame_count: int = 0                        # > 0: a slider picks the frame
     frame: Callable[[int], "Preview"] | None = None
+    playable: bool = False                      # a play button steps through the frames
 
 
 @dataclass
@@ -243,16 +245,50 @@ def render_number(value, background: Background) -> Preview:
     return Preview(TEXT, text=f"{value.value}{unit}", caption="Number")
 
 
-@renders("Field")
-def render_field(value, background: Background) -> Preview:
+def _colour_mapped(layer: np.ndarray, low: float, high: float) -> np.ndarray:
     import cv2
 
+    if high <= low:
+        scaled = np.zeros(layer.shape, np.uint8)
+    else:
+        scaled = (np.clip((layer - low) / (high - low), 0.0, 1.0) * 255).astype(np.uint8)
+    return cv2.cvtColor(cv2.applyColorMap(scaled, cv2.COLORMAP_VIRIDIS), cv2.COLOR_BGR2RGB)
+
+
+@renders("Field")
+def render_field(value, background: Background) -> Preview:
     name = value.names[0]
     layer = np.asarray(value[name], np.float32)
     low, high = float(np.nanmin(layer)), float(np.nanmax(layer))
-    scaled = np.zeros(layer.shape, np.uint8) if high <= low else ((layer - low) / (high - low) * 255).astype(np.uint8)
-    rgb = cv2.cvtColor(cv2.applyColorMap(scaled, cv2.COLORMAP_VIRIDIS), cv2.COLOR_BGR2RGB)
+    rgb = _colour_mapped(layer, low, high)
     return Preview(IMAGE, image=rgb, caption=f"Field layer {name!r} at t = {value.t:.3g} s: {low:.3g} … {high:.3g}")
+
+
+@renders("FieldSequence")
+def render_field_sequence(value, background: Background) -> Preview:
+    """An animation: the slider (or Play) picks a snapshot, read from its chunk when shown.
+
+    Only the shown snapshot's layer is kept. The colour range widens to every value seen so
+    far and never narrows, so an animation does not flicker as each frame rescales.
+    """
+    count = len(value)
+    name = value.names[0]
+    seen = [math.inf, -math.inf]
+
+    def frame(index: int) -> Preview:
+        snapshot = value.at(index, [name])
+        layer = np.asarray(snapshot[name], np.float32)
+        low, high = float(np.nanmin(layer)), float(np.nanmax(layer))
+        seen[0], seen[1] = min(seen[0], low), max(seen[1], high)
+        return Preview(IMAGE, image=_colour_mapped(layer, seen[0], seen[1]),
+                       caption=f"FieldSequence layer {name!r}, snapshot {index + 1}/{count} "
+                               f"(t = {snapshot.t:.3g} s): {low:.3g} … {high:.3g}, colours {seen[0]:.3g} … {seen[1]:.3g}")
+
+    if count == 0:
+        return Preview(TEXT, text="FieldSequence with no snapshots")
+    first = frame(0)
+    first.frame_count, first.frame, first.playable = count, frame, count > 1
+    return first
 
 
 @renders("PointCloud", "Mesh")

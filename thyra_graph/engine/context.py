@@ -34,9 +34,14 @@ class Context:
         graph_dir: Path | None = None,
         device: str = "cpu",
         logger: logging.Logger | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.node_id = node_id
         self.type_id = type_id
+        #: Where a node keeps large results it writes itself and references from its outputs
+        #: (e.g. simulation chunks): inside the disk cache, so `thyra cache clear` covers it.
+        #: None when the run has no disk cache; such nodes then pick their own place.
+        self.cache_dir = cache_dir
         self.device = device
         self.graph_dir = graph_dir or Path.cwd()
         self.resources = resources if resources is not None else ResourceCache()

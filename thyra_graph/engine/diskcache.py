@@ -66,6 +66,8 @@ class DiskCache:
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else default_cache_dir()
         self._dir = self.root / LAYOUT
+        #: Large results nodes write themselves (ctx.cache_dir); counted and cleared with the rest.
+        self.node_data_dir = self.root / "node-data"
         # Shard folders known to exist: saves a mkdir system call on every write.
         self._folders: set[Path] = set()
 
@@ -179,13 +181,20 @@ class DiskCache:
                     entries += 1
                 except OSError:
                     pass
+        if self.node_data_dir.is_dir():
+            for path in self.node_data_dir.rglob("*"):
+                try:
+                    size += path.stat().st_size if path.is_file() else 0
+                except OSError:
+                    pass
         return CacheStats(self.root, entries, size)
 
     def clear(self) -> int:
         """Remove every entry; returns how many there were."""
         count = self.stats().entries
-        if self._dir.is_dir():
-            shutil.rmtree(self._dir, ignore_errors=True)
+        for folder in (self._dir, self.node_data_dir):
+            if folder.is_dir():
+                shutil.rmtree(folder, ignore_errors=True)
         self._folders.clear()
         return count
 

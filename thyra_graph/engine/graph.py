@@ -115,6 +115,29 @@ class Graph:
         self.ui.get("positions", {}).pop(node_id, None)
         self.revision += 1
 
+    def rename_node(self, old: str, new: str) -> None:
+        """Give node ``old`` the id ``new``: links, reported outputs and its ui position follow."""
+        node = self.node(old)
+        if new == old:
+            return
+        if not NODE_ID_PATTERN.match(new):
+            raise GraphError(f"node id {new!r} must start with a letter or '_' and hold only letters, digits, '_' or '-'")
+        if new in self.nodes:
+            raise GraphError(f"a node with id {new!r} exists already: choose another id")
+        # Rebuild the dict so the node keeps its place in the file's order.
+        self.nodes = {(new if k == old else k): v for k, v in self.nodes.items()}
+        node.id = new
+        for other in self.nodes.values():
+            for port, (src, out) in other.inputs.items():
+                if src == old:
+                    other.inputs[port] = (new, out)
+        nx.relabel_nodes(self.dag, {old: new}, copy=False)
+        self.outputs = [new + ref[len(old):] if split_ref(ref)[0] == old else ref for ref in self.outputs]
+        positions = self.ui.get("positions")
+        if isinstance(positions, dict) and old in positions:
+            self.ui["positions"] = {(new if k == old else k): v for k, v in positions.items()}
+        self.revision += 1
+
     # -- parameters -------------------------------------------------------------------------
     def set_param(self, node_id: str, name: str, value: Any) -> None:
         """Set a parameter, checked and converted by its declaration."""

@@ -18,6 +18,8 @@ from .io import coco_files
 # counting tiny objects (issue 4)
 from .count import blobs, clumps, density, export as count_export, instances as count_instances
 from .count import learned, synthetic, tiled, video as count_video, visualise
+# ocean-wave continuation (issue 7): Taichi imports only when a solve runs
+from .sim import render_waves, synthetic_sea, wave_init, wave_solve
 
 THYRA_NODES: list[NodeSpec] = [
     # io
@@ -57,4 +59,9 @@ THYRA_NODES: list[NodeSpec] = [
     visualise.heatmap_overlay,
     count_export.save_points,
     synthetic.synthetic_scene,
+    # sim: ocean-wave continuation from a photo (initial state, Taichi solve, rendering)
+    synthetic_sea.synthetic_sea,
+    wave_init.wave_init,
+    wave_solve.wave_solve,
+    render_waves.render_waves,
 ]

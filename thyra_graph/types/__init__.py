@@ -10,6 +10,7 @@ from .annotations import Boxes, Instances, Points
 from .base import PortType
 from .density import DensityMap
 from .field import Field
+from .field_sequence import FieldSequence
 from .geometry import Cameras, Mesh, PointCloud
 from .image import Image, Mask
 from .scalar import Any, Files, Number, Path, Text
@@ -22,7 +23,7 @@ from .video import Video, VideoDecodeError
 # Image, a Mesh is not a PointCloud), so every connection needs the exact type.
 ALL_TYPES: tuple[type[PortType], ...] = (
     Any, Number, Text, Path, Files, Image, Mask, Points, Boxes, Instances, DensityMap, Video,
-    FrameSeries, PointCloud, Mesh, Cameras, Field, Table,
+    FrameSeries, PointCloud, Mesh, Cameras, Field, FieldSequence, Table,
 )
 
 _BY_NAME: dict[str, type[PortType]] = {t.type_name: t for t in ALL_TYPES}
@@ -49,5 +50,5 @@ __all__ = [
     "PortType", "ALL_TYPES", "type_by_name", "type_names", "is_compatible",
     "Any", "Number", "Text", "Path", "Files", "Image", "Mask", "Points", "Boxes", "Instances",
     "DensityMap", "Video", "VideoDecodeError", "FrameSeries", "PointCloud", "Mesh", "Cameras",
-    "Field", "Table",
+    "Field", "FieldSequence", "Table",
 ]
