@@ -84,3 +84,27 @@ def test_a_failing_input_fails_the_batch_but_the_others_run(tmp_path):
     assert done.returncode == 1
     report = json.loads(done.stdout)
     assert [run["status"] for run in report["runs"]] == ["ok", "failed", "ok"]
+
+
+def test_a_folder_of_images_exports_into_one_coco_file(tmp_path):
+    """export.coco with merge: true over --over inputs: one dataset, one COCO image per file."""
+    from pycocotools.coco import COCO
+
+    inputs = make_inputs(tmp_path)
+    (tmp_path / "graph.yaml").write_text("""\
+thyra: 1
+name: folder-to-coco
+nodes:
+  load:      {type: io.load_image, params: {path: placeholder.png}}
+  gray:      {type: image.to_gray, inputs: {image: load.image}}
+  threshold: {type: image.threshold, inputs: {image: gray.image}, params: {method: adaptive, block_size: 101, offset: 15}}
+  fill:      {type: image.morphology, inputs: {mask: threshold.mask}, params: {operation: fill_holes}}
+  coins:     {type: image.contours, inputs: {mask: fill.mask}, params: {min_area: 300}}
+  coco:      {type: export.coco, inputs: {instances: coins.instances, image: load.image}, params: {path: out/dataset.json, merge: true}}
+""", encoding="utf-8")
+    done = thyra("run", "graph.yaml", "--over", "photos/*.png", "--bind", "load.path", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    dataset = COCO(str(tmp_path / "out" / "dataset.json"))
+    assert sorted(image["file_name"] for image in dataset.dataset["images"]) == sorted(p.name for p in inputs)
+    counts = {len(dataset.getAnnIds(imgIds=[i])) for i in dataset.getImgIds()}
+    assert len(counts) == 1 and counts.pop() > 0  # the same picture thrice: the same objects thrice
