@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import tracemalloc
+from pathlib import Path
 
 import pytest
 import yaml
@@ -655,3 +656,36 @@ def test_dump_then_parse_gives_the_same_data_for_any_json_like_data():
         assert dump_yaml(value) == text
 
     round_trips()
+
+
+# -- the libyaml fast path ------------------------------------------------------------------
+GRAPHS = sorted((Path(__file__).resolve().parents[2] / "graphs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", GRAPHS, ids=[p.name for p in GRAPHS])
+def test_libyaml_and_pure_python_composers_give_the_same_data_and_lines(path, monkeypatch):
+    import yaml
+
+    from thyra_graph.engine import yamlfile
+
+    if not getattr(yaml, "__with_libyaml__", False):
+        pytest.skip("PyYAML was built without libyaml")
+    text = path.read_text(encoding="utf-8")
+    assert yamlfile._compose_with_libyaml(text, 100_000) is not yamlfile._UNSURE  # the fast path ran
+    fast = yamlfile.parse_yaml(text)
+    monkeypatch.setattr(yamlfile, "_compose_with_libyaml", lambda text, max_nodes: yamlfile._UNSURE)
+    slow = yamlfile.parse_yaml(text)
+    assert fast.data == slow.data
+    assert fast.problems == slow.problems
+    for key in fast.data["nodes"]:
+        assert fast.lines.line("nodes", key) == slow.lines.line("nodes", key)
+        assert fast.lines.line("nodes", key, "type") == slow.lines.line("nodes", key, "type")
+
+
+def test_deep_nesting_never_reaches_libyaml_composer():
+    from thyra_graph.engine import yamlfile
+
+    deep = "a: " + "[" * 5000 + "]" * 5000 + "\n"
+    assert yamlfile._compose_with_libyaml(deep, 100_000) is yamlfile._UNSURE
+    parsed = parse_yaml(deep)
+    assert parsed.fatal and "nested" in parsed.problems[0].message

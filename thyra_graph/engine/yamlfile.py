@@ -31,7 +31,9 @@ from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
-from yaml.events import StreamEndEvent
+from yaml.events import (
+    AliasEvent, CollectionEndEvent, CollectionStartEvent, DocumentStartEvent, ScalarEvent, StreamEndEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 # Graph files are a few levels deep; this bound keeps every recursion (PyYAML's composer, the
@@ -457,11 +459,58 @@ def parse_yaml(text: str, *, max_nodes: int = 100_000, max_chars: int = 10_000_0
 
 
 def _compose(text: str, max_nodes: int) -> Node | None:
+    fast = _compose_with_libyaml(text, max_nodes)
+    if fast is not _UNSURE:
+        return fast
     loader = _BoundedLoader(text, max_nodes)  # the reader checks the characters here
     try:
         return loader.compose_single()
     finally:
         loader.dispose()
+
+
+_UNSURE = object()
+
+
+def _compose_with_libyaml(text: str, max_nodes: int) -> Node | None | object:
+    """libyaml's C composer (about 5× faster) for a text it accepts within the same bounds.
+
+    Anything unusual (a syntax error, a second document, too many or too deeply nested
+    nodes, a character PyYAML's reader refuses) returns ``_UNSURE``: the pure-Python path
+    then runs and reports the problem with its exact wording. The bounds are checked on
+    libyaml's flat event stream first, because its composer recurses in C, where Python's
+    recursion limit does not protect the stack.
+    """
+    if not getattr(yaml, "__with_libyaml__", False) or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return _UNSURE
+    try:
+        scan = yaml.CSafeLoader(text)
+        try:
+            nodes = depth = documents = 0
+            while scan.check_event():
+                event = scan.get_event()
+                if isinstance(event, (ScalarEvent, AliasEvent)):
+                    nodes += 1
+                elif isinstance(event, CollectionStartEvent):
+                    nodes += 1
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        return _UNSURE
+                elif isinstance(event, CollectionEndEvent):
+                    depth -= 1
+                elif isinstance(event, DocumentStartEvent):
+                    documents += 1
+                if nodes > max_nodes or documents > 1:
+                    return _UNSURE
+        finally:
+            scan.dispose()
+        loader = yaml.CSafeLoader(text)
+        try:
+            return loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError:
+        return _UNSURE
 
 
 def _fatal(problem: YamlProblem) -> ParsedYaml:
