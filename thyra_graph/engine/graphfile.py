@@ -137,7 +137,10 @@ class _Loader:
         if not isinstance(data, dict):
             self.problem((), f"a graph file is a mapping (thyra:, name:, nodes:), but this file holds a {_kind(data)}")
             return LoadResult(None, self.diagnostics)
-        return LoadResult(self.build(data), self.diagnostics)
+        graph = self.build(data)
+        # In file order, as an editor shows them (problems without a line first).
+        self.diagnostics.sort(key=lambda d: d.line or 0)
+        return LoadResult(graph, self.diagnostics)
 
     # -- the top level -----------------------------------------------------------------------
     def build(self, data: dict[str, Any]) -> Graph | None:
