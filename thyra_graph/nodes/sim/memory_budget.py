@@ -49,7 +49,9 @@ def available_memory() -> int | None:
 def solve_memory(rows: int, cols: int, *, sponge: int, itemsize: int, snapshot_bytes: int) -> int:
     """Bytes a solve of an ``rows × cols`` image needs at its peak."""
     cells = (rows + 2 * sponge + 2) * (cols + 2 * sponge + 2)
-    solver = 4 * itemsize * cells  # the solver's own arrays (on the GPU when it runs there)
+    # The solver's own arrays (on the GPU when it runs there): 4 per cell, 6 with temporal
+    # blocking on the CPU (a second state pair); counted as 6 so either fits.
+    solver = 6 * itemsize * cells
     return cells * _BUILD_BYTES_PER_CELL + solver + snapshot_bytes + 6 * rows * cols * 8
 
 

@@ -3,8 +3,12 @@
 ``ti.init`` is process-global: calling it again resets every Taichi array and compiled kernel,
 including those of a solve running in another thread. So Taichi is started once, by the first
 solve, on the backend that solve asks for (``auto`` tries the GPU first); later solves reuse it
-and are told (a warning) when they asked for another backend. All Taichi work goes through
-:data:`TAICHI_LOCK`, because Taichi's runtime is not meant to be driven from two threads.
+and are told (a warning) when they asked for another backend.
+
+Taichi's runtime belongs to the thread that started it (its LLVM context asserts when another
+thread allocates fields or arrays). Thyra runs nodes on executor and editor worker threads that
+come and go, so every Taichi call is made on one long-lived thread of its own:
+:func:`on_taichi_thread` (and the :func:`taichi_thread` method decorator) hop there.
 """
 
 from __future__ import annotations
@@ -15,12 +19,43 @@ import logging
 import os
 import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from functools import wraps
+from typing import Any, Callable, TypeVar
 
 DEVICES = ("auto", "cpu", "gpu")
 GPU_ARCHS = ("cuda", "metal", "vulkan", "amdgpu")
 TAICHI_LOCK = threading.RLock()
+_T = TypeVar("_T")
+_thread_pool: ThreadPoolExecutor | None = None
+_thread_ident: int | None = None
+
+
+def _mark_taichi_thread() -> None:
+    global _thread_ident
+    _thread_ident = threading.get_ident()
+
+
+def on_taichi_thread(fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
+    """Call ``fn`` on the thread that owns Taichi (directly when already there)."""
+    global _thread_pool
+    if threading.get_ident() == _thread_ident:
+        return fn(*args, **kwargs)
+    with TAICHI_LOCK:
+        if _thread_pool is None:
+            _thread_pool = ThreadPoolExecutor(1, thread_name_prefix="taichi", initializer=_mark_taichi_thread)
+    return _thread_pool.submit(fn, *args, **kwargs).result()
+
+
+def taichi_thread(method: Callable[..., _T]) -> Callable[..., _T]:
+    """Decorator: the method always runs on the thread that owns Taichi."""
+
+    @wraps(method)
+    def hop(*args: Any, **kwargs: Any) -> _T:
+        return on_taichi_thread(method, *args, **kwargs)
+
+    return hop
 
 log = logging.getLogger("thyra.sim")
 _runtime: "TaichiRuntime | None" = None
@@ -33,6 +68,9 @@ class TaichiRuntime:
     ti: Any
     arch: str  # Taichi's name: x64, arm64, cuda, vulkan, metal, ...
     requested: str  # the device the first solve asked for
+    # The thread that started Taichi: only it may allocate Taichi fields (LLVM asserts
+    # otherwise), which the temporal-blocking kernels do.
+    thread: int = 0
 
     @property
     def on_gpu(self) -> bool:
@@ -46,6 +84,10 @@ class TaichiRuntime:
 def taichi_runtime(device: str = "auto") -> tuple[TaichiRuntime, str | None]:
     """The process's Taichi runtime, started on first use; and a note when it cannot honour
     ``device`` (``"gpu"`` without a GPU, or a backend other than the one already started)."""
+    return on_taichi_thread(_taichi_runtime, device)
+
+
+def _taichi_runtime(device: str) -> tuple[TaichiRuntime, str | None]:
     global _runtime
     if device not in DEVICES:
         raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
@@ -65,7 +107,7 @@ def taichi_runtime(device: str = "auto") -> tuple[TaichiRuntime, str | None]:
             with contextlib.redirect_stdout(printed):  # ti.init prints the chosen backend
                 ti.init(arch=arch, offline_cache=True, log_level=ti.ERROR, default_fp=ti.f32)
             chosen = ti.lang.impl.current_cfg().arch
-            _runtime = TaichiRuntime(ti, ti._lib.core.arch_name(chosen), device)
+            _runtime = TaichiRuntime(ti, ti._lib.core.arch_name(chosen), device, threading.get_ident())
             log.info("Taichi started on %s (%s)", _runtime.arch, printed.getvalue().strip())
         runtime = _runtime
     note = None
