@@ -132,17 +132,22 @@ def render_instances(value, background: Background) -> Preview:
     return Preview(IMAGE, image=rgb, caption=f"Instances: {len(value)} objects")
 
 
+def _canvas(background: Background, extent: tuple[int, int] | None) -> np.ndarray:
+    """A copy of the background image to draw on, or a dark canvas ``extent`` (width, height)
+    large (100 × 100 when there is nothing to fit)."""
+    if background.image is not None:
+        return background.image.copy()
+    width, height = extent or (100, 100)
+    return np.full((height, width, 3), 32, np.uint8)
+
+
 @renders("Boxes")
 def render_boxes(value, background: Background) -> Preview:
     import cv2
 
     xyxy = np.asarray(value.xyxy, float)
-    if background.image is not None:
-        rgb = background.image.copy()
-    else:
-        right = int(np.ceil(xyxy[:, 2].max())) + 10 if len(xyxy) else 100
-        bottom = int(np.ceil(xyxy[:, 3].max())) + 10 if len(xyxy) else 100
-        rgb = np.full((bottom, right, 3), 32, np.uint8)
+    extent = (int(np.ceil(xyxy[:, 2].max())) + 10, int(np.ceil(xyxy[:, 3].max())) + 10) if len(xyxy) else None
+    rgb = _canvas(background, extent)
     colours = _palette(len(xyxy))
     for i, (x0, y0, x1, y1) in enumerate(xyxy):
         cv2.rectangle(rgb, (int(x0), int(y0)), (int(x1), int(y1)), tuple(int(c) for c in colours[i]), 2)
@@ -165,12 +170,7 @@ def render_density(value, background: Background) -> Preview:
 @renders("Points")
 def render_points(value, background: Background) -> Preview:
     xy = np.asarray(value.xy, float)
-    if background.image is not None:
-        rgb = background.image.copy()
-    else:
-        right = int(xy[:, 0].max()) + 20 if len(xy) else 100
-        bottom = int(xy[:, 1].max()) + 20 if len(xy) else 100
-        rgb = np.full((bottom, right, 3), 32, np.uint8)
+    rgb = _canvas(background, (int(xy[:, 0].max()) + 20, int(xy[:, 1].max()) + 20) if len(xy) else None)
     labelled = [[x, y, int(label)] for (x, y), label in zip(xy, value.labels)]
     return Preview(IMAGE, image=draw_points(rgb, labelled), caption=f"Points: {len(xy)} ({int((value.labels == 1).sum())} positive)")
 
