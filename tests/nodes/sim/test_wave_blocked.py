@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -28,20 +23,6 @@ def scene(rows: int, cols: int):
 
 _, ROWS, COLS = BLOCK_SHAPES[0]  # the largest tile: several of them in both directions below
 
-# The comparison runs in a fresh process so that the 16-step kernels compile there first:
-# a full test run may otherwise have compiled them with other shapes of state already.
-INNER = "THYRA_TEST_BLOCKED_INNER"
-
-
-@pytest.mark.skipif(bool(os.environ.get(INNER)), reason="this is the outer test")
-def test_blocked_path_in_a_fresh_process():
-    env = dict(os.environ, **{INNER: "1"})
-    done = subprocess.run([sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider",
-                           "-k", "blocked_steps_equal"], cwd=Path(__file__).resolve().parents[3], env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "4 passed" in done.stdout, done.stdout[-3000:]
-
 
 def test_solvers_work_from_any_thread_because_taichi_calls_run_on_its_own_thread():
     """Executor and editor runs use worker threads that come and go; Taichi must not notice."""
@@ -62,7 +43,6 @@ def test_solvers_work_from_any_thread_because_taichi_calls_run_on_its_own_thread
         assert found.pop("finite") and found.pop("shape") == (60, 50)
 
 
-@pytest.mark.skipif(not os.environ.get(INNER), reason="runs in its own process: test_blocked_path_in_a_fresh_process")
 @pytest.mark.parametrize("precision", ["float64", "float32"])
 @pytest.mark.parametrize("shape", [(60, 50), (8 * ROWS + 5, 2 * COLS + 7)],
                          ids=["one tile", "many tiles"])
