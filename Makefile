@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory sysdeps
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	SAM2_BUILD_CUDA=0 $(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
 sysdeps:

@@ -10,6 +10,8 @@ import numpy as np
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import DensityMap, Image, Number
 
+from ..models.device import pick_device
+
 from .intensity import rgb8
 
 HOW_TO_GET_WEIGHTS = (
@@ -32,16 +34,6 @@ def resolve_checkpoint(path: str) -> FsPath:
                         + (f" (nor {str(candidate)!r})" if candidate is not None else "")
                         + f": count.learned_density needs one (.safetensors or .pt). {HOW_TO_GET_WEIGHTS}.")
     return file
-
-
-def pick_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise NodeError("device is 'cuda' but torch sees no CUDA GPU here: use 'auto' or 'cpu'")
-    return device
 
 
 def spread_to_image(low: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -1,0 +1,37 @@
+"""Suite-wide fixtures: tiny randomly initialised models standing in for real weights.
+
+Model nodes load weights through their real loading code; the tests give them tiny models of
+the same architecture, saved the way the real ones are distributed, under ``THYRA_MODELS_DIR``
+with the names the example graphs use (``facebook/sam2.1-hiera-tiny`` → ``facebook--sam2.1-hiera-tiny``).
+Builders live in ``tests/tiny_models/``; this folder is put on ``sys.path`` so tests can
+``import tiny_models.<name>``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+_TESTS = str(Path(__file__).resolve().parent)
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)
+
+
+@pytest.fixture(scope="session")
+def tiny_models_dir(tmp_path_factory) -> Path:
+    """A THYRA_MODELS_DIR holding every tiny model the builders in tests/tiny_models/ make (built once)."""
+    from tiny_models import install_all
+
+    folder = tmp_path_factory.mktemp("models")
+    install_all(folder)
+    return folder
+
+
+@pytest.fixture
+def use_tiny_models(tiny_models_dir, monkeypatch) -> Path:
+    """Point THYRA_MODELS_DIR at the tiny models and forbid downloads for this test."""
+    monkeypatch.setenv("THYRA_MODELS_DIR", str(tiny_models_dir))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return tiny_models_dir

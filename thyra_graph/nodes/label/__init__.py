@@ -1,0 +1,1 @@
+"""Labelling nodes: name and describe instances with vision-language models or CLIP."""

@@ -1,0 +1,1 @@
+"""Segmentation nodes: SAM 2 from prompts, sweeping, video propagation, tiling, crops."""
