@@ -7,12 +7,15 @@ from typing import Any, ClassVar, Iterable, Iterator
 
 import numpy as np
 
+from .annotations import Instances
 from .base import PortType, check_array
+from .compact_instances import CompactInstanceFrames
 from .scalar import Any as AnyType
 
 # Item arrays are stored as "items.<i>.<name>": dots are safe in NPZ member names and in file
 # names on every platform, and an item's own names may contain dots (nested series).
 _ITEM_PREFIX = "items."
+_COMPACT_PREFIX = "compact."
 
 
 @dataclass(eq=False)
@@ -40,7 +43,11 @@ class FrameSeries(PortType):
         self.frames = frames.astype(np.int64) if frames.dtype.kind in "iu" or frames.size == 0 else frames
         times = np.asarray(self.times)
         self.times = times.astype(np.float64) if times.dtype.kind in "iuf" or times.size == 0 else times
-        self.items = list(self.items)
+        # Compact items stay compact (decoded one frame at a time); anything else becomes a list.
+        if not isinstance(self.items, CompactInstanceFrames):
+            self.items = list(self.items)
+        elif self.item_type is None:
+            self.item_type = Instances
         if self.item_type is None:
             self.item_type = type(self.items[0]) if self.items else AnyType
 
@@ -71,6 +78,14 @@ class FrameSeries(PortType):
         for frame, time, item in zip(self.frames, self.times, self.items):
             yield int(frame), float(time), item
 
+    def select(self, positions) -> "FrameSeries":
+        """The entries at ``positions`` (indices into this series, in order); compact items stay compact."""
+        positions = [int(p) for p in positions]
+        items = (self.items.select(positions) if isinstance(self.items, CompactInstanceFrames)
+                 else [self.items[p] for p in positions])
+        return FrameSeries(self.frames[positions] if positions else self.frames[:0],
+                           self.times[positions] if positions else self.times[:0], items, self.item_type)
+
     def at(self, frame: int) -> PortType:
         """The value computed for source frame ``frame``."""
         hits = np.flatnonzero(self.frames == frame)
@@ -91,6 +106,12 @@ class FrameSeries(PortType):
             raise ValueError("FrameSeries.times must be finite (seconds from the start of the video)")
         if not (isinstance(self.item_type, type) and issubclass(self.item_type, PortType)):
             raise TypeError(f"FrameSeries.item_type must be a port type class, got {self.item_type!r}")
+        if isinstance(self.items, CompactInstanceFrames):
+            # Checked without decoding every frame: a long video's masks stay encoded.
+            if self.item_type is not Instances:
+                raise TypeError("a FrameSeries with compact instance frames must have item_type Instances")
+            self.items.check()
+            return
         for frame, item in zip(frames, self.items):
             # Exactly one type: the record names it once and decodes every item with it.
             if type(item) is not self.item_type:
@@ -102,9 +123,16 @@ class FrameSeries(PortType):
                 raise type(exc)(f"FrameSeries item at frame {int(frame)}: {exc}") from None
 
     def nbytes(self) -> int:
+        if isinstance(self.items, CompactInstanceFrames):
+            return int(self.frames.nbytes + self.times.nbytes) + self.items.nbytes() + 64
         return int(self.frames.nbytes + self.times.nbytes) + sum(item.nbytes() for item in self.items) + 64
 
     def to_record(self):
+        if isinstance(self.items, CompactInstanceFrames):
+            meta, compact = self.items.to_record()
+            arrays = {"frames": self.frames, "times": self.times}
+            arrays.update({f"{_COMPACT_PREFIX}{name}": array for name, array in compact.items()})
+            return {"item_type": self.item_type.type_name, "compact": meta}, arrays
         item_metas = []
         arrays: dict[str, np.ndarray] = {"frames": self.frames, "times": self.times}
         for i, item in enumerate(self.items):
@@ -120,6 +148,10 @@ class FrameSeries(PortType):
         from . import type_by_name
 
         item_type = type_by_name(meta["item_type"])
+        if "compact" in meta:
+            compact = {key[len(_COMPACT_PREFIX):]: array for key, array in arrays.items() if key.startswith(_COMPACT_PREFIX)}
+            return cls(arrays["frames"], arrays["times"], CompactInstanceFrames.from_record(meta["compact"], compact),
+                       item_type)
         per_item: list[dict[str, np.ndarray]] = [{} for _ in meta["items"]]
         for key, array in arrays.items():
             if key.startswith(_ITEM_PREFIX):
@@ -136,3 +168,35 @@ class FrameSeries(PortType):
 
     def _range_text(self) -> str:
         return f"frames {int(self.frames[0])}–{int(self.frames[-1])}" if len(self.frames) else "no frames"
+
+
+class InstancesSeriesBuilder:
+    """Builds a FrameSeries of Instances for a long video in bounded memory: each frame's masks
+    are run-length encoded as they arrive and decoded again only when read.
+
+    Example::
+
+        builder = InstancesSeriesBuilder(height, width)
+        for index, time, instances in results:
+            builder.append(index, time, instances)
+        series = builder.finish()
+    """
+
+    def __init__(self, height: int, width: int, *, classes: dict[int, str] | None = None) -> None:
+        self._items = CompactInstanceFrames(height, width, classes=classes)
+        self._frames: list[int] = []
+        self._times: list[float] = []
+
+    def append(self, frame: int, time: float, instances: Instances) -> None:
+        if self._frames and int(frame) <= self._frames[-1]:
+            raise ValueError(f"frame {int(frame)} comes after frame {self._frames[-1]}: append frames in video order")
+        self._items.append(instances)
+        self._frames.append(int(frame))
+        self._times.append(float(time))
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def finish(self) -> FrameSeries:
+        return FrameSeries(np.array(self._frames, dtype=np.int64), np.array(self._times, dtype=np.float64),
+                           self._items, Instances)
