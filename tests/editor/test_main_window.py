@@ -211,3 +211,12 @@ def test_undo_brings_the_old_value_back_into_the_widget(window, tmp_path):
     window.undo()
     assert window.properties.editor("sigma").field.value() == 2.0
     assert window.document.graph.params("blur")["sigma"] == 2.0
+
+
+def test_free_model_memory_empties_the_resource_cache_and_says_so(window):
+    resources = window.controller.executor.resources
+    resources.get(("model", "a"), lambda: object(), nbytes=10)
+    resources.get(("model", "b"), lambda: object(), nbytes=10)
+    assert window.free_models() == 2
+    assert resources.keys() == []
+    assert "freed 2 loaded models" in window.statusBar().currentMessage()

@@ -8,6 +8,7 @@ bar, the problems list or the node's badge, and the window stays.
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -142,6 +143,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.auto_run_action = QtGui.QAction("Re-run after edits", self, checkable=True, checked=True)
         self.auto_run_action.toggled.connect(lambda on: setattr(self, "auto_run", on))
         run.addAction(self.auto_run_action)
+        run.addSeparator()
+        self.free_models_action = self._action(run, "&Free model memory", self.free_models, None,
+                                               "unload every model the nodes loaded (SAM 2, CLIP, …); they load again when needed")
         view = bar.addMenu("&View")
         self._action(view, "&Frame nodes", self.canvas.fit, "Home")
         for dock in self.findChildren(QtWidgets.QDockWidget):
@@ -405,6 +409,17 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_message("select the nodes to run up to")
             return
         self.run(ids)
+
+    def free_models(self) -> int:
+        """Drop every loaded model from the resource cache (and, with torch loaded, its GPU cache)."""
+        resources = self.controller.executor.resources
+        count = len(resources.keys())
+        resources.clear()
+        torch = sys.modules.get("torch")  # never imported here just to free memory
+        if torch is not None and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        self.show_message(f"freed {count} loaded model{'s' if count != 1 else ''}; a run loads what it needs again")
+        return count
 
     def stop(self) -> None:
         self.controller.stop()
