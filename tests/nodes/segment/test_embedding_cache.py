@@ -1,0 +1,99 @@
+"""The SAM 2 embedding cache: encode once per image and model, in memory and on disk."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from thyra_graph.engine.context import Context  # noqa: E402
+from thyra_graph.engine.resources import ResourceCache  # noqa: E402
+from thyra_graph.nodes.segment import embedding_cache  # noqa: E402
+from thyra_graph.nodes.segment.embedding_cache import EmbeddingMemory, embed_cached  # noqa: E402
+from thyra_graph.nodes.segment.sam2_loading import load_segmenter  # noqa: E402
+from thyra_graph.nodes.segment.segmenter import ImageEmbedding  # noqa: E402
+
+
+@pytest.fixture
+def counted(sam2_ctx, transformers_params):
+    """The tiny segmenter with its image encoder call counted (the real encoder still runs)."""
+    segmenter = load_segmenter(sam2_ctx, **transformers_params)
+    calls = []
+    real_embed = segmenter.embed
+    segmenter.embed = lambda rgb: calls.append(1) or real_embed(rgb)
+    return segmenter, calls
+
+
+def fresh_context(cache_dir, resources=None):
+    return Context("sam", "segment.sam2_points", resources=resources or ResourceCache(), cache_dir=cache_dir)
+
+
+def test_new_prompts_on_the_same_image_reuse_the_embedding_and_run_only_the_decoder(discs, sam2_ctx, counted):
+    segmenter, calls = counted
+    first = segmenter.decode(embed_cached(sam2_ctx, segmenter, discs), points=np.array([[35.0, 40.0]]))
+    second = segmenter.decode(embed_cached(sam2_ctx, segmenter, discs), points=np.array([[90.0, 55.0]]))
+    assert calls == [1]
+    assert first.masks.shape == second.masks.shape == (1, 96, 128)
+
+
+def test_another_image_is_encoded_again(discs, sam2_ctx, counted):
+    segmenter, calls = counted
+    embed_cached(sam2_ctx, segmenter, discs)
+    embed_cached(sam2_ctx, segmenter, discs[::-1].copy())
+    assert len(calls) == 2
+
+
+def test_the_embedding_survives_a_restart_through_the_disk_cache(discs, sam2_ctx, counted, tmp_path):
+    segmenter, calls = counted
+    stored = embed_cached(sam2_ctx, segmenter, discs)
+    files = list((tmp_path / "cache" / "sam2-embeddings").glob("*.npz"))
+    assert len(files) == 1
+    # A new process: empty memory, same disk cache, same model.
+    restarted = fresh_context(tmp_path / "cache", resources=sam2_ctx.resources)
+    embedding_cache.memory_of(restarted).__init__()
+    loaded = embed_cached(restarted, segmenter, discs)
+    assert calls == [1]
+    assert (loaded.height, loaded.width, loaded.model_key) == (96, 128, segmenter.key)
+    for name, array in stored.arrays.items():
+        np.testing.assert_array_equal(loaded.arrays[name], array)
+    a = segmenter.decode(stored, points=np.array([[35.0, 40.0]]))
+    b = segmenter.decode(loaded, points=np.array([[35.0, 40.0]]))
+    np.testing.assert_array_equal(a.masks, b.masks)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_a_damaged_embedding_file_is_deleted_and_recomputed(discs, sam2_ctx, counted, tmp_path, damage):
+    segmenter, calls = counted
+    first = embed_cached(sam2_ctx, segmenter, discs)
+    path = next((tmp_path / "cache" / "sam2-embeddings").glob("*.npz"))
+    data = path.read_bytes()
+    path.write_bytes({"truncate": data[: len(data) // 2], "garbage": b"\x00" * 64 + data[64:], "empty": b""}[damage])
+    embedding_cache.memory_of(sam2_ctx).__init__()
+    again = embed_cached(sam2_ctx, segmenter, discs)
+    assert len(calls) == 2
+    assert again.arrays["image_embed"].shape == first.arrays["image_embed"].shape
+    assert embedding_cache.read_embedding(path, model_key=segmenter.key) is not None  # rewritten whole
+
+
+def test_an_embedding_stored_by_another_model_is_not_used(tmp_path):
+    path = tmp_path / "e.npz"
+    embedding_cache.write_embedding(path, ImageEmbedding({"a": np.zeros(3, np.float32)}, 4, 5, "model-a"))
+    assert embedding_cache.read_embedding(path, model_key="model-b") is None
+    assert not path.exists()
+
+
+def test_without_a_disk_cache_embeddings_stay_in_memory(discs, counted, sam2_ctx):
+    segmenter, calls = counted
+    ctx = fresh_context(None, resources=sam2_ctx.resources)
+    embed_cached(ctx, segmenter, discs)
+    embed_cached(ctx, segmenter, discs)
+    assert calls == [1]
+
+
+def test_the_memory_lru_keeps_only_the_most_recent_embeddings():
+    memory = EmbeddingMemory(max_items=2)
+    for name in "abc":
+        memory.put(name, ImageEmbedding({"x": np.zeros(4, np.float32)}, 1, 1, "m"))
+    assert len(memory) == 2 and memory.get("a") is None and memory.get("c") is not None

@@ -1,0 +1,251 @@
+"""segment.sam2_video: click objects on one or more frames, SAM 2 follows them through the video."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
+from thyra_graph.types import Boxes, FrameSeries, Instances, Points, Video, VideoDecodeError
+
+from .sam2_loading import model_params
+from .sam2_video_backends import ObjectPrompt, TrackedFrame, load_tracker, unload_tracker
+
+PROMPTS_HELP = ("prompts on frames: a list of {frame, object, points: [[x, y, label], ...], box: [x0, y0, x1, y1]}; "
+                "frame is the source frame number, label 1 = on the object, 0 = not on it")
+
+
+@dataclass
+class FramePrompt:
+    """One object's prompt on one source frame (as the user wrote it)."""
+
+    frame: int
+    prompt: ObjectPrompt
+
+
+def parse_prompts(prompts: Any, video: Video, points: Points | None, boxes: Boxes | None) -> list[FramePrompt]:
+    """Every prompt, from the ``points``/``boxes`` inputs (on the video's first frame) and the
+    ``prompts`` parameter, checked against the video's frames and size; a NodeError names a bad one."""
+    found: list[FramePrompt] = []
+    first = video.indices[0] if len(video) else 0
+    if points is not None and len(points):
+        found.append(FramePrompt(first, ObjectPrompt(1, points=np.asarray(points.xy, float),
+                                                     labels=np.asarray(points.labels, int))))
+    next_id = 2 if found else 1
+    if boxes is not None:
+        for box in boxes.xyxy:
+            found.append(FramePrompt(first, ObjectPrompt(next_id, box=np.asarray(box, float))))
+            next_id += 1
+    for number, entry in enumerate(prompts or [], start=1):
+        found.append(_parse_prompt(entry, number))
+    if not found:
+        raise NodeError("segment.sam2_video has nothing to follow: connect points or boxes (clicks on the first "
+                        "frame), or set the prompts parameter, e.g. [{frame: 0, object: 1, points: [[320, 240, 1]]}]")
+    by_frame_object: dict[tuple[int, int], int] = {}
+    for index, item in enumerate(found):
+        _check_inside(item, video)
+        if item.frame not in video.indices:
+            raise NodeError(f"a prompt is on frame {item.frame}, which this video does not process ({_frames_text(video)}); "
+                            "put the prompt on one of those frames, or widen the frame range or stride of the video")
+        key = (item.frame, item.prompt.object_id)
+        if key in by_frame_object:
+            raise NodeError(f"object {key[1]} has two prompts on frame {key[0]}: merge their points into one prompt")
+        by_frame_object[key] = index
+    return found
+
+
+def _parse_prompt(entry: Any, number: int) -> FramePrompt:
+    where = f"prompt {number}"
+    if not isinstance(entry, dict):
+        raise NodeError(f"{where} must be a mapping like {{frame: 0, object: 1, points: [[x, y, 1]]}}, got {entry!r}")
+    unknown = sorted(set(entry) - {"frame", "object", "points", "box"})
+    if unknown:
+        raise NodeError(f"{where} has unknown keys {', '.join(unknown)}; a prompt has frame, object, points and box")
+    frame, object_id = entry.get("frame", 0), entry.get("object", 1)
+    if not isinstance(frame, int) or isinstance(frame, bool) or frame < 0:
+        raise NodeError(f"{where}: frame must be a frame number >= 0, got {frame!r}")
+    if not isinstance(object_id, int) or isinstance(object_id, bool) or object_id < 1:
+        raise NodeError(f"{where}: object must be an id >= 1 (the same id on several frames means the same object), "
+                        f"got {object_id!r}")
+    xy, labels = None, None
+    raw_points = entry.get("points") or []
+    if raw_points:
+        rows = []
+        for point in raw_points:
+            ok = (isinstance(point, (list, tuple)) and len(point) in (2, 3)
+                  and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in point)
+                  and (len(point) == 2 or point[2] in (0, 1)))
+            if not ok:
+                raise NodeError(f"{where}: point {point!r} must be [x, y] or [x, y, label] with label 1 or 0")
+            rows.append((float(point[0]), float(point[1]), int(point[2]) if len(point) == 3 else 1))
+        xy = np.array([(x, y) for x, y, _ in rows], float)
+        labels = np.array([label for _, _, label in rows], int)
+    box = entry.get("box")
+    if box is not None:
+        if not (isinstance(box, (list, tuple)) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)
+                and box[2] > box[0] and box[3] > box[1]):
+            raise NodeError(f"{where}: box must be [x0, y0, x1, y1] with x1 > x0 and y1 > y0, got {box!r}")
+        box = np.array(box, float)
+    if xy is None and box is None:
+        raise NodeError(f"{where} (frame {frame}, object {object_id}) has neither points nor a box: add at least one")
+    return FramePrompt(frame, ObjectPrompt(object_id, points=xy, labels=labels, box=box))
+
+
+def _check_inside(item: FramePrompt, video: Video) -> None:
+    prompt = item.prompt
+    coords = []
+    if prompt.points is not None:
+        coords += [tuple(p) for p in prompt.points]
+    if prompt.box is not None:
+        coords += [(prompt.box[0], prompt.box[1]), (prompt.box[2], prompt.box[3])]
+    for x, y in coords:
+        if not (0 <= x <= video.width and 0 <= y <= video.height):
+            raise NodeError(f"the prompt for object {prompt.object_id} on frame {item.frame} has ({x:g}, {y:g}), outside "
+                            f"the {video.width}×{video.height} frame: pixel coordinates go from (0, 0) at the top "
+                            f"left to ({video.width}, {video.height})")
+
+
+def _frames_text(video: Video) -> str:
+    indices = video.indices
+    if not len(indices):
+        return "no frames"
+    return f"frames {indices[0]} to {indices[-1]}" + (f" every {indices.step}" if indices.step > 1 else "")
+
+
+@node(
+    "segment.sam2_video", category="segment", device="gpu", requires=("torch",),
+    inputs=[
+        Input("video", Video, help="the video (or a sampled view of it, e.g. from io.sample_frames)"),
+        Input("points", Points, required=False, help="clicks on the video's first frame: together they prompt object 1"),
+        Input("boxes", Boxes, required=False, help="boxes on the video's first frame: one object each (ids after the points' object)"),
+    ],
+    params=[
+        *model_params(),
+        Param("prompts", [], kind="json", help=PROMPTS_HELP),
+        Param("chunk_frames", 32, min=2, max=4096,
+              help="frames held at a time: memory grows with this, not with the video's length; larger keeps more context"),
+        Param("max_frames", None, kind="int", min=1, help="stop after this many frames from the first prompted one; empty = to the end"),
+    ],
+    outputs=[Output("masks", FrameSeries, help="the objects on every processed frame (Instances; class id and extra['object'] = object id)")],
+)
+def sam2_video(video: Video, points: Points | None = None, boxes: Boxes | None = None, *, backend: str, model: str,
+               config: str, device: str, precision: str, unload: bool, prompts: list, chunk_frames: int,
+               max_frames: int | None, ctx) -> FrameSeries:
+    """Follow objects through a video with SAM 2: click them on a frame, get their masks on every frame after.
+
+    Prompts come from the ``points``/``boxes`` inputs (on the first frame of the video) and from
+    ``prompts``, which can put clicks and boxes on any frame and for several objects; the same
+    ``object`` id on a later frame corrects that object from there on. Tracking runs forward from
+    the earliest prompted frame (earlier frames are not in the output) over the frames of the
+    video view, so sample first (io.sample_frames) to process fewer frames. The output holds the
+    objects found on each frame (an object lost from view has no mask on that frame) with their
+    ids in ``class_ids`` and ``extra[i]["object"]``.
+
+    Long videos run in bounded memory: frames are decoded and tracked ``chunk_frames`` at a time,
+    and each object's last mask starts the next chunk as a mask prompt. SAM 2's memory of earlier
+    frames therefore restarts at each chunk (an object lost at a chunk boundary stays lost until
+    prompted again); larger chunks keep more context at the cost of memory.
+
+    A video that fails to decode part-way keeps the frames tracked so far: the node warns, naming
+    the frame where decoding stopped, and returns them; it fails only when no frame was tracked.
+
+    Example: ``{type: segment.sam2_video, inputs: {video: load.video}, params: {prompts: [{frame: 0,
+    object: 1, points: [[320, 240, 1]]}, {frame: 90, object: 1, points: [[400, 250, 1], [380, 300, 0]]}]}}``
+    """
+    from thyra_graph.types.series import InstancesSeriesBuilder
+
+    if not isinstance(prompts, list):
+        raise NodeError(f"prompts must be a list of {{frame, object, points, box}} mappings, got {prompts!r}")
+    if not len(video):
+        raise NodeError(f"the video {video.path!r} has no frames in its range: widen the frame range")
+    found = parse_prompts(prompts, video, points, boxes)
+    by_frame: dict[int, list[ObjectPrompt]] = {}
+    for item in found:
+        by_frame.setdefault(item.frame, []).append(item.prompt)
+    start = video.indices.index(min(by_frame))
+    view = video.view(start=start, stop=None if max_frames is None else start + max_frames)
+    tracker = load_tracker(ctx, backend=backend, model=model, config=config, device=device, precision=precision)
+    builder = InstancesSeriesBuilder(video.height, video.width)
+    total = len(view)
+    failure: VideoDecodeError | None = None
+    try:
+        _track(view, tracker, by_frame, chunk_frames, builder, total, ctx)
+    except VideoDecodeError as exc:
+        failure = exc
+    finally:
+        if unload:
+            unload_tracker(ctx, tracker)
+    if failure is not None:
+        if not len(builder):
+            raise NodeError(f"segment.sam2_video tracked no frame: {failure}") from None
+        ctx.warn(f"{failure}; kept the {len(builder)} frames tracked before it")
+    ctx.progress(total, total)
+    return builder.finish()
+
+
+def _track(view: Video, tracker, by_frame: dict[int, list[ObjectPrompt]], chunk_frames: int, builder, total: int,
+           ctx) -> None:
+    """Track ``view`` chunk by chunk into ``builder``. Each chunk after the first starts with the
+    previous chunk's last frame, whose masks prompt it; a decode error ends the stream after the
+    frames read so far have been tracked, then propagates."""
+    carried: dict[int, np.ndarray] | None = None  # None until the first chunk has run
+    chunk: list[tuple[int, np.ndarray]] = []
+    try:
+        for frame in view.frames():
+            ctx.check_cancelled()
+            chunk.append(frame)
+            if len(chunk) == chunk_frames:
+                carried = _track_chunk(chunk, carried, tracker, by_frame, view, builder, total, ctx)
+                chunk = [chunk[-1]]
+    except VideoDecodeError:
+        if len(chunk) > 1 or (chunk and carried is None):
+            _track_chunk(chunk, carried, tracker, by_frame, view, builder, total, ctx)
+        raise
+    if len(chunk) > 1 or (chunk and carried is None):
+        _track_chunk(chunk, carried, tracker, by_frame, view, builder, total, ctx)
+
+
+def _track_chunk(chunk: Sequence[tuple[int, np.ndarray]], carried: dict[int, np.ndarray] | None, tracker,
+                 by_frame: dict[int, list[ObjectPrompt]], view: Video, builder, total: int,
+                 ctx) -> dict[int, np.ndarray]:
+    """Track one chunk; returns the masks of the objects still visible on its last frame."""
+    first_chunk = carried is None
+    local: dict[int, list[ObjectPrompt]] = {}
+    if carried:
+        local[0] = [ObjectPrompt(object_id, mask=mask) for object_id, mask in carried.items()]
+    for position, (source, _) in enumerate(chunk):
+        # The first frame of a later chunk was tracked (with its prompts) by the chunk before.
+        if (position > 0 or first_chunk) and source in by_frame:
+            local[position] = list(by_frame[source])
+    height, width = view.height, view.width
+    next_position = 0 if first_chunk else 1
+    last: dict[int, np.ndarray] = {}
+
+    def emit(position: int, instances: Instances) -> None:
+        source = chunk[position][0]
+        builder.append(source, view.time_of(source), instances)
+        ctx.progress(len(builder), total, f"frame {source}")
+
+    for tracked in tracker.track([rgb for _, rgb in chunk], local):
+        if tracked.index < next_position:
+            continue
+        for position in range(next_position, tracked.index):  # no object yet on these frames
+            emit(position, Instances.empty(height, width))
+        instances = _instances(tracked, height, width)
+        emit(tracked.index, instances)
+        next_position = tracked.index + 1
+        if tracked.index == len(chunk) - 1:
+            last = {int(i): mask for i, mask in zip(instances.class_ids, instances.masks)}
+    for position in range(next_position, len(chunk)):
+        emit(position, Instances.empty(height, width))
+    return last
+
+
+def _instances(tracked: TrackedFrame, height: int, width: int) -> Instances:
+    keep = [i for i, mask in enumerate(tracked.masks) if mask.any()]
+    if not keep:
+        return Instances.empty(height, width)
+    ids = [tracked.object_ids[i] for i in keep]
+    return Instances(tracked.masks[keep], class_ids=ids, scores=tracked.scores[keep], extra=[{"object": i} for i in ids])
