@@ -35,3 +35,14 @@ def use_tiny_models(tiny_models_dir, monkeypatch) -> Path:
     monkeypatch.setenv("THYRA_MODELS_DIR", str(tiny_models_dir))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return tiny_models_dir
+
+
+@pytest.fixture
+def local_chat_server(monkeypatch):
+    """A loopback test double of an OpenAI-compatible server (tests/nodes/label/chat_server.py),
+    reachable through OPENAI_BASE_URL as label.vlm's default address; it runs no model."""
+    from nodes.label.chat_server import ChatServer
+
+    with ChatServer() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        yield server

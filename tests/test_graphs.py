@@ -44,7 +44,10 @@ def test_there_are_graphs_to_check():
 
 
 @pytest.mark.parametrize("path", GRAPHS, ids=[p.name for p in GRAPHS])
-def test_graph_loads_without_problems_and_runs_ok(path, tmp_path, monkeypatch):
+def test_graph_loads_without_problems_and_runs_ok(path, tmp_path, monkeypatch, use_tiny_models, local_chat_server):
+    # Model nodes keep their real ids (facebook/sam2.1-hiera-tiny, …): use_tiny_models puts tiny
+    # randomly initialised models of the same architectures where the real weights would be, and
+    # label.vlm talks to a loopback test double of an OpenAI-compatible server.
     result = run_graph_file(path, tmp_path, monkeypatch)
     assert result.status == "ok", {n: r.error for n, r in result.nodes.items() if r.error}
     assert result.count("executed") == len(result.nodes)
@@ -84,3 +87,16 @@ def test_quickstart_counts_24_coins_and_draws_them(tmp_path, monkeypatch):
     assert overlay is not None, "the overlay is not a readable image"
     assert overlay.shape == source.shape
     assert not np.array_equal(overlay, source), "nothing was drawn on the overlay"
+
+
+def test_describe_regions_labels_every_region_and_reports_it(tmp_path, monkeypatch, use_tiny_models, local_chat_server):
+    result = run_graph_file(REPO / "graphs" / "describe_regions.yaml", tmp_path, monkeypatch)
+    assert result.ok
+    usage = result.outputs["describe.usage"]
+    regions = len(usage)
+    assert regions >= 1
+    assert len(local_chat_server.requests) == regions  # one request per region, crops not whole frames
+    written = {Path(f).name for value in result.outputs.values() for f in value.files()}
+    report = (tmp_path / "out" / "report" / "report.md").read_text()
+    assert report.count("A small object.") == regions  # the test server's answer, attached to each region
+    assert {"annotated.png", "report.md", "report.json"} <= written | {p.name for p in (tmp_path / "out").rglob("*")}

@@ -28,7 +28,7 @@ def open_quickstart(window, tmp_path):
 
 
 @pytest.mark.parametrize("path", GRAPHS, ids=[p.name for p in GRAPHS])
-def test_every_example_graph_opens_and_runs_with_every_node_done(window, qtbot, tmp_path, path):
+def test_every_example_graph_opens_and_runs_with_every_node_done(window, qtbot, tmp_path, path, use_tiny_models, local_chat_server):
     assert window.open_file(path)
     redirect_outputs(window.document, tmp_path / "out")
     result = run_and_wait(window, qtbot)

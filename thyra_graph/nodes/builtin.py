@@ -20,6 +20,11 @@ from .count import blobs, clumps, density, export as count_export, instances as 
 from .count import learned, synthetic, tiled, video as count_video, visualise
 # ocean-wave continuation (issue 7): Taichi imports only when a solve runs
 from .sim import render_waves, synthetic_sea, wave_init, wave_solve
+# SAM 2 segmentation (issue 5): torch, transformers and sam2 import only when a node runs
+from .segment import crop_segment, points, prune_frames, sam2_points, sam2_video, sweep, tiled as segment_tiled
+# labelling with vision-language models and CLIP, and reports (issue 8)
+from .label import clip as label_clip, local_vlm, vlm
+from .report import annotated_image, text_report
 
 THYRA_NODES: list[NodeSpec] = [
     # io
@@ -64,4 +69,19 @@ THYRA_NODES: list[NodeSpec] = [
     wave_init.wave_init,
     wave_solve.wave_solve,
     render_waves.render_waves,
+    # segment: SAM 2 from clicks and boxes, sweeping, video propagation, tiles and crops
+    sam2_points.sam2_points,
+    points.grid,
+    points.from_contours,
+    sweep.sam2_auto,
+    segment_tiled.tiled,
+    crop_segment.crop_segment,
+    sam2_video.sam2_video,
+    prune_frames.prune_frames,
+    # label: naming and describing instances; report: what a person reads
+    vlm.vlm,
+    local_vlm.local_vlm,
+    label_clip.clip,
+    annotated_image.annotated_image,
+    text_report.text_report,
 ]

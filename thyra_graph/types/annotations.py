@@ -197,7 +197,7 @@ class Instances(PortType):
         return int(self.masks.shape[1]), int(self.masks.shape[2])
 
     def areas(self) -> np.ndarray:
-        return self.masks.reshape(len(self.masks), -1).sum(axis=1)
+        return self.masks.sum(axis=(1, 2))
 
     def boxes(self) -> Boxes:
         """Tight (x0, y0, x1, y1) boxes around each mask (x1, y1 exclusive)."""
