@@ -2,14 +2,19 @@
 
 ``install(models_dir)`` writes, in the layout the real weights have:
 
-- ``facebook--sam2.1-hiera-tiny/``: a transformers ``Sam2Model`` + ``Sam2Processor``
-  (``save_pretrained``), so ``model: facebook/sam2.1-hiera-tiny`` finds it through
-  ``THYRA_MODELS_DIR``. Same architecture as hiera-tiny, shrunk: 256×256 input, 16-wide Hiera
-  with one or two blocks per stage, 32-wide FPN and mask decoder.
+- ``facebook--sam2.1-hiera-tiny/``: what the hub really ships under that id, a transformers
+  ``Sam2VideoModel`` checkpoint (image encoder, prompt encoder, mask decoder *and* the memory
+  modules) with a ``Sam2VideoProcessor`` (``save_pretrained``); transformers loads it as
+  ``Sam2VideoModel`` for video and as ``Sam2Model`` for images, so ``model:
+  facebook/sam2.1-hiera-tiny`` finds one model for both through ``THYRA_MODELS_DIR``. Same
+  architecture as hiera-tiny, shrunk: 256×256 input, 16-wide Hiera with one or two blocks per
+  stage; the FPN, prompt encoder and mask decoder are 128 wide, because transformers hard-codes
+  64 memory channels and the object pointers need a wider model than the memory.
 - ``sam2.1_hiera_tiny.pt`` + ``sam2.1_hiera_tiny_tiny.yaml``: Meta's format (``{"model": state_dict}``
   saved with torch.save, and a hydra config with the structure of the package's
   ``configs/sam2.1/sam2.1_hiera_t.yaml`` at the same shrunk sizes, memory modules included so the
-  video predictor builds too). Use ``backend: sam2, model: sam2.1_hiera_tiny.pt,
+  video predictor builds too: the memory encoder's ``in_dim`` and the mask downsampler's
+  ``embed_dim`` equal the 32-wide ``d_model``). Use ``backend: sam2, model: sam2.1_hiera_tiny.pt,
   config: <models_dir>/sam2.1_hiera_tiny_tiny.yaml``.
 """
 
@@ -21,6 +26,7 @@ TRANSFORMERS_NAME = "facebook--sam2.1-hiera-tiny"
 META_CHECKPOINT = "sam2.1_hiera_tiny.pt"
 META_CONFIG = "sam2.1_hiera_tiny_tiny.yaml"
 IMAGE_SIZE = 256  # the model's input side: 4× smaller than the real 1024
+WIDTH = 128  # > the 64 memory channels transformers' Sam2VideoModel hard-codes
 
 
 def tiny_transformers_dir(models_dir: Path) -> Path:
@@ -46,36 +52,42 @@ def install(models_dir: Path) -> None:
 
 
 def tiny_transformers_config(size: int = IMAGE_SIZE):
-    from transformers import Sam2Config
+    from transformers import Sam2VideoConfig
 
-    return Sam2Config(
+    feat = size // 16
+    return Sam2VideoConfig(
         vision_config=dict(
             model_type="sam2_vision_model",
             backbone_config=dict(
                 model_type="sam2_hiera_det_model", hidden_size=16, image_size=[size, size],
                 blocks_per_stage=[1, 1, 2, 1], embed_dim_per_stage=[16, 32, 64, 128],
                 num_attention_heads_per_stage=[1, 1, 2, 2], window_size_per_stage=[8, 4, 4, 2],
-                # A global block must not open a stage (transformers' Q-pooling needs a window there).
                 global_attention_blocks=[3], window_positional_embedding_background_size=[4, 4]),
             backbone_channel_list=[128, 64, 32, 16],
-            backbone_feature_sizes=[[size // 4, size // 4], [size // 8, size // 8], [size // 16, size // 16]],
-            fpn_hidden_size=32),
-        prompt_encoder_config=dict(hidden_size=32, image_size=size, patch_size=16),
-        mask_decoder_config=dict(hidden_size=32, mlp_dim=64, num_attention_heads=2, iou_head_hidden_dim=32),
+            backbone_feature_sizes=[[size // 4, size // 4], [size // 8, size // 8], [feat, feat]],
+            fpn_hidden_size=WIDTH),
+        prompt_encoder_config=dict(hidden_size=WIDTH, image_size=size, patch_size=16),
+        mask_decoder_config=dict(hidden_size=WIDTH, mlp_dim=64, num_attention_heads=2, iou_head_hidden_dim=32),
+        image_size=size, memory_attention_hidden_size=WIDTH, memory_attention_num_layers=1,
+        memory_attention_feed_forward_hidden_size=64, memory_attention_rope_feat_sizes=[feat, feat],
+        memory_encoder_hidden_size=WIDTH, memory_encoder_output_channels=64,
+        mask_downsampler_embed_dim=WIDTH, memory_fuser_embed_dim=WIDTH, memory_fuser_intermediate_dim=64,
+        memory_fuser_num_layers=1,
     )
 
 
 def build_transformers(folder: Path, *, seed: int = 0) -> Path:
     import torch
-    from transformers import Sam2Model, Sam2Processor
+    from transformers import Sam2VideoModel, Sam2VideoProcessor
     from transformers.models.sam2 import Sam2ImageProcessor
+    from transformers.models.sam2_video.video_processing_sam2_video import Sam2VideoVideoProcessor
 
     torch.manual_seed(seed)
-    model = Sam2Model(tiny_transformers_config()).eval()
-    processor = Sam2Processor(
-        Sam2ImageProcessor(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE},
-                           mask_size={"height": IMAGE_SIZE // 4, "width": IMAGE_SIZE // 4}),
-        target_size=IMAGE_SIZE)
+    model = Sam2VideoModel(tiny_transformers_config()).eval()
+    size = {"height": IMAGE_SIZE, "width": IMAGE_SIZE}
+    processor = Sam2VideoProcessor(
+        Sam2ImageProcessor(size=size, mask_size={"height": IMAGE_SIZE // 4, "width": IMAGE_SIZE // 4}),
+        Sam2VideoVideoProcessor(size=size), target_size=IMAGE_SIZE)
     model.save_pretrained(str(folder))
     processor.save_pretrained(str(folder))
     return folder
@@ -144,6 +156,7 @@ model:
   memory_encoder:
       _target_: sam2.modeling.memory_encoder.MemoryEncoder
       out_dim: 16
+      in_dim: 32
       position_encoding:
         _target_: sam2.modeling.position_encoding.PositionEmbeddingSine
         num_pos_feats: 16
@@ -155,6 +168,7 @@ model:
         kernel_size: 3
         stride: 2
         padding: 1
+        embed_dim: 32
       fuser:
         _target_: sam2.modeling.memory_encoder.Fuser
         layer:

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from thyra_graph.engine.declaration import NodeError, Param
 
@@ -70,37 +72,71 @@ def model_params() -> list[Param]:
     ]
 
 
-def load_segmenter(ctx, *, backend: str, model: str, config: str = DEFAULT_CONFIG, device: str = "auto",
-                   precision: str = "auto") -> Segmenter:
-    """The SAM 2 segmenter for these parameters, loaded once per process through ``ctx.resources``."""
+@dataclass(frozen=True)
+class ModelChoice:
+    """A SAM 2 model as the parameters pick it: where its weights are, how to build it, where it runs.
+
+    The image segmenter and the video tracker are built from the same choice (the same
+    checkpoint serves both); ``key`` identifies it in the resource cache.
+    """
+
+    backend: str
+    weights: Path
+    config_source: str  # the Meta config (package name or local yaml); "" for transformers
+    device: str
+    dtype: Any
+
+    @property
+    def key(self) -> str:
+        return segmenter_key(self.backend, self.weights, self.config_source, self.device,
+                             str(self.dtype).replace("torch.", ""))
+
+    @property
+    def nbytes(self) -> int:
+        return _size_of(self.weights)
+
+
+def choose_model(ctx, *, backend: str, model: str, config: str = DEFAULT_CONFIG, device: str = "auto",
+                 precision: str = "auto") -> ModelChoice:
+    """Resolve the model parameters: the package is there, the weights are found, the device exists."""
     if backend not in BACKENDS:
         raise NodeError(f"unknown SAM 2 backend {backend!r}: use one of {', '.join(BACKENDS)}")
     _require_package(backend)
     where = pick_device(device)
     dtype = pick_dtype(where, precision)
     if backend == "transformers":
-        weights = _transformers_weights(ctx, model)
-        config_source = ""
-    else:
-        weights, config_source = _meta_weights_and_config(ctx, model, config)
-    key = segmenter_key(backend, weights, config_source, where, str(dtype).replace("torch.", ""))
+        return ModelChoice(backend, _transformers_weights(ctx, model), "", where, dtype)
+    weights, config_source = _meta_weights_and_config(ctx, model, config)
+    return ModelChoice(backend, weights, config_source, where, dtype)
+
+
+def load_segmenter(ctx, *, backend: str, model: str, config: str = DEFAULT_CONFIG, device: str = "auto",
+                   precision: str = "auto") -> Segmenter:
+    """The SAM 2 segmenter for these parameters, loaded once per process through ``ctx.resources``."""
+    choice = choose_model(ctx, backend=backend, model=model, config=config, device=device, precision=precision)
 
     def load() -> Segmenter:
-        if backend == "transformers":
+        if choice.backend == "transformers":
             from .sam2_transformers import TransformersSegmenter
 
-            return TransformersSegmenter.load(weights, key=key, device=where, dtype=dtype)
+            return TransformersSegmenter.load(choice.weights, key=choice.key, device=choice.device, dtype=choice.dtype)
         from .sam2_meta import MetaSegmenter
 
-        return MetaSegmenter.load(weights, config_source, key=key, device=where, dtype=dtype)
+        return MetaSegmenter.load(choice.weights, choice.config_source, key=choice.key, device=choice.device,
+                                  dtype=choice.dtype)
 
-    return ctx.resources.get(("segment.sam2", key), load, nbytes=_size_of(weights))
+    return ctx.resources.get(("segment.sam2", choice.key), load, nbytes=choice.nbytes)
 
 
 def unload_segmenter(ctx, segmenter: Segmenter) -> None:
     """Drop the model from the resource cache and give its GPU memory back."""
-    ctx.resources.release(("segment.sam2", segmenter.key))
-    if str(getattr(segmenter, "device", "cpu")).startswith("cuda"):
+    release_model(ctx, ("segment.sam2", segmenter.key), getattr(segmenter, "device", "cpu"))
+
+
+def release_model(ctx, resource_key: tuple, device: str) -> None:
+    """Drop one model from ``ctx.resources``; on a GPU also hand its memory back to the driver."""
+    ctx.resources.release(resource_key)
+    if str(device).startswith("cuda"):
         import gc
 
         import torch

@@ -25,9 +25,7 @@ import numpy as np
 
 from thyra_graph.engine.declaration import NodeError
 
-from ..models.device import pick_device, pick_dtype
-from .sam2_loading import (BACKENDS, HOW_TO_GET_META, HOW_TO_GET_TRANSFORMERS, _meta_weights_and_config,
-                           _require_package, _size_of, _transformers_weights, segmenter_key)
+from .sam2_loading import HOW_TO_GET_META, HOW_TO_GET_TRANSFORMERS, choose_model, release_model
 
 
 @dataclass
@@ -66,35 +64,20 @@ class VideoTracker(Protocol):
 
 def load_tracker(ctx, *, backend: str, model: str, config: str, device: str, precision: str) -> VideoTracker:
     """The video tracker for these parameters, loaded once per process through ``ctx.resources``."""
-    if backend not in BACKENDS:
-        raise NodeError(f"unknown SAM 2 backend {backend!r}: use one of {', '.join(BACKENDS)}")
-    _require_package(backend)
-    where = pick_device(device)
-    dtype = pick_dtype(where, precision)
-    if backend == "transformers":
-        weights, config_source = _transformers_weights(ctx, model), ""
-    else:
-        weights, config_source = _meta_weights_and_config(ctx, model, config)
-    key = "video-" + segmenter_key(backend, weights, config_source, where, str(dtype).replace("torch.", ""))
+    choice = choose_model(ctx, backend=backend, model=model, config=config, device=device, precision=precision)
+    key = "video-" + choice.key
 
     def load() -> VideoTracker:
-        if backend == "transformers":
-            return TransformersTracker.load(weights, key=key, device=where, dtype=dtype)
-        return MetaTracker.load(weights, config_source, key=key, device=where, dtype=dtype)
+        if choice.backend == "transformers":
+            return TransformersTracker.load(choice.weights, key=key, device=choice.device, dtype=choice.dtype)
+        return MetaTracker.load(choice.weights, choice.config_source, key=key, device=choice.device, dtype=choice.dtype)
 
-    return ctx.resources.get(("segment.sam2_video", key), load, nbytes=_size_of(weights))
+    return ctx.resources.get(("segment.sam2_video", key), load, nbytes=choice.nbytes)
 
 
 def unload_tracker(ctx, tracker: VideoTracker) -> None:
     """Drop the model from the resource cache and give its GPU memory back."""
-    ctx.resources.release(("segment.sam2_video", tracker.key))
-    if str(tracker.device).startswith("cuda"):
-        import gc
-
-        import torch
-
-        gc.collect()
-        torch.cuda.empty_cache()
+    release_model(ctx, ("segment.sam2_video", tracker.key), tracker.device)
 
 
 def _first_prompts(prompts: Mapping[int, Sequence[ObjectPrompt]]) -> dict[int, int]:
