@@ -220,3 +220,20 @@ def test_free_model_memory_empties_the_resource_cache_and_says_so(window):
     assert window.free_models() == 2
     assert resources.keys() == []
     assert "freed 2 loaded models" in window.statusBar().currentMessage()
+
+
+def test_clicking_the_preview_of_sam2_points_adds_a_click_and_runs_sam2(window, qtbot, tmp_path, use_tiny_models):
+    assert window.open_file(REPO / "graphs" / "segment_clicks.yaml")
+    redirect_outputs(window.document, tmp_path / "out")
+    run_and_wait(window, qtbot)
+    window.canvas.select(["sam"])
+    view = window.preview.image
+    qtbot.waitUntil(lambda: view.image_shape is not None, timeout=10_000)
+    before = len(window.document.graph.params("sam")["clicks"])
+    pos = view.mapFromScene(QtCore.QPointF(250, 200))
+    with qtbot.waitSignal(window.controller.run_finished, timeout=60_000):
+        qtbot.mouseClick(view.viewport(), QtCore.Qt.LeftButton, QtCore.Qt.NoModifier, pos)
+    clicks = window.document.graph.params("sam")["clicks"]
+    assert len(clicks) == before + 1 and clicks[-1][2] == 1
+    assert "sam" in window.controller.states.executed
+    assert len(window.controller.last_result.outputs["sam.instances"]) == before + 1  # object_per: point

@@ -15,12 +15,12 @@ from thyra_graph.types import Boxes, Image, Points  # noqa: E402
 
 
 def run(image, ctx, params, **kwargs):
-    inputs = {k: kwargs.pop(k) for k in ("more_points", "boxes") if k in kwargs}
+    inputs = {k: kwargs.pop(k) for k in ("points", "boxes") if k in kwargs}
     return sam2_points(Image(image), ctx=ctx, **inputs, **params, **kwargs)
 
 
 def test_clicks_on_one_object_give_one_image_sized_mask_with_its_prompt(discs, sam2_ctx, backend_params):
-    result = run(discs, sam2_ctx, backend_params, points=[[35, 40, 1], [40, 42, 1], [5, 5, 0]])
+    result = run(discs, sam2_ctx, backend_params, clicks=[[35, 40, 1], [40, 42, 1], [5, 5, 0]])
     result.validate()
     assert result.masks.shape == (1, 96, 128)
     assert result.extra[0]["source"] == "points"
@@ -29,14 +29,14 @@ def test_clicks_on_one_object_give_one_image_sized_mask_with_its_prompt(discs, s
 
 
 def test_multimask_all_returns_three_candidates_per_object_best_first(discs, sam2_ctx, backend_params):
-    result = run(discs, sam2_ctx, backend_params, points=[[35, 40, 1]], multimask="all")
+    result = run(discs, sam2_ctx, backend_params, clicks=[[35, 40, 1]], multimask="all")
     assert len(result) == 3
     assert [e["rank"] for e in result.extra] == [0, 1, 2]
     assert list(result.scores) == sorted(result.scores, reverse=True)
 
 
 def test_object_per_point_makes_each_positive_click_its_own_object(discs, sam2_ctx, transformers_params):
-    result = run(discs, sam2_ctx, transformers_params, points=[[35, 40, 1], [90, 55, 1], [5, 5, 0]],
+    result = run(discs, sam2_ctx, transformers_params, clicks=[[35, 40, 1], [90, 55, 1], [5, 5, 0]],
                  object_per="point")
     assert len(result) == 2
     assert [e["object"] for e in result.extra] == [0, 1]
@@ -45,8 +45,8 @@ def test_object_per_point_makes_each_positive_click_its_own_object(discs, sam2_c
 
 
 def test_connected_points_are_added_to_the_clicks(discs, sam2_ctx, transformers_params):
-    result = run(discs, sam2_ctx, transformers_params, points=[[35, 40, 1]],
-                 more_points=Points(np.array([[38.0, 44.0]]), np.array([0])))
+    result = run(discs, sam2_ctx, transformers_params, clicks=[[35, 40, 1]],
+                 points=Points(np.array([[38.0, 44.0]]), np.array([0])))
     assert result.extra[0]["prompt"]["points"] == [[35.0, 40.0, 1], [38.0, 44.0, 0]]
 
 
@@ -60,7 +60,7 @@ def test_each_box_is_one_object_and_boxes_past_the_border_are_clipped_with_a_war
 
 def test_a_point_outside_the_image_is_an_error_naming_the_point_and_the_image_size(discs, sam2_ctx, transformers_params):
     with pytest.raises(NodeError, match=r"\(x=300, y=40\) is outside the 128×96 image"):
-        run(discs, sam2_ctx, transformers_params, points=[[35, 40, 1], [300, 40, 1]])
+        run(discs, sam2_ctx, transformers_params, clicks=[[35, 40, 1], [300, 40, 1]])
 
 
 def test_a_box_entirely_outside_the_image_is_an_error(discs, sam2_ctx, transformers_params):
@@ -75,7 +75,7 @@ def test_no_prompt_at_all_asks_for_a_click_or_a_connection(discs, sam2_ctx, tran
 
 def test_only_negative_clicks_ask_for_a_positive_one_in_point_mode(discs, sam2_ctx, transformers_params):
     with pytest.raises(NodeError, match="add a positive one"):
-        run(discs, sam2_ctx, transformers_params, points=[[5, 5, 0]], object_per="point")
+        run(discs, sam2_ctx, transformers_params, clicks=[[5, 5, 0]], object_per="point")
 
 
 @pytest.mark.parametrize("image", [
@@ -86,7 +86,7 @@ def test_only_negative_clicks_ask_for_a_positive_one_in_point_mode(discs, sam2_c
     np.random.default_rng(0).random((40, 50, 3)).astype(np.float32),
 ], ids=["grey", "grey-channel", "16-bit", "rgba", "float"])
 def test_grey_16_bit_rgba_and_float_images_are_segmented_at_their_own_size(image, sam2_ctx, transformers_params):
-    result = run(image, sam2_ctx, transformers_params, points=[[20, 20, 1]])
+    result = run(image, sam2_ctx, transformers_params, clicks=[[20, 20, 1]])
     assert result.masks.shape == (1, 40, 50)
 
 
@@ -103,7 +103,7 @@ def test_float_images_in_the_unit_range_are_scaled_by_255():
 
 
 def test_min_score_drops_low_quality_masks_with_a_warning(discs, sam2_ctx, transformers_params):
-    result = run(discs, sam2_ctx, transformers_params, points=[[35, 40, 1]], min_score=1.0)
+    result = run(discs, sam2_ctx, transformers_params, clicks=[[35, 40, 1]], min_score=1.0)
     assert len(result) == 0 and result.shape == (96, 128)
     assert any("min_score" in w for w in sam2_ctx.warnings)
 
@@ -113,23 +113,23 @@ def test_changing_only_the_clicks_does_not_run_the_image_encoder_again(discs, sa
     calls = []
     real_embed = segmenter.embed
     segmenter.embed = lambda rgb: calls.append(rgb.shape) or real_embed(rgb)
-    first = run(discs, sam2_ctx, transformers_params, points=[[35, 40, 1]])
-    second = run(discs, sam2_ctx, transformers_params, points=[[90, 55, 1]])
+    first = run(discs, sam2_ctx, transformers_params, clicks=[[35, 40, 1]])
+    second = run(discs, sam2_ctx, transformers_params, clicks=[[90, 55, 1]])
     assert len(calls) == 1
     assert not np.array_equal(first.masks, second.masks)
 
 
 def test_unload_frees_the_model_after_the_run(discs, sam2_ctx, transformers_params):
-    run(discs, sam2_ctx, {**transformers_params, "unload": True}, points=[[35, 40, 1]])
+    run(discs, sam2_ctx, {**transformers_params, "unload": True}, clicks=[[35, 40, 1]])
     assert not any(key[0] == "segment.sam2" and key[1] != "embedding-memory" for key in sam2_ctx.resources.keys())
-    run(discs, sam2_ctx, transformers_params, points=[[35, 40, 1]])
+    run(discs, sam2_ctx, transformers_params, clicks=[[35, 40, 1]])
     assert any(key[0] == "segment.sam2" and key[1] != "embedding-memory" for key in sam2_ctx.resources.keys())
 
 
 def test_the_node_is_promptable_by_clicking_in_the_editor():
     from thyra_graph.editor.prompting import prompt_param
 
-    assert prompt_param(sam2_points) == "points"
+    assert prompt_param(sam2_points) == "clicks"
 
 
 def test_decoding_a_cached_embedding_matches_the_full_transformers_forward(discs, sam2_ctx, transformers_params):

@@ -48,7 +48,7 @@ def sam_rgb(data: np.ndarray) -> np.ndarray:
 
 
 def prompt_points(clicks: list, points: Points | None) -> tuple[np.ndarray, np.ndarray]:
-    """The ``points`` parameter's clicks followed by the connected Points: (N×2 xy, N labels)."""
+    """The ``clicks`` parameter followed by the connected Points: (N×2 xy, N labels)."""
     xy = [np.asarray(clicks, np.float64).reshape(-1, 3)[:, :2]]
     labels = [np.asarray(clicks, np.float64).reshape(-1, 3)[:, 2].astype(np.int64)]
     if points is not None and len(points):
@@ -115,13 +115,13 @@ def describe_prompt(prompt: dict) -> dict:
     "segment.sam2_points", category="segment", device="gpu", requires=("torch", "transformers"),
     inputs=[
         Input("image", Image, help="the image to segment (RGB, RGBA, grey, 8- or 16-bit)"),
-        Input("more_points", Points, required=False,
-              help="points from another node, used like clicks (added to the points parameter)"),
+        Input("points", Points, required=False,
+              help="points from another node (e.g. points.grid), used like clicks (added to the clicks)"),
         Input("boxes", Boxes, required=False, help="boxes around objects (e.g. from a detector): one object each"),
     ],
     params=[
         *model_params(),
-        Param("points", [], kind="points",
+        Param("clicks", [], kind="points",
               help="clicks on the image: [x, y, label], label 1 = on the object, 0 = not on it"),
         Param("multimask", "best", choices=MULTIMASK_CHOICES,
               help="best: one mask per object; all: SAM 2's three candidate masks per object"),
@@ -132,8 +132,8 @@ def describe_prompt(prompt: dict) -> dict:
     ],
     outputs=[Output("instances", Instances, help="one mask per object (three with multimask: all), with scores")],
 )
-def sam2_points(image: Image, more_points: Points | None = None, boxes: Boxes | None = None, *, backend: str,
-                model: str, config: str, device: str, precision: str, unload: bool, points: list, multimask: str,
+def sam2_points(image: Image, points: Points | None = None, boxes: Boxes | None = None, *, backend: str,
+                model: str, config: str, device: str, precision: str, unload: bool, clicks: list, multimask: str,
                 object_per: str, min_score: float, ctx) -> Instances:
     """Segment the objects you click on (or draw boxes around) with SAM 2.
 
@@ -148,11 +148,11 @@ def sam2_points(image: Image, more_points: Points | None = None, boxes: Boxes | 
     The image embedding is cached (in memory and in the disk cache), so changing only the
     clicks re-runs only SAM 2's small decoder.
 
-    Example: ``{type: segment.sam2_points, inputs: {image: load.image}, params: {points: [[120, 80, 1]]}}``
+    Example: ``{type: segment.sam2_points, inputs: {image: load.image}, params: {clicks: [[120, 80, 1]]}}``
     """
     rgb = sam_rgb(image.data)
     height, width = rgb.shape[:2]
-    xy, labels = prompt_points(points, more_points)
+    xy, labels = prompt_points(clicks, points)
     check_points_inside(xy, height, width)
     box_array = clip_boxes(boxes, height, width, ctx)
     prompts = prompt_sets(xy, labels, box_array, object_per)
@@ -160,7 +160,7 @@ def sam2_points(image: Image, more_points: Points | None = None, boxes: Boxes | 
         ctx.warn("only negative points were given; they were ignored (add a positive point to segment by points)")
     if not prompts:
         raise NodeError("segment.sam2_points has no prompt to segment: click on the object in the preview "
-                        "(or set the points parameter), or connect Points or Boxes"
+                        "(or set the clicks parameter), or connect Points or Boxes"
                         + (" (only negative points were given; add a positive one)" if len(xy) else ""))
     segmenter = load_segmenter(ctx, backend=backend, model=model, config=config, device=device, precision=precision)
     try:
