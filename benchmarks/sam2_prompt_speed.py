@@ -96,7 +96,7 @@ def main() -> int:
             return context(work / f"cache-{next(counter)}")  # and start from an empty disk cache
 
         def run(ctx: Context) -> None:
-            sam2_points(image, ctx=ctx, points=clicks[next(counter) % len(clicks)], **model)
+            sam2_points(image, ctx=ctx, clicks=clicks[next(counter) % len(clicks)], **model)
 
         first = timed(run, setup=cold_setup, repeat=first_repeat, warmup=1)
         warm_ctx = context(work / "cache-warm")

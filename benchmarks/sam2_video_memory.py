@@ -70,7 +70,10 @@ def child(video: str, backend: str, models: str) -> None:
     series = sam2_video(handle, prompts=prompt, chunk_frames=16, ctx=ctx, **params)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"frames": len(series), "before_kib": before, "peak_kib": peak, "seconds": seconds}))
+    # Frames where the object was found: a run that lost it early would measure nothing.
+    with_object = sum(1 for index in range(len(series)) if series.items.counts(index))
+    print(json.dumps({"frames": len(series), "with_object": with_object, "before_kib": before, "peak_kib": peak,
+                      "seconds": seconds}))
 
 
 def main() -> None:
@@ -98,7 +101,7 @@ def main() -> None:
             results[count] = json.loads(out.stdout.strip().splitlines()[-1])
     for count, result in results.items():
         growth = (result["peak_kib"] - result["before_kib"]) / 1024
-        print(f"{count:5d} frames ({result['frames']} tracked): peak RSS {result['peak_kib'] / 1024:7.1f} MiB, growth while tracking "
+        print(f"{count:5d} frames ({result['frames']} tracked, object on {result['with_object']}): peak RSS {result['peak_kib'] / 1024:7.1f} MiB, growth while tracking "
               f"{growth:6.1f} MiB, {result['seconds']:.1f} s")
     a, b = (results[c] for c in (short, 2 * short))
     growth_a = max(a["peak_kib"] - a["before_kib"], 1)

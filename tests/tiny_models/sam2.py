@@ -76,6 +76,19 @@ def tiny_transformers_config(size: int = IMAGE_SIZE):
     )
 
 
+def always_sees_an_object(last_layer) -> None:
+    """Bias the object-score head so the random model always answers "the object is there".
+
+    SAM 2.1 blanks every mask of a frame where it scores the object absent; with random weights
+    that score is a coin toss, and a tiny model that saw nothing would let video tests and
+    benchmarks pass without tracking anything. The masks themselves stay random.
+    """
+    import torch
+
+    with torch.no_grad():
+        last_layer.bias.fill_(10.0)
+
+
 def build_transformers(folder: Path, *, seed: int = 0) -> Path:
     import torch
     from transformers import Sam2VideoModel, Sam2VideoProcessor
@@ -84,6 +97,7 @@ def build_transformers(folder: Path, *, seed: int = 0) -> Path:
 
     torch.manual_seed(seed)
     model = Sam2VideoModel(tiny_transformers_config()).eval()
+    always_sees_an_object(model.mask_decoder.pred_obj_score_head.proj_out)
     size = {"height": IMAGE_SIZE, "width": IMAGE_SIZE}
     processor = Sam2VideoProcessor(
         Sam2ImageProcessor(size=size, mask_size={"height": IMAGE_SIZE // 4, "width": IMAGE_SIZE // 4}),
@@ -214,5 +228,6 @@ def build_meta(checkpoint: Path, config: Path, *, seed: int = 0) -> tuple[Path, 
     config.write_text(META_YAML.format(size=IMAGE_SIZE, feat=IMAGE_SIZE // 16), encoding="utf-8")
     torch.manual_seed(seed)
     model = instantiate(OmegaConf.load(config).model, _recursive_=True)
+    always_sees_an_object(model.sam_mask_decoder.pred_obj_score_head.layers[-1])
     torch.save({"model": model.state_dict()}, checkpoint)
     return checkpoint, config

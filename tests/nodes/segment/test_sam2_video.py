@@ -161,19 +161,31 @@ def test_frames_are_those_of_the_video_view_and_max_frames_limits_them(fake_trac
     assert list(series.frames) == [3, 6]
 
 
-def test_an_object_lost_at_a_chunk_boundary_leaves_empty_frames(fake_tracker, disc_video, monkeypatch):
+def test_an_object_hidden_at_a_chunk_boundary_starts_the_next_chunk_from_where_it_was_last_seen(
+        fake_tracker, disc_video, monkeypatch):
     original = RepeatingTracker.track
+    first_chunk_masks = {}
 
-    def losing(self, frames, prompts):
+    def hiding(self, frames, prompts):
         for tracked in original(self, frames, prompts):
-            if len(self.calls) == 1 and tracked.index == len(frames) - 1:
-                tracked.masks[:] = False  # the object vanishes on the first chunk's last frame
+            if len(self.calls) == 1:
+                if tracked.index == len(frames) - 1:
+                    tracked.masks[:] = False  # the object is hidden on the first chunk's last frame
+                else:
+                    first_chunk_masks[tracked.index] = tracked.masks[0].copy()
             yield tracked
 
-    monkeypatch.setattr(RepeatingTracker, "track", losing)
+    monkeypatch.setattr(RepeatingTracker, "track", hiding)
     series = sam2_video(disc_video, prompts=[{"frame": 0, "object": 1, "points": [[20, 24, 1]]}], chunk_frames=4)
     assert list(series.frames) == list(range(12))
-    assert [len(series.at(f)) for f in range(12)] == [1, 1, 1] + [0] * 9
+    # Hidden on frame 3 only; the stand-in tracker finds it again from its last mask (frame 2).
+    assert [len(series.at(f)) for f in range(12)] == [1, 1, 1, 0] + [1] * 8
+    second = fake_tracker.calls[1]
+    # Frame 2 (last seen) goes in front of the chunk [3, 4, 5, 6] with the object's mask as its prompt.
+    assert second["length"] == 5 and second["mask_prompts"] == {0: [1]}
+    assert np.array_equal(series.at(4).masks[0], first_chunk_masks[2])
+    # Once seen again it starts later chunks from their first frame, with no extra frame.
+    assert fake_tracker.calls[2]["length"] == 4 and fake_tracker.calls[2]["mask_prompts"] == {0: [1]}
 
 
 def test_progress_is_reported_per_frame_and_cancellation_stops_the_run(fake_tracker, disc_video):
@@ -237,19 +249,22 @@ def test_both_backends_track_a_moving_disc_across_chunks(backend_params, disc_vi
     assert list(series.frames) == list(range(5))
     for _, _, item in series:
         assert item.shape == (HEIGHT, WIDTH)
-        assert set(object_ids(item)) <= {1, 2} and list(item.class_ids) == object_ids(item)
+        # The tiny models always score the object present (tests/tiny_models/sam2.py), so both
+        # objects are followed through every frame, across the chunk boundaries.
+        assert object_ids(item) == [1, 2] and list(item.class_ids) == [1, 2]
         assert ((item.scores >= 0) & (item.scores <= 1)).all()
 
 
-def test_a_reprompt_changes_the_real_models_masks_only_from_its_frame(transformers_params, disc_video, sam2_ctx):
-    # (The tiny Meta model's random weights give empty masks on tracked frames, so this is shown
-    # with the transformers one; test_sam2_video_backends checks Meta's scores the same way.)
+def test_a_reprompt_changes_the_real_models_masks_from_its_frame(backend_params, disc_video, sam2_ctx):
     first = {"frame": 0, "object": 1, "box": [4, 16, 20, 32]}
-    plain = sam2_video(disc_video, prompts=[first], chunk_frames=4, max_frames=6, ctx=sam2_ctx, **transformers_params)
+    plain = sam2_video(disc_video, prompts=[first], chunk_frames=4, max_frames=6, ctx=sam2_ctx, **backend_params)
     again = sam2_video(disc_video, prompts=[first, {"frame": 3, "object": 1, "box": [30, 2, 62, 46]}],
-                       chunk_frames=4, max_frames=6, ctx=sam2_ctx, **transformers_params)
-    for frame in range(3):
-        np.testing.assert_array_equal(plain.at(frame).masks, again.at(frame).masks)
+                       chunk_frames=4, max_frames=6, ctx=sam2_ctx, **backend_params)
+    if backend_params["backend"] == "transformers":
+        # Meta's predictor attends to every prompted frame of the chunk, later ones included, so
+        # there a correction on frame 3 may also move frames 0-2 of the same chunk.
+        for frame in range(3):
+            np.testing.assert_array_equal(plain.at(frame).masks, again.at(frame).masks)
     assert any(plain.at(f).masks.shape != again.at(f).masks.shape or (plain.at(f).masks != again.at(f).masks).any()
                for f in range(3, 6))
 

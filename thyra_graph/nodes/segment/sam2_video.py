@@ -137,16 +137,18 @@ def sam2_video(video: Video, points: Points | None = None, boxes: Boxes | None =
 
     Prompts come from the ``points``/``boxes`` inputs (on the first frame of the video) and from
     ``prompts``, which can put clicks and boxes on any frame and for several objects; the same
-    ``object`` id on a later frame corrects that object from there on. Tracking runs forward from
+    ``object`` id on a later frame corrects that object from there on (with ``backend: sam2``,
+    Meta's predictor also lets it refine earlier frames of the same chunk). Tracking runs forward from
     the earliest prompted frame (earlier frames are not in the output) over the frames of the
     video view, so sample first (io.sample_frames) to process fewer frames. The output holds the
     objects found on each frame (an object lost from view has no mask on that frame) with their
     ids in ``class_ids`` and ``extra[i]["object"]``.
 
     Long videos run in bounded memory: frames are decoded and tracked ``chunk_frames`` at a time,
-    and each object's last mask starts the next chunk as a mask prompt. SAM 2's memory of earlier
-    frames therefore restarts at each chunk (an object lost at a chunk boundary stays lost until
-    prompted again); larger chunks keep more context at the cost of memory.
+    and each object starts the next chunk from the frame it was last seen on, with its mask there
+    as the prompt. So an object hidden at a chunk boundary is found again when it reappears, but
+    SAM 2's memory of older frames restarts at each chunk; larger chunks keep more context at
+    the cost of memory.
 
     A video that fails to decode part-way keeps the frames tracked so far: the node warns, naming
     the frame where decoding stopped, and returns them; it fails only when no frame was tracked.
@@ -185,62 +187,93 @@ def sam2_video(video: Video, points: Points | None = None, boxes: Boxes | None =
     return builder.finish()
 
 
+@dataclass
+class _Anchor:
+    """Where an object was last seen: that frame's pixels and the object's mask on it. The next
+    chunk starts the object from here, so an object hidden on a chunk's boundary is not lost."""
+
+    source: int
+    rgb: np.ndarray
+    mask: np.ndarray
+
+
 def _track(view: Video, tracker, by_frame: dict[int, list[ObjectPrompt]], chunk_frames: int, builder, total: int,
            ctx) -> None:
     """Track ``view`` chunk by chunk into ``builder``. Each chunk after the first starts with the
-    previous chunk's last frame, whose masks prompt it; a decode error ends the stream after the
-    frames read so far have been tracked, then propagates."""
-    carried: dict[int, np.ndarray] | None = None  # None until the first chunk has run
+    previous chunk's last frame; every object starts it from the frame it was last seen on, with
+    its mask there as the prompt. A decode error ends the stream after the frames read so far have
+    been tracked, then propagates."""
+    anchors: dict[int, _Anchor] | None = None  # None until the first chunk has run
     chunk: list[tuple[int, np.ndarray]] = []
     try:
         for frame in view.frames():
             ctx.check_cancelled()
             chunk.append(frame)
             if len(chunk) == chunk_frames:
-                carried = _track_chunk(chunk, carried, tracker, by_frame, view, builder, total, ctx)
+                anchors = _track_chunk(chunk, anchors, tracker, by_frame, view, builder, total, ctx)
                 chunk = [chunk[-1]]
     except VideoDecodeError:
-        if len(chunk) > 1 or (chunk and carried is None):
-            _track_chunk(chunk, carried, tracker, by_frame, view, builder, total, ctx)
+        if len(chunk) > 1 or (chunk and anchors is None):
+            _track_chunk(chunk, anchors, tracker, by_frame, view, builder, total, ctx)
         raise
-    if len(chunk) > 1 or (chunk and carried is None):
-        _track_chunk(chunk, carried, tracker, by_frame, view, builder, total, ctx)
+    if len(chunk) > 1 or (chunk and anchors is None):
+        _track_chunk(chunk, anchors, tracker, by_frame, view, builder, total, ctx)
 
 
-def _track_chunk(chunk: Sequence[tuple[int, np.ndarray]], carried: dict[int, np.ndarray] | None, tracker,
+def _track_chunk(chunk: Sequence[tuple[int, np.ndarray]], anchors: dict[int, _Anchor] | None, tracker,
                  by_frame: dict[int, list[ObjectPrompt]], view: Video, builder, total: int,
-                 ctx) -> dict[int, np.ndarray]:
-    """Track one chunk; returns the masks of the objects still visible on its last frame."""
-    first_chunk = carried is None
+                 ctx) -> dict[int, _Anchor]:
+    """Track one chunk; returns where each object was last seen, for the next chunk.
+
+    Objects seen on the chunk's first frame (the previous chunk's last) start there. An object
+    hidden on it starts from the frame it was last seen on, put in front of the chunk: SAM 2
+    keeps prompted frames in its memory, so the object is found again when it comes back into
+    view, as in one uninterrupted run. That costs at most one extra frame per hidden object.
+    """
+    first_chunk = anchors is None
+    anchors = anchors or {}
+    boundary = chunk[0][0]
+    earlier = sorted({anchor.source for anchor in anchors.values() if anchor.source != boundary})
+    pixels = {anchor.source: anchor.rgb for anchor in anchors.values()}
+    offset = len(earlier)
     local: dict[int, list[ObjectPrompt]] = {}
-    if carried:
-        local[0] = [ObjectPrompt(object_id, mask=mask) for object_id, mask in carried.items()]
+    for object_id, anchor in anchors.items():
+        position = offset if anchor.source == boundary else earlier.index(anchor.source)
+        local.setdefault(position, []).append(ObjectPrompt(object_id, mask=anchor.mask))
     for position, (source, _) in enumerate(chunk):
         # The first frame of a later chunk was tracked (with its prompts) by the chunk before.
         if (position > 0 or first_chunk) and source in by_frame:
-            local[position] = list(by_frame[source])
+            local.setdefault(offset + position, []).extend(by_frame[source])
     height, width = view.height, view.width
     next_position = 0 if first_chunk else 1
-    last: dict[int, np.ndarray] = {}
+    seen: dict[int, tuple[int, np.ndarray]] = {}
 
     def emit(position: int, instances: Instances) -> None:
         source = chunk[position][0]
         builder.append(source, view.time_of(source), instances)
         ctx.progress(len(builder), total, f"frame {source}")
 
-    for tracked in tracker.track([rgb for _, rgb in chunk], local):
-        if tracked.index < next_position:
-            continue
-        for position in range(next_position, tracked.index):  # no object yet on these frames
-            emit(position, Instances.empty(height, width))
+    frames = [pixels[source] for source in earlier] + [rgb for _, rgb in chunk]
+    for tracked in tracker.track(frames, local):
+        position = tracked.index - offset
+        if position < 0:
+            continue  # an earlier frame, there only to start a hidden object
         instances = _instances(tracked, height, width)
-        emit(tracked.index, instances)
-        next_position = tracked.index + 1
-        if tracked.index == len(chunk) - 1:
-            last = {int(i): mask for i, mask in zip(instances.class_ids, instances.masks)}
+        for object_id, mask in zip(instances.class_ids, instances.masks):
+            seen[int(object_id)] = (position, mask)
+        if position < next_position:
+            continue
+        for skipped in range(next_position, position):  # no object yet on these frames
+            emit(skipped, Instances.empty(height, width))
+        emit(position, instances)
+        next_position = position + 1
     for position in range(next_position, len(chunk)):
         emit(position, Instances.empty(height, width))
-    return last
+    result = dict(anchors)
+    for object_id, (position, mask) in seen.items():
+        source, rgb = chunk[position]
+        result[object_id] = _Anchor(source, rgb, mask)
+    return result
 
 
 def _instances(tracked: TrackedFrame, height: int, width: int) -> Instances:
