@@ -92,10 +92,11 @@ def test_quickstart_counts_24_coins_and_draws_them(tmp_path, monkeypatch):
 def test_describe_regions_labels_every_region_and_reports_it(tmp_path, monkeypatch, use_tiny_models, local_chat_server):
     result = run_graph_file(REPO / "graphs" / "describe_regions.yaml", tmp_path, monkeypatch)
     assert result.ok
-    usage = result.outputs["describe.usage"]
-    regions = len(usage)
+    cost = result.outputs["describe.cost"].text  # listed under outputs: in the graph file
+    regions = int(cost.split(" crops")[0])
     assert regions >= 1
     assert len(local_chat_server.requests) == regions  # one request per region, crops not whole frames
+    assert f"{regions} requests" in cost
     written = {Path(f).name for value in result.outputs.values() for f in value.files()}
     report = (tmp_path / "out" / "report" / "report.md").read_text()
     assert report.count("A small object.") == regions  # the test server's answer, attached to each region

@@ -4,7 +4,7 @@ through transformers (image-text-to-text), on a GPU when there is one."""
 from __future__ import annotations
 
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
-from thyra_graph.types import Image, Instances, Table
+from thyra_graph.types import Image, Instances, Table, Text
 
 from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES
 from .crops import BACKGROUNDS
@@ -45,6 +45,7 @@ HOW_TO_GET = (
         Output("instances", Instances, help="the instances with labels/descriptions; extra['local_vlm'] flags doubtful answers"),
         Output("crops", Image, help="the crops the model saw, numbered D1, D2 …"),
         Output("usage", Table, help="per instance: answered or cached, and the tokens generated"),
+        Output("cost", Text, help="this run's work in one line: crops asked, cache hits, failures, tokens"),
     ],
 )
 def local_vlm(image: Image, instances: Instances, *, model: str, prompt: str, classes: list, use: str,
@@ -94,7 +95,8 @@ def local_vlm(image: Image, instances: Instances, *, model: str, prompt: str, cl
     if plan.beyond_limit:
         ctx.warn(f"max_crops is {max_crops}: {len(plan.beyond_limit)} of {len(instances)} instances were not described "
                  "and stay unlabelled; raise max_crops to label them")
-    return {"instances": labelled, "crops": crop_mosaic(plan), "usage": usage_table(labelled, plan, outcomes, source=SOURCE)}
+    return {"instances": labelled, "crops": crop_mosaic(plan), "usage": usage_table(labelled, plan, outcomes, source=SOURCE),
+            "cost": Text(line)}
 
 
 def _load(path, device: str, dtype):

@@ -4,7 +4,7 @@ OpenAI-compatible chat-completions server (LM Studio, Ollama, vLLM, llama.cpp, O
 from __future__ import annotations
 
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
-from thyra_graph.types import Image, Instances, Table
+from thyra_graph.types import Image, Instances, Table, Text
 
 from .crops import BACKGROUNDS
 from .labelling import USES, Outcome
@@ -48,6 +48,7 @@ SOURCE = "vlm"
         Output("instances", Instances, help="the instances with labels/descriptions; extra['vlm'] flags doubtful answers"),
         Output("crops", Image, help="the crops the model saw, numbered D1, D2 …"),
         Output("usage", Table, help="per instance: answered/cached/failed, requests and tokens spent in this run"),
+        Output("cost", Text, help="this run's cost in one line: requests, cache hits, failures, tokens"),
     ],
 )
 def vlm(image: Image, instances: Instances, *, base_url: str, model: str, api_key_env: str, secret: str,
@@ -118,4 +119,5 @@ def vlm(image: Image, instances: Instances, *, base_url: str, model: str, api_ke
     if plan.beyond_limit:
         ctx.warn(f"max_crops is {max_crops}: {len(plan.beyond_limit)} of {len(instances)} instances were not sent "
                  "and stay unlabelled; raise max_crops to label them")
-    return {"instances": labelled, "crops": crop_mosaic(plan), "usage": usage_table(labelled, plan, outcomes, source=SOURCE)}
+    return {"instances": labelled, "crops": crop_mosaic(plan), "usage": usage_table(labelled, plan, outcomes, source=SOURCE),
+            "cost": Text(line)}
