@@ -36,8 +36,17 @@ class TransformersSegmenter:
     def load(cls, path: Path, *, key: str, device: str, dtype) -> "TransformersSegmenter":
         from transformers import Sam2Model, Sam2Processor
 
+        from transformers.utils import logging as hf_logging
+
         try:
-            model = Sam2Model.from_pretrained(str(path), dtype=dtype)
+            # The hub's SAM 2 checkpoints are of the video type; loading their image part as
+            # Sam2Model is intended, so transformers' "model of type sam2_video" warning is noise.
+            verbosity = hf_logging.get_verbosity()
+            hf_logging.set_verbosity_error()
+            try:
+                model = Sam2Model.from_pretrained(str(path), dtype=dtype)
+            finally:
+                hf_logging.set_verbosity(verbosity)
             processor = Sam2Processor.from_pretrained(str(path))
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
