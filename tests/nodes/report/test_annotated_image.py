@@ -157,7 +157,7 @@ def test_grey_and_float_images_are_drawn_in_colour():
 
 
 def test_instances_of_another_size_are_refused_naming_both_sizes():
-    with pytest.raises(NodeError, match="the instances is 40×30 pixels but the image is 100×100"):
+    with pytest.raises(NodeError, match="the instances input covers 40×30 pixels but the image is 100×100"):
         annotated_image(grey(), boxes_as_instances(30, 40, [(0, 0, 5, 5)]))
 
 

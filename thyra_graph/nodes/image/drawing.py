@@ -46,13 +46,13 @@ def overlay(image: Image, mask: Mask | None = None, instances: Instances | None 
     pen = Pen.for_size(canvas.shape[1], canvas.shape[0])
     if mask is not None:
         require_same_size(image, mask, name="mask")
-        _draw_region(canvas, mask.data, tuple(color), alpha=alpha, outline=outline, pen=pen)
+        draw_region(canvas, mask.data, tuple(color), alpha=alpha, outline=outline, pen=pen)
     if instances is not None and len(instances):
         require_same_size(image, instances.masks, name="instances")
         colours = palette(len(instances))
         boxes = instances.boxes().xyxy.astype(int)
         for region, colour, box in zip(instances.masks, colours, boxes):
-            _draw_region(canvas, region, colour, alpha=alpha, outline=outline, pen=pen, box=box)
+            draw_region(canvas, region, colour, alpha=alpha, outline=outline, pen=pen, box=box)
         if numbers:
             for number, (region, box) in enumerate(zip(instances.masks, boxes), start=1):
                 pen.text(canvas, str(number), label_point(region, box))
@@ -93,7 +93,7 @@ class Pen:
         cv2.circle(canvas, centre, self.marker_radius, colour, -1, cv2.LINE_AA)
 
 
-def _draw_region(canvas: np.ndarray, region: np.ndarray, colour: tuple[int, int, int], *,
+def draw_region(canvas: np.ndarray, region: np.ndarray, colour: tuple[int, int, int], *,
                  alpha: float, outline: bool, pen: Pen, box: np.ndarray | None = None) -> None:
     """Tint and outline one boolean region, working only inside its bounding box."""
     import cv2

@@ -31,5 +31,5 @@ def require_same_size(image: Image, other: Mask | np.ndarray, *, name: str) -> N
     shape = other.data.shape[:2] if isinstance(other, Mask) else tuple(other.shape[-2:])
     if tuple(shape) != (image.height, image.width):
         raise NodeError(
-            f"the {name} is {shape[1]}×{shape[0]} pixels but the image is {image.width}×{image.height}: "
-            f"connect a {name} computed from this image (or resize one of them first)")
+            f"the {name} input covers {shape[1]}×{shape[0]} pixels but the image is {image.width}×{image.height}: "
+            f"connect {name} computed from this image (or resize one of them first)")

@@ -9,7 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from thyra_graph.engine.declaration import Input, Output, Param, node
-from thyra_graph.nodes.image.drawing import INK, NEGATIVE, PAPER, POSITIVE, Pen, _draw_region, palette
+from thyra_graph.nodes.image.drawing import INK, NEGATIVE, PAPER, POSITIVE, Pen, draw_region, palette
 from thyra_graph.nodes.image.pixels import require_same_size
 from thyra_graph.types import Image, Instances, Points
 
@@ -63,7 +63,7 @@ def annotated_image(image: Image, instances: Instances, points: Points | None = 
     colours = palette(len(regions))
     for region, colour in zip(regions, colours):
         if region.box is not None:
-            _draw_region(canvas, instances.masks[region.index], colour, alpha=alpha, outline=True, pen=pen,
+            draw_region(canvas, instances.masks[region.index], colour, alpha=alpha, outline=True, pen=pen,
                          box=np.asarray(region.box))
     if boxes:
         for region, colour in zip(regions, colours):
