@@ -102,8 +102,9 @@ def centre_x(item: Instances, object_id: int) -> float:
 
 
 # -- the node's logic, with known answers ------------------------------------------------------------
-def test_every_frame_from_the_first_prompt_is_in_the_series_in_order(fake_tracker, disc_video):
-    series = sam2_video(disc_video, prompts=[{"frame": 3, "object": 1, "points": [[20, 24, 1]]}], chunk_frames=4)
+def test_forward_gives_every_frame_from_the_first_prompt_in_order(fake_tracker, disc_video):
+    series = sam2_video(disc_video, prompts=[{"frame": 3, "object": 1, "points": [[20, 24, 1]]}], chunk_frames=4,
+                        direction="forward")
     assert isinstance(series, FrameSeries) and series.item_type is Instances
     assert list(series.frames) == list(range(3, 12))
     assert list(series.times) == pytest.approx([i / 10 for i in range(3, 12)])
@@ -157,8 +158,28 @@ def test_points_and_boxes_inputs_prompt_the_first_frame(fake_tracker, disc_video
 
 def test_frames_are_those_of_the_video_view_and_max_frames_limits_them(fake_tracker, disc_video):
     every_third = disc_video.view(stride=3)  # frames 0, 3, 6, 9
-    series = sam2_video(every_third, prompts=[{"frame": 3, "object": 1, "points": [[20, 24, 1]]}], max_frames=2)
+    series = sam2_video(every_third, prompts=[{"frame": 3, "object": 1, "points": [[20, 24, 1]]}], max_frames=2,
+                        direction="forward")
     assert list(series.frames) == [3, 6]
+    both = sam2_video(every_third, prompts=[{"frame": 3, "object": 1, "points": [[20, 24, 1]]}], max_frames=2)
+    assert list(both.frames) == [0, 3, 6]
+
+
+def test_both_directions_follow_the_object_back_to_the_first_frame_chunk_by_chunk(fake_tracker, disc_video):
+    prompt = {"frame": 7, "object": 1, "points": [[20, 24, 1]]}
+    series = sam2_video(disc_video, prompts=[prompt], chunk_frames=4)
+    series.validate()
+    assert list(series.frames) == list(range(12))
+    assert all(object_ids(item) == [1] for _, _, item in series)
+    # Backwards: frames 7..4, then 4..1 (from frame 4's mask), then 1..0; each fed in reverse.
+    backward = fake_tracker.calls[:3]
+    assert [call["length"] for call in backward] == [4, 4, 2]
+    assert backward[0]["prompts"] == {0: [1]} and backward[0]["mask_prompts"] == {0: []}  # the click itself
+    assert backward[1]["mask_prompts"] == {0: [1]} and backward[2]["mask_prompts"] == {0: [1]}
+    # Then forwards from frame 7 as before: frames 7..10, 10..11.
+    assert [call["length"] for call in fake_tracker.calls[3:]] == [4, 2]
+    # The stand-in tracker keeps the clicked square, so every frame holds the same mask.
+    assert all(np.array_equal(item.masks, series.at(7).masks) for _, _, item in series)
 
 
 def test_an_object_hidden_at_a_chunk_boundary_starts_the_next_chunk_from_where_it_was_last_seen(
@@ -253,6 +274,15 @@ def test_both_backends_track_a_moving_disc_across_chunks(backend_params, disc_vi
         # objects are followed through every frame, across the chunk boundaries.
         assert object_ids(item) == [1, 2] and list(item.class_ids) == [1, 2]
         assert ((item.scores >= 0) & (item.scores <= 1)).all()
+
+
+def test_both_backends_follow_an_object_clicked_mid_video_back_to_the_first_frame(backend_params, disc_video,
+                                                                                   sam2_ctx):
+    prompts = [{"frame": 4, "object": 1, "points": [[24, 24, 1]]}]
+    series = sam2_video(disc_video, prompts=prompts, chunk_frames=3, max_frames=3, ctx=sam2_ctx, **backend_params)
+    series.validate()
+    assert list(series.frames) == list(range(7))  # 4 frames back (0-3), the clicked one, 2 after
+    assert all(object_ids(item) == [1] for _, _, item in series)
 
 
 def test_a_reprompt_changes_the_real_models_masks_from_its_frame(backend_params, disc_video, sam2_ctx):

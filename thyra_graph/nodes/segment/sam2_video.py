@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -13,6 +13,7 @@ from thyra_graph.types import Boxes, FrameSeries, Instances, Points, Video, Vide
 from .sam2_loading import model_params
 from .sam2_video_backends import ObjectPrompt, TrackedFrame, load_tracker, unload_tracker
 
+DIRECTIONS = ("both", "forward")
 PROMPTS_HELP = ("prompts on frames: a list of {frame, object, points: [[x, y, label], ...], box: [x0, y0, x1, y1]}; "
                 "frame is the source frame number, label 1 = on the object, 0 = not on it")
 
@@ -127,20 +128,23 @@ def _frames_text(video: Video) -> str:
         Param("chunk_frames", 32, min=2, max=4096,
               help="frames held at a time: memory grows with this, not with the video's length; larger keeps more context"),
         Param("max_frames", None, kind="int", min=1, help="stop after this many frames from the first prompted one; empty = to the end"),
+        Param("direction", "both", choices=DIRECTIONS,
+              help="both: also follow the objects back from the first prompted frame to the start; forward: only after it"),
     ],
     outputs=[Output("masks", FrameSeries, help="the objects on every processed frame (Instances; class id and extra['object'] = object id)")],
 )
 def sam2_video(video: Video, points: Points | None = None, boxes: Boxes | None = None, *, backend: str, model: str,
                config: str, device: str, precision: str, unload: bool, prompts: list, chunk_frames: int,
-               max_frames: int | None, ctx) -> FrameSeries:
-    """Follow objects through a video with SAM 2: click them on a frame, get their masks on every frame after.
+               max_frames: int | None, direction: str = "both", ctx) -> FrameSeries:
+    """Follow objects through a video with SAM 2: click them on a frame, get their masks on every frame.
 
     Prompts come from the ``points``/``boxes`` inputs (on the first frame of the video) and from
     ``prompts``, which can put clicks and boxes on any frame and for several objects; the same
     ``object`` id on a later frame corrects that object from there on (with ``backend: sam2``,
-    Meta's predictor also lets it refine earlier frames of the same chunk). Tracking runs forward from
-    the earliest prompted frame (earlier frames are not in the output) over the frames of the
-    video view, so sample first (io.sample_frames) to process fewer frames. The output holds the
+    Meta's predictor also lets it refine earlier frames of the same chunk). Tracking runs forward
+    from the earliest prompted frame and, with ``direction: both``, also backwards from it to the
+    first frame (``forward``: earlier frames are not in the output), over the frames of the video
+    view, so sample first (io.sample_frames) to process fewer frames. The output holds the
     objects found on each frame (an object lost from view has no mask on that frame) with their
     ids in ``class_ids`` and ``extra[i]["object"]``.
 
@@ -168,21 +172,25 @@ def sam2_video(video: Video, points: Points | None = None, boxes: Boxes | None =
         by_frame.setdefault(item.frame, []).append(item.prompt)
     start = video.indices.index(min(by_frame))
     view = video.view(start=start, stop=None if max_frames is None else start + max_frames)
+    back = start if direction == "both" else 0  # frames before the first prompted one, followed backwards
     tracker = load_tracker(ctx, backend=backend, model=model, config=config, device=device, precision=precision)
     builder = InstancesSeriesBuilder(video.height, video.width)
-    total = len(view)
+    total = back + len(view)
     failure: VideoDecodeError | None = None
     try:
-        _track(view, tracker, by_frame, chunk_frames, builder, total, ctx)
-    except VideoDecodeError as exc:
-        failure = exc
+        if back:
+            failure = _track_backwards(video, start, tracker, by_frame, chunk_frames, builder, total, ctx)
+        try:
+            _track(view, tracker, by_frame, chunk_frames, _emitter(view, builder, total, ctx), ctx)
+        except VideoDecodeError as exc:
+            failure = exc
     finally:
         if unload:
             unload_tracker(ctx, tracker)
     if failure is not None:
         if not len(builder):
             raise NodeError(f"segment.sam2_video tracked no frame: {failure}") from None
-        ctx.warn(f"{failure}; kept the {len(builder)} frames tracked before it")
+        ctx.warn(f"{failure}; kept the {len(builder)} frames tracked around it")
     ctx.progress(total, total)
     return builder.finish()
 
@@ -197,12 +205,60 @@ class _Anchor:
     mask: np.ndarray
 
 
-def _track(view: Video, tracker, by_frame: dict[int, list[ObjectPrompt]], chunk_frames: int, builder, total: int,
-           ctx) -> None:
-    """Track ``view`` chunk by chunk into ``builder``. Each chunk after the first starts with the
-    previous chunk's last frame; every object starts it from the frame it was last seen on, with
-    its mask there as the prompt. A decode error ends the stream after the frames read so far have
-    been tracked, then propagates."""
+def _emitter(view: Video, builder, total: int, ctx) -> Callable[[int, Instances], None]:
+    """Where tracked frames go: appended to the series in video order, with progress."""
+
+    def emit(source: int, instances: Instances) -> None:
+        builder.append(source, view.time_of(source), instances)
+        ctx.progress(len(builder), total, f"frame {source}")
+
+    return emit
+
+
+def _track_backwards(video: Video, start: int, tracker, by_frame: dict[int, list[ObjectPrompt]], chunk_frames: int,
+                     builder, total: int, ctx) -> VideoDecodeError | None:
+    """Follow the objects from view position ``start`` back to the first frame, chunk by chunk
+    (each read forwards, then fed to SAM 2 in reverse: SAM 2 tracks the same way in either
+    direction). Results are kept run-length encoded and appended to ``builder`` in video order,
+    without ``start`` itself (the forward pass gives it). A decode error keeps what was tracked."""
+    from thyra_graph.types.compact_instances import CompactInstanceFrames
+
+    found = CompactInstanceFrames(video.height, video.width)
+    sources: list[int] = []
+    done = [0]
+
+    def keep(source: int, instances: Instances) -> None:
+        if source != video.indices[start]:
+            found.append(instances)
+            sources.append(source)
+        done[0] += 1
+        ctx.progress(done[0], total, f"frame {source} (backwards)")
+
+    first_prompts = {video.indices[start]: by_frame[video.indices[start]]}
+    anchors = None
+    high = start
+    failure = None
+    while high > 0:
+        ctx.check_cancelled()
+        low = max(0, high - (chunk_frames - 1))
+        try:
+            chunk = list(video.view(start=low, stop=high + 1).frames())
+        except VideoDecodeError as exc:
+            failure = exc
+            break
+        anchors = _track_chunk(chunk[::-1], anchors, tracker, first_prompts, keep)
+        high = low
+    for index in reversed(range(len(sources))):
+        builder.append(sources[index], video.time_of(sources[index]), found[index])
+    return failure
+
+
+def _track(view: Video, tracker, by_frame: dict[int, list[ObjectPrompt]], chunk_frames: int,
+           emit: Callable[[int, Instances], None], ctx) -> None:
+    """Track ``view`` chunk by chunk, handing each frame's objects to ``emit``. Each chunk after
+    the first starts with the previous chunk's last frame; every object starts it from the frame
+    it was last seen on, with its mask there as the prompt. A decode error ends the stream after
+    the frames read so far have been tracked, then propagates."""
     anchors: dict[int, _Anchor] | None = None  # None until the first chunk has run
     chunk: list[tuple[int, np.ndarray]] = []
     try:
@@ -210,19 +266,18 @@ def _track(view: Video, tracker, by_frame: dict[int, list[ObjectPrompt]], chunk_
             ctx.check_cancelled()
             chunk.append(frame)
             if len(chunk) == chunk_frames:
-                anchors = _track_chunk(chunk, anchors, tracker, by_frame, view, builder, total, ctx)
+                anchors = _track_chunk(chunk, anchors, tracker, by_frame, emit)
                 chunk = [chunk[-1]]
     except VideoDecodeError:
         if len(chunk) > 1 or (chunk and anchors is None):
-            _track_chunk(chunk, anchors, tracker, by_frame, view, builder, total, ctx)
+            _track_chunk(chunk, anchors, tracker, by_frame, emit)
         raise
     if len(chunk) > 1 or (chunk and anchors is None):
-        _track_chunk(chunk, anchors, tracker, by_frame, view, builder, total, ctx)
+        _track_chunk(chunk, anchors, tracker, by_frame, emit)
 
 
 def _track_chunk(chunk: Sequence[tuple[int, np.ndarray]], anchors: dict[int, _Anchor] | None, tracker,
-                 by_frame: dict[int, list[ObjectPrompt]], view: Video, builder, total: int,
-                 ctx) -> dict[int, _Anchor]:
+                 by_frame: dict[int, list[ObjectPrompt]], emit: Callable[[int, Instances], None]) -> dict[int, _Anchor]:
     """Track one chunk; returns where each object was last seen, for the next chunk.
 
     Objects seen on the chunk's first frame (the previous chunk's last) start there. An object
@@ -244,14 +299,9 @@ def _track_chunk(chunk: Sequence[tuple[int, np.ndarray]], anchors: dict[int, _An
         # The first frame of a later chunk was tracked (with its prompts) by the chunk before.
         if (position > 0 or first_chunk) and source in by_frame:
             local.setdefault(offset + position, []).extend(by_frame[source])
-    height, width = view.height, view.width
+    height, width = chunk[0][1].shape[:2]
     next_position = 0 if first_chunk else 1
     seen: dict[int, tuple[int, np.ndarray]] = {}
-
-    def emit(position: int, instances: Instances) -> None:
-        source = chunk[position][0]
-        builder.append(source, view.time_of(source), instances)
-        ctx.progress(len(builder), total, f"frame {source}")
 
     frames = [pixels[source] for source in earlier] + [rgb for _, rgb in chunk]
     for tracked in tracker.track(frames, local):
@@ -264,11 +314,11 @@ def _track_chunk(chunk: Sequence[tuple[int, np.ndarray]], anchors: dict[int, _An
         if position < next_position:
             continue
         for skipped in range(next_position, position):  # no object yet on these frames
-            emit(skipped, Instances.empty(height, width))
-        emit(position, instances)
+            emit(chunk[skipped][0], Instances.empty(height, width))
+        emit(chunk[position][0], instances)
         next_position = position + 1
     for position in range(next_position, len(chunk)):
-        emit(position, Instances.empty(height, width))
+        emit(chunk[position][0], Instances.empty(height, width))
     result = dict(anchors)
     for object_id, (position, mask) in seen.items():
         source, rgb = chunk[position]
