@@ -60,3 +60,15 @@ def test_missing_weights_offline_name_the_model(sam2_models, sam2_ctx):
     with pytest.raises(NodeError, match="facebook/sam2.1-hiera-large.*offline"):
         load_tracker(sam2_ctx, backend="transformers", model="facebook/sam2.1-hiera-large", config="",
                      device="cpu", precision="auto")
+
+
+def test_a_video_config_that_would_build_foreign_classes_is_refused(sam2_ctx, meta_params, tmp_path):
+    from pathlib import Path
+
+    text = Path(meta_params["config"]).read_text(encoding="utf-8")
+    evil = tmp_path / "evil.yaml"
+    evil.write_text(text.replace("sam2.modeling.position_encoding.PositionEmbeddingSine", "os.system", 1),
+                    encoding="utf-8")
+    params = {k: v for k, v in meta_params.items() if k in ("backend", "model", "device")}
+    with pytest.raises(NodeError, match="names 'os.system'; only sam2"):
+        load_tracker(sam2_ctx, **params, config=str(evil), precision="auto")

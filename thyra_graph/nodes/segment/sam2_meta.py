@@ -29,8 +29,9 @@ SIZES_HINT = ("tiny ↔ configs/sam2.1/sam2.1_hiera_t.yaml, small ↔ _s, base-p
               "SAM 2.0 checkpoints need the configs/sam2/ ones")
 
 
-def load_config(config: str):
-    """The model config: a local .yaml (absolute path) or a config name inside the sam2 package."""
+def load_config(config: str, overrides: dict | None = None):
+    """The model config: a local .yaml (absolute path) or a config name inside the sam2 package,
+    with ``overrides`` (dotted keys) applied, checked to build nothing outside the sam2 package."""
     from omegaconf import OmegaConf
 
     if Path(config).is_absolute():
@@ -49,9 +50,31 @@ def load_config(config: str):
     OmegaConf.set_struct(cfg, False)
     extra = cfg.model.get("sam_mask_decoder_extra_args") or {}
     cfg.model.sam_mask_decoder_extra_args = {**dict(extra), **POSTPROCESSING}
+    for dotted, value in (overrides or {}).items():
+        OmegaConf.update(cfg, dotted, value, force_add=True)
     OmegaConf.resolve(cfg)
     check_targets(OmegaConf.to_container(cfg.model), config)
     return cfg
+
+
+def build_model(checkpoint: Path, config: str, overrides: dict | None = None):
+    """Meta's model built from ``config`` (see :func:`load_config`) with the checkpoint's weights."""
+    import warnings
+
+    from hydra.utils import instantiate
+
+    # Without its optional CUDA extension (SAM2_BUILD_CUDA=0) sam2 warns on every frame that it
+    # skips filling small holes in masks; that is expected here, and said once in the README.
+    warnings.filterwarnings("ignore", message=r"cannot import name '_C' from 'sam2'", category=UserWarning)
+
+    cfg = load_config(config, overrides)
+    try:
+        model = instantiate(cfg.model, _recursive_=True)
+    except Exception as exc:  # noqa: BLE001 - hydra wraps whatever the constructors raise
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise NodeError(f"cannot build SAM 2 from config {config!r}: {reason}") from None
+    load_state_dict(model, checkpoint, config)
+    return model
 
 
 def check_targets(node, config: str) -> None:
@@ -103,17 +126,9 @@ class MetaSegmenter:
 
     @classmethod
     def load(cls, checkpoint: Path, config: str, *, key: str, device: str, dtype) -> "MetaSegmenter":
-        from hydra.utils import instantiate
         from sam2.sam2_image_predictor import SAM2ImagePredictor
 
-        cfg = load_config(config)
-        try:
-            model = instantiate(cfg.model, _recursive_=True)
-        except Exception as exc:  # noqa: BLE001 - hydra wraps whatever the constructors raise
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise NodeError(f"cannot build SAM 2 from config {config!r}: {reason}") from None
-        load_state_dict(model, checkpoint, config)
-        model = model.to(device).eval()
+        model = build_model(checkpoint, config).to(device).eval()
         predictor = SAM2ImagePredictor(model)
         side = int(model.image_size)
         # The predictor assumes a 1024 input; these are the feature sizes for this model's input.

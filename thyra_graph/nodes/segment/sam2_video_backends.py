@@ -25,7 +25,7 @@ import numpy as np
 
 from thyra_graph.engine.declaration import NodeError
 
-from .sam2_loading import HOW_TO_GET_META, HOW_TO_GET_TRANSFORMERS, choose_model, release_model
+from .sam2_loading import HOW_TO_GET_TRANSFORMERS, choose_model, release_model
 
 
 @dataclass
@@ -157,9 +157,6 @@ class TransformersTracker:
 # What build_sam2_video_predictor sets on top of the config (sam2 1.1, apply_postprocessing=True).
 _VIDEO_OVERRIDES = {
     "model._target_": "sam2.sam2_video_predictor.SAM2VideoPredictor",
-    "model.sam_mask_decoder_extra_args.dynamic_multimask_via_stability": True,
-    "model.sam_mask_decoder_extra_args.dynamic_multimask_stability_delta": 0.05,
-    "model.sam_mask_decoder_extra_args.dynamic_multimask_stability_thresh": 0.98,
     "model.binarize_mask_from_pts_for_mem_enc": True,
     "model.fill_hole_area": 8,
 }
@@ -205,28 +202,10 @@ class MetaTracker:
     @classmethod
     def load(cls, checkpoint: Path, config: str, *, key: str, device: str, dtype: Any) -> "MetaTracker":
         import torch
-        from hydra.utils import instantiate
-        from omegaconf import OmegaConf
 
-        try:
-            if config.endswith((".yaml", ".yml")) and Path(config).is_file():
-                cfg = OmegaConf.load(config)
-            else:
-                from hydra import compose
+        from .sam2_meta import build_model
 
-                import sam2  # noqa: F401 - importing it registers its config folder with hydra
-                cfg = compose(config_name=config)
-            for dotted, value in _VIDEO_OVERRIDES.items():
-                OmegaConf.update(cfg, dotted, value, force_add=True)
-            OmegaConf.resolve(cfg)
-            predictor = instantiate(cfg.model, _recursive_=True)
-            state = torch.load(str(checkpoint), map_location="cpu", weights_only=True)
-            predictor.load_state_dict(state["model"] if isinstance(state, dict) and "model" in state else state)
-        except (RuntimeError, KeyError, ValueError, OSError, TypeError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise NodeError(f"cannot build the SAM 2 video predictor from checkpoint {str(checkpoint)!r} and config "
-                            f"{config!r}: {reason}. The checkpoint must match its config (tiny with _t, small with "
-                            f"_s, …). {HOW_TO_GET_META}") from None
+        predictor = build_model(checkpoint, config, _VIDEO_OVERRIDES)
         predictor = predictor.to(device).eval()
         if dtype == torch.float32:
             # The predictor stores its memory bank in bfloat16 whatever the model's dtype and leaves the
