@@ -203,3 +203,24 @@ def test_node_runs_the_tiny_sam2_on_each_tile(backend_params, sam2_ctx):
     assert instances.shape == (96, 150)
     # One embedding per tile (two tiles across, one down).
     assert len(list((sam2_ctx.cache_dir / "sam2-embeddings").glob("*.npz"))) == 2
+
+
+def test_one_click_follows_a_long_object_through_every_tile_it_crosses():
+    # A bar from the first column of tiles to the last: clicked once, in the first tile only.
+    bar = rect((slice(30, 50), slice(10, 290)))
+    scene = paint(SHAPE, [(3, bar)])
+    segmenter = RegionSegmenter()
+    objects = segment_tiled(segmenter, scene, tile=TILE, overlap=OVERLAP, points=np.array([[20, 40]]), min_area=1)
+    assert len(objects) == 1 and np.array_equal(objects[0].mask, bar)
+    assert objects[0].points == [(20.0, 40.0)]
+    # The first tile from the click, the middle and last columns followed across the seams; nothing else.
+    assert {(r, c) for r, c in objects[0].tiles} == {(0, 0), (0, 1), (0, 2)}
+    assert len(segmenter.decode_calls) == 3
+
+
+def test_following_a_clicked_object_leaves_other_objects_alone():
+    clicked, other = rect((slice(30, 50), slice(10, 200))), rect((slice(150, 190), slice(150, 290)))
+    scene = paint(SHAPE, [(3, clicked), (1, other)])
+    objects = segment_tiled(RegionSegmenter(), scene, tile=TILE, overlap=OVERLAP, points=np.array([[20, 40]]),
+                            min_area=1)
+    assert len(objects) == 1 and np.array_equal(objects[0].mask, clicked)

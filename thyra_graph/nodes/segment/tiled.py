@@ -4,7 +4,8 @@ SAM 2 sees every image at 1024 px, so a 6000 px photo loses its small objects; c
 into tiles keeps them at their own resolution. Tiles overlap by ``overlap`` pixels (the last
 tile of a row or column is shifted back to end at the image edge). Each tile is prompted
 on its own: an automatic sweep (a grid, optionally contours first, see :mod:`.sweep`) or
-the given points that fall inside it. The pieces are then put back into the full frame and
+the given points that fall inside it (an object clicked in one tile is followed into the tiles
+it runs on into). The pieces are then put back into the full frame and
 *stitched*: two pieces from neighbouring tiles are the same object when, inside the band
 the two tiles share, their masks agree (IoU within the shared band >= ``merge_iou``).
 Merged pieces become one instance whose mask is the union of its pieces, so an object cut
@@ -180,7 +181,7 @@ def segment_tiled(segmenter: Segmenter, rgb: np.ndarray, *, tile: int = 512, ove
     Without ``points`` each tile gets an automatic sweep (``candidates``, ``grid_per_side``,
     ``max_overlap``). With ``points`` (N×2 x, y in image pixels; ``point_labels`` 1/0) each
     positive point is segmented in every tile containing it, together with the negative points
-    of that tile. A piece smaller than ``min_area`` is dropped unless it reaches a seam (its
+    of that tile, and its object is followed into the tiles it runs on into. A piece smaller than ``min_area`` is dropped unless it reaches a seam (its
     object may continue next door); stitched objects smaller than ``min_area`` are dropped.
     ``embed`` replaces ``segmenter.embed`` (e.g. to use the embedding cache).
     """
@@ -221,10 +222,65 @@ def segment_tiled(segmenter: Segmenter, rgb: np.ndarray, *, tile: int = 512, ove
             if region.mask.sum() >= min_area or touches_seam(region.mask, t, shape):
                 point = (region.point[0] + t.x0, region.point[1] + t.y0)
                 pieces.append(Piece(t, region.mask, region.score, point))
+    if points is not None:
+        _follow_across_seams(segmenter, rgb, tiles, pieces, points, point_labels, encode, multimask)
     if progress is not None:
         progress(len(tiles), len(tiles))
     objects = stitch(pieces, shape, merge_iou=merge_iou)
     return [o for o in objects if o.area >= min_area]
+
+
+def deepest_point(mask: np.ndarray) -> tuple[int, int]:
+    """(y, x) of the mask pixel farthest from its border: a click surely on the object."""
+    import cv2
+
+    distance = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    y, x = np.unravel_index(int(np.argmax(distance)), distance.shape)
+    return int(y), int(x)
+
+
+def _follow_across_seams(segmenter: Segmenter, rgb: np.ndarray, tiles: list[Tile], pieces: list[Piece],
+                         points: np.ndarray, point_labels: np.ndarray,
+                         encode: Callable[[np.ndarray], ImageEmbedding], multimask: bool) -> None:
+    """Clicked objects that run on into tiles without a click are followed there.
+
+    A piece reaching into the band it shares with a neighbouring tile, where no piece of that
+    tile covers it yet, prompts the neighbour with a click on its deepest pixel in the band (plus
+    the neighbour's own negative clicks); new pieces are followed in turn, so an object spanning
+    many tiles is segmented in all of them and stitched whole. Each tile is clicked at most once
+    per pixel, which bounds the work.
+    """
+    shape = rgb.shape[:2]
+    embeddings: dict[Tile, ImageEmbedding] = {}
+    clicked: set[tuple[Tile, int, int]] = set()
+    queue = list(range(len(pieces)))
+    while queue:
+        piece = pieces[queue.pop(0)]
+        if not touches_seam(piece.mask, piece.tile, shape):
+            continue
+        for other in tiles:
+            band = piece.tile.shared(other) if other != piece.tile else None
+            if band is None:
+                continue
+            here = piece.crop(*band)
+            if not here.any() or any(p.tile == other and (p.crop(*band) & here).any() for p in pieces):
+                continue
+            y, x = deepest_point(here)
+            y, x = band[0] + y, band[1] + x
+            if (other, y, x) in clicked:
+                continue
+            clicked.add((other, y, x))
+            if other not in embeddings:
+                embeddings[other] = encode(np.ascontiguousarray(rgb[other.window]))
+            local = points - (other.x0, other.y0)
+            negative = local[pixel_of(local, (other.y1 - other.y0, other.x1 - other.x0))[2] & (point_labels == 0)]
+            prompt = np.concatenate([[[x - other.x0, y - other.y0]], negative]).astype(np.float64)
+            labels = np.array([1] + [0] * len(negative))
+            prediction = segmenter.decode(embeddings[other], points=prompt, point_labels=labels, multimask=multimask)
+            mask, score = best_mask(np.asarray(prediction.masks, dtype=bool), np.asarray(prediction.scores))
+            if mask.any():
+                pieces.append(Piece(other, mask, score, piece.point))
+                queue.append(len(pieces) - 1)
 
 
 @node(
@@ -257,7 +313,8 @@ def tiled(image: Image, points: Points | None = None, *, backend: str, model: st
     For photos far larger than SAM 2's 1024 px input (aerial, microscopy, full-HD frames with
     small animals): each tile is segmented at its own resolution, and masks of the same object
     in neighbouring tiles are merged into one instance. With points connected, each positive
-    point is segmented in the tiles that contain it; choose tiles larger than the objects.
+    point is segmented in the tiles that contain it, and its object is followed into the
+    neighbouring tiles it reaches, so a long object needs one click.
 
     Example: ``{type: segment.tiled, inputs: {image: load.image}, params: {tile: 512, overlap: 64}}``
     """
