@@ -207,7 +207,7 @@ def test_missing_weights_offline_name_the_model_and_how_to_get_it(monkeypatch, t
         clip(image, instances, classes=CLASSES, model="example/clip-not-downloaded", ctx=ctx_with_cache())
     message = str(caught.value)
     assert "example/clip-not-downloaded" in message and "offline" in message
-    assert "huggingface-cli download" in message and "THYRA_MODELS_DIR" in message
+    assert "hf download" in message and "THYRA_MODELS_DIR" in message
 
 
 def test_a_folder_holding_pytorch_model_bin_only_loads_like_openais_own_repositories(use_tiny_models, tmp_path, scene):

@@ -75,7 +75,7 @@ def test_max_crops_and_the_crops_output_match_what_the_model_saw(use_tiny_models
 def test_a_missing_model_names_it_and_how_to_get_it(use_tiny_models, ctx, scene_image, scene_instances):
     with pytest.raises(NodeError) as caught:
         run(scene_image, scene_instances, ctx, model="nobody/no-such-vlm")
-    assert "nobody/no-such-vlm" in str(caught.value) and "huggingface-cli download" in str(caught.value)
+    assert "nobody/no-such-vlm" in str(caught.value) and "hf download" in str(caught.value)
 
 
 def test_the_default_model_is_the_one_the_tiny_builder_stands_in_for(tiny_models_dir):

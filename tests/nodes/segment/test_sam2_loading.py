@@ -58,7 +58,7 @@ def test_missing_weights_offline_name_the_model_and_how_to_download_it(sam2_ctx,
         load_segmenter(sam2_ctx, backend="transformers", model="facebook/sam2.1-hiera-large", device="cpu")
     message = str(caught.value)
     assert "facebook/sam2.1-hiera-large" in message and "offline" in message
-    assert "huggingface-cli download facebook/sam2.1-hiera-tiny" in message
+    assert "hf download facebook/sam2.1-hiera-tiny" in message
 
 
 def test_a_missing_meta_checkpoint_names_the_file_and_the_download_url(sam2_ctx, sam2_models):

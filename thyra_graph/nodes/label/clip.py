@@ -27,7 +27,7 @@ DEFAULT_TEMPLATE = "a photo of a {}."
 #: CLIP sees RGB: a transparent background has no meaning to it, so that crop style is not offered.
 CLIP_BACKGROUNDS = ("dim", "black", "keep")
 HOW_TO_GET = (
-    "Download it once with `huggingface-cli download openai/clip-vit-base-patch32` (or any CLIP model id, "
+    "Download it once with `hf download openai/clip-vit-base-patch32` (or any CLIP model id, "
     "e.g. openai/clip-vit-large-patch14), or put a folder saved with save_pretrained under THYRA_MODELS_DIR "
     "(as <dir>/openai--clip-vit-base-patch32) and give its id or path in 'model'. "
     "Needs: pip install 'thyra-graph[label]'")

@@ -15,7 +15,7 @@ DEFAULT_MODEL = "llava-hf/llava-interleave-qwen-0.5b-hf"
 HOW_TO_GET = (
     "Give a Hugging Face id of an image-text-to-text model (e.g. llava-hf/llava-interleave-qwen-0.5b-hf, "
     "Qwen/Qwen2-VL-2B-Instruct) and run once online, or download it with "
-    "`huggingface-cli download <id>` (or save_pretrained it into THYRA_MODELS_DIR/<id with / as -->), "
+    "`hf download <id>` (or save_pretrained it into THYRA_MODELS_DIR/<id with / as -->), "
     "or give the path of such a folder")
 
 

@@ -45,7 +45,7 @@ META_CHECKPOINTS = {
 }
 
 HOW_TO_GET_TRANSFORMERS = (
-    "Download it once with `huggingface-cli download facebook/sam2.1-hiera-tiny` (or -small, -base-plus, -large), "
+    "Download it once with `hf download facebook/sam2.1-hiera-tiny` (or -small, -base-plus, -large), "
     "or put a save_pretrained folder under THYRA_MODELS_DIR as facebook--sam2.1-hiera-tiny, "
     "or set `model` to the folder's path")
 HOW_TO_GET_META = (

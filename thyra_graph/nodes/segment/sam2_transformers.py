@@ -52,7 +52,7 @@ class TransformersSegmenter:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise NodeError(f"cannot load a SAM 2 model from {str(path)!r}: {reason}. The folder must hold a "
                             "transformers Sam2Model (config.json, model.safetensors, processor_config.json), e.g. "
-                            "`huggingface-cli download facebook/sam2.1-hiera-tiny`") from None
+                            "`hf download facebook/sam2.1-hiera-tiny`") from None
         model = model.to(device).eval()
         return cls(model, processor, key=key, device=device, dtype=dtype)
 
