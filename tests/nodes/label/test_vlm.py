@@ -297,3 +297,11 @@ def test_cancelling_stops_sending_and_keeps_the_answers_already_received(server,
     # Closing the client may cut the in-flight request short (recorded with no body).
     assert len([r for r in server.requests if r.body]) <= 2  # the third was never sent
     assert len(list((tmp_path / "vlm-answers").rglob("*.json"))) >= 1
+
+
+def test_a_class_named_twice_is_refused_as_by_label_clip():
+    from thyra_graph.nodes.label.labelling import check_classes
+
+    with pytest.raises(NodeError, match="'car' more than once"):
+        check_classes(["car", "tree", "car"])
+    assert check_classes("car, tree") == ["car", "tree"]

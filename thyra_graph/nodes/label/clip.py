@@ -21,6 +21,7 @@ from ..image.pixels import require_same_size
 from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, pick_device, pick_dtype
 from ..models.weights import locate_model, looks_like_path, offline
 from .crops import instance_crop
+from .labelling import check_classes
 
 DEFAULT_MODEL = "openai/clip-vit-base-patch32"
 DEFAULT_TEMPLATE = "a photo of a {}."
@@ -199,18 +200,11 @@ def unload_clip(ctx, model: ClipModel) -> None:
 
 # -- labelling instances -------------------------------------------------------------------------
 def class_list(classes: Any) -> list[str]:
-    """The class names from a list, or from one comma-separated string ("cat, dog")."""
-    if isinstance(classes, str):
-        classes = classes.split(",")
-    if not isinstance(classes, (list, tuple)) or not all(isinstance(c, str) for c in classes):
-        raise NodeError(f"classes must be a list of names, e.g. [cat, dog, bird], got {classes!r}")
-    names = [c.strip() for c in classes if c.strip()]
+    """The class names from a list, or from one comma-separated string ("cat, dog"); at least one."""
+    names = check_classes(classes)
     if not names:
         raise NodeError("label.clip needs the names to choose from: set 'classes' to a list such as "
                         "[cat, dog, bird] (CLIP picks, for each object, the name its crop matches best)")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise NodeError(f"classes lists {', '.join(map(repr, duplicates))} more than once: give each name once")
     return names
 
 

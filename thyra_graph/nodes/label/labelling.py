@@ -65,7 +65,10 @@ def check_classes(classes: Any) -> list[str]:
     if not isinstance(classes, (list, tuple)) or not all(isinstance(c, str) for c in classes):
         raise NodeError(f"classes must be a list of class names such as [\"car\", \"tree\"], got {classes!r}")
     names = [c.strip() for c in classes if c.strip()]
-    return list(dict.fromkeys(names))
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:  # as label.clip: a name given twice is usually a typo for another one
+        raise NodeError(f"classes lists {', '.join(map(repr, repeated))} more than once: give each name once")
+    return names
 
 
 def encode_png(crop: np.ndarray) -> bytes:
