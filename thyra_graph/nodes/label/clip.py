@@ -19,6 +19,7 @@ from thyra_graph.types import Image, Instances, Table
 
 from ..image.pixels import require_same_size
 from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, pick_device, pick_dtype
+from ..models.quiet import quiet_transformers
 from ..models.weights import locate_model, looks_like_path, offline
 from .crops import instance_crop
 from .labelling import check_classes
@@ -152,8 +153,9 @@ def load_clip(ctx, *, model: str = DEFAULT_MODEL, device: str = "auto", precisio
         from transformers import AutoModel, AutoProcessor
 
         try:
-            processor = AutoProcessor.from_pretrained(str(path))
-            network = AutoModel.from_pretrained(str(path), dtype=dtype).to(where).eval()
+            with quiet_transformers():
+                processor = AutoProcessor.from_pretrained(str(path))
+                network = AutoModel.from_pretrained(str(path), dtype=dtype).to(where).eval()
         except (OSError, ValueError, KeyError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise NodeError(f"cannot load the CLIP model {model!r} from {str(path)!r}: {reason}. {HOW_TO_GET}") from None

@@ -7,6 +7,7 @@ from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Image, Instances, Table, Text
 
 from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES
+from ..models.quiet import quiet_transformers
 from .crops import BACKGROUNDS
 from .labelling import USES
 
@@ -103,8 +104,9 @@ def _load(path, device: str, dtype):
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     try:
-        processor = AutoProcessor.from_pretrained(str(path))
-        network = AutoModelForImageTextToText.from_pretrained(str(path), dtype=dtype)
+        with quiet_transformers():
+            processor = AutoProcessor.from_pretrained(str(path))
+            network = AutoModelForImageTextToText.from_pretrained(str(path), dtype=dtype)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise NodeError(f"cannot load {str(path)!r} as an image-text-to-text model with its processor: {reason}. "

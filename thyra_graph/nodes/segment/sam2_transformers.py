@@ -13,6 +13,7 @@ import numpy as np
 
 from thyra_graph.engine.declaration import NodeError
 
+from ..models.quiet import quiet_transformers
 from .segmenter import ImageEmbedding, Prediction
 
 #: Feature levels of ``Sam2Model.get_image_embeddings``, high resolution first.
@@ -36,18 +37,12 @@ class TransformersSegmenter:
     def load(cls, path: Path, *, key: str, device: str, dtype) -> "TransformersSegmenter":
         from transformers import Sam2Model, Sam2Processor
 
-        from transformers.utils import logging as hf_logging
-
         try:
             # The hub's SAM 2 checkpoints are of the video type; loading their image part as
-            # Sam2Model is intended, so transformers' "model of type sam2_video" warning is noise.
-            verbosity = hf_logging.get_verbosity()
-            hf_logging.set_verbosity_error()
-            try:
+            # Sam2Model is intended, so transformers' "model of type sam2_video" note is noise.
+            with quiet_transformers():
                 model = Sam2Model.from_pretrained(str(path), dtype=dtype)
-            finally:
-                hf_logging.set_verbosity(verbosity)
-            processor = Sam2Processor.from_pretrained(str(path))
+                processor = Sam2Processor.from_pretrained(str(path))
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise NodeError(f"cannot load a SAM 2 model from {str(path)!r}: {reason}. The folder must hold a "

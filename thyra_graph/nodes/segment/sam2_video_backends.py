@@ -25,6 +25,7 @@ import numpy as np
 
 from thyra_graph.engine.declaration import NodeError
 
+from ..models.quiet import quiet_transformers
 from .sam2_loading import HOW_TO_GET_TRANSFORMERS, choose_model, release_model
 
 
@@ -101,8 +102,9 @@ class TransformersTracker:
         from transformers import Sam2VideoModel, Sam2VideoProcessor
 
         try:
-            model = Sam2VideoModel.from_pretrained(str(folder), dtype=dtype).to(device).eval()
-            processor = Sam2VideoProcessor.from_pretrained(str(folder))
+            with quiet_transformers():
+                model = Sam2VideoModel.from_pretrained(str(folder), dtype=dtype).to(device).eval()
+                processor = Sam2VideoProcessor.from_pretrained(str(folder))
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise NodeError(f"cannot load a SAM 2 video model from {str(folder)!r}: {reason}. The folder must hold a "
