@@ -76,7 +76,7 @@ def child(video: str, backend: str, models: str) -> None:
                       "seconds": seconds}))
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--backend", default="transformers", choices=("transformers", "sam2"))
@@ -84,7 +84,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         child(*args.child)
-        return
+        return 0
     short = 24 if args.quick else 96
     with tempfile.TemporaryDirectory() as tmp:
         models = Path(tmp) / "models"
@@ -108,7 +108,12 @@ def main() -> None:
     growth_b = max(b["peak_kib"] - b["before_kib"], 1)
     print(f"peak RSS ratio (2N / N): {b['peak_kib'] / a['peak_kib']:.3f}; growth ratio: {growth_b / growth_a:.2f} "
           f"(target ≈ 1, length ratio 2)")
+    # Flat: the longer video's growth within 1.25× the shorter one's, or within 8 MiB of it
+    # (allocator noise, which dominates the short --quick runs).
+    flat = growth_b <= 1.25 * growth_a or growth_b - growth_a < 8 * 1024
+    print(f"memory flat as the video doubles: {'PASS' if flat else 'FAIL'}")
+    return 0 if flat else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
