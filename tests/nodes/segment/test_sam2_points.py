@@ -147,3 +147,12 @@ def test_decoding_a_cached_embedding_matches_the_full_transformers_forward(discs
     order = np.argsort(-scores, kind="stable")
     np.testing.assert_allclose(ours.scores, scores[order], rtol=1e-4, atol=1e-5)
     assert (ours.masks == masks[order]).mean() > 0.999
+
+
+def test_clicks_without_a_label_are_positive_and_rows_are_never_reshaped():
+    from thyra_graph.nodes.segment.sam2_points import prompt_points
+
+    xy, labels = prompt_points([[1, 2], [3, 4], [5, 6]], None)
+    assert xy.tolist() == [[1, 2], [3, 4], [5, 6]] and labels.tolist() == [1, 1, 1]
+    xy, labels = prompt_points([[1, 2, 0]], Points(np.array([[7.0, 8.0]])))
+    assert xy.tolist() == [[1, 2], [7, 8]] and labels.tolist() == [0, 1]

@@ -49,8 +49,11 @@ def sam_rgb(data: np.ndarray) -> np.ndarray:
 
 def prompt_points(clicks: list, points: Points | None) -> tuple[np.ndarray, np.ndarray]:
     """The ``clicks`` parameter followed by the connected Points: (N×2 xy, N labels)."""
-    xy = [np.asarray(clicks, np.float64).reshape(-1, 3)[:, :2]]
-    labels = [np.asarray(clicks, np.float64).reshape(-1, 3)[:, 2].astype(np.int64)]
+    # Graph files and the editor give [x, y, label] rows (the points parameter kind coerces them);
+    # Points.coerce also takes bare [x, y] rows from Python callers.
+    given = Points.coerce(clicks) if len(clicks) else Points(np.zeros((0, 2)))
+    xy = [given.xy]
+    labels = [given.labels.astype(np.int64)]
     if points is not None and len(points):
         xy.append(np.asarray(points.xy, np.float64))
         labels.append(np.asarray(points.labels, np.int64))
