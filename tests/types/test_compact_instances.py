@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from thyra_graph.types import FrameSeries, Instances
 from thyra_graph.types.compact_instances import CompactInstanceFrames, decode_masks, encode_masks
@@ -95,3 +98,10 @@ def test_empty_frames_and_empty_series_are_fine(roundtrip):
     empty = InstancesSeriesBuilder(8, 8).finish()
     empty.validate()
     assert len(roundtrip(empty)) == 0
+
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(bool, st.tuples(st.integers(0, 4), st.integers(1, 17), st.integers(1, 23))))
+def test_any_masks_survive_encoding(masks):
+    assert np.array_equal(decode_masks(encode_masks(masks), *masks.shape[1:]), masks)
