@@ -72,6 +72,20 @@ def test_previews_are_chosen_by_type():
     assert render(Number(3)).kind == TEXT
 
 
+def test_a_long_videos_compact_mask_series_previews_frame_by_frame():
+    from thyra_graph.types.series import InstancesSeriesBuilder
+
+    builder = InstancesSeriesBuilder(20, 30)
+    for frame in range(3):
+        mask = np.zeros((1, 20, 30), bool)
+        mask[0, 5:10, frame * 5:frame * 5 + 5] = True
+        builder.append(frame * 2, frame * 0.1, Instances(mask, class_ids=[1]))
+    preview = render(builder.finish())
+    assert preview.frame_count == 3 and "frame 0" in preview.caption
+    third = preview.frame(2)
+    assert "frame 4" in third.caption and "1 objects" in third.caption
+
+
 def test_clicks_add_positive_and_negative_points_and_remove_near_ones(registry):
     assert prompt_param(registry["editortest.click_mask"]) == "points"
     assert prompt_param(registry["image.blur"]) is None
