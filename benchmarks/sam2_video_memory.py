@@ -1,10 +1,10 @@
 """Peak memory of segment.sam2_video against the video's length: it must stay flat.
 
-    .venv/bin/python benchmarks/sam2_video_memory.py [--quick] [--backend transformers|sam2]
+    .venv/bin/python benchmarks/sam2_video_memory.py [--quick] [--backend transformers|sam2] [--size 1920x1080]
 
 The tiny SAM 2 models of the test suite (tests/tiny_models, built in a temporary
 THYRA_MODELS_DIR; same architecture as hiera-tiny, shrunk) track one object, clicked on the
-first frame, through synthetic 640×360 videos of a moving disc of N and 2N frames (default
+first frame, through synthetic 640×360 videos (``--size``) of a moving disc of N and 2N frames (default
 96 and 192; ``--quick``: 24 and 48), ``chunk_frames`` 16. Each length runs in a fresh
 subprocess, so its peak resident memory (``ru_maxrss``, KiB on Linux) is its own; the growth
 during the run (peak minus the resident size after the model was loaded) is what tracking
@@ -27,16 +27,16 @@ ROOT = Path(__file__).resolve().parent.parent
 WIDTH, HEIGHT = 640, 360
 
 
-def write_video(path: Path, count: int) -> None:
+def write_video(path: Path, count: int, width: int = WIDTH, height: int = HEIGHT) -> None:
     import cv2
     import numpy as np
 
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (WIDTH, HEIGHT))
-    yy, xx = np.mgrid[:HEIGHT, :WIDTH]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (width, height))
+    yy, xx = np.mgrid[:height, :width]
     for index in range(count):
-        frame = np.full((HEIGHT, WIDTH, 3), 30, np.uint8)
-        x = 60 + (index * 3) % (WIDTH - 120)
-        frame[(yy - HEIGHT // 2) ** 2 + (xx - x) ** 2 < 40 ** 2] = (90, 210, 230)
+        frame = np.full((height, width, 3), 30, np.uint8)
+        x = 60 + (index * 3) % (width - 120)
+        frame[(yy - height // 2) ** 2 + (xx - x) ** 2 < 40 ** 2] = (90, 210, 230)
         writer.write(frame)
     writer.release()
 
@@ -63,7 +63,7 @@ def child(video: str, backend: str, models: str) -> None:
     load_tracker(ctx, model=params.get("model", "facebook/sam2.1-hiera-tiny"), config=params.get("config", ""),
                  backend=backend, device="cpu", precision="auto")
     # Warm up on two frames so lazily built buffers count as loading, not tracking.
-    prompt = [{"frame": 0, "object": 1, "points": [[60, HEIGHT // 2, 1]]}]
+    prompt = [{"frame": 0, "object": 1, "points": [[60, handle.height // 2, 1]]}]
     sam2_video(handle, prompts=prompt, max_frames=2, chunk_frames=16, ctx=ctx, **params)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
@@ -80,6 +80,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--backend", default="transformers", choices=("transformers", "sam2"))
+    parser.add_argument("--size", default=f"{WIDTH}x{HEIGHT}", help="frame size WxH, e.g. 1920x1080")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -95,7 +96,8 @@ def main() -> int:
         results = {}
         for count in (short, 2 * short):
             video = Path(tmp) / f"disc_{count}.avi"
-            write_video(video, count)
+            width, height = (int(v) for v in args.size.lower().split("x"))
+            write_video(video, count, width, height)
             out = subprocess.run([sys.executable, __file__, "--child", str(video), args.backend, str(models)],
                                  capture_output=True, text=True, check=True, cwd=ROOT)
             results[count] = json.loads(out.stdout.strip().splitlines()[-1])
