@@ -305,3 +305,14 @@ def test_a_class_named_twice_is_refused_as_by_label_clip():
     with pytest.raises(NodeError, match="'car' more than once"):
         check_classes(["car", "tree", "car"])
     assert check_classes("car, tree") == ["car", "tree"]
+
+
+def test_the_server_address_and_model_may_come_from_the_environment(server, ctx, scene_image, scene_instances,
+                                                                     monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+    monkeypatch.setenv("THYRA_VLM_MODEL", "env-model")
+    vlm(scene_image, scene_instances, base_url="", model="", retries=0, ctx=ctx)
+    assert {r.body["model"] for r in server.requests} == {"env-model"}
+    monkeypatch.delenv("THYRA_VLM_MODEL")
+    vlm(scene_image, scene_instances, base_url="", model="", prompt="Name it.", retries=0, ctx=ctx)
+    assert all("model" not in r.body for r in server.requests[len(scene_instances):])  # the server's loaded model

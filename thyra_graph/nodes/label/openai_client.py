@@ -45,6 +45,11 @@ class ChatResult:
     attempts: int
 
 
+def resolve_model(model: str) -> str:
+    """The model name: the parameter, else ``THYRA_VLM_MODEL``, else empty (the server's loaded model)."""
+    return (model or "").strip() or os.environ.get("THYRA_VLM_MODEL", "").strip()
+
+
 def resolve_base_url(base_url: str) -> str:
     """The endpoint root: the parameter, else ``OPENAI_BASE_URL``, else LM Studio's default."""
     url = (base_url or "").strip() or os.environ.get("OPENAI_BASE_URL", "").strip() or DEFAULT_BASE_URL

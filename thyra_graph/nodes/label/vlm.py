@@ -24,7 +24,7 @@ SOURCE = "vlm"
     params=[
         Param("base_url", "", help="the server's OpenAI-compatible root, e.g. http://localhost:1234/v1 "
               "(empty: env OPENAI_BASE_URL, else LM Studio's http://localhost:1234/v1)"),
-        Param("model", "", help="the model name the server knows (empty: the server's loaded model, as LM Studio allows)"),
+        Param("model", "", help="the model name the server knows (empty: env THYRA_VLM_MODEL, else the server's loaded model, as LM Studio allows)"),
         Param("api_key_env", "OPENAI_API_KEY",
               help="the environment variable holding the API key (unset is fine for local servers); the key is never stored"),
         Param("secret", "", help="instead, the name of a secret in <user config>/thyra/secrets.yaml or env THYRA_SECRET_<NAME>"),
@@ -70,10 +70,11 @@ def vlm(image: Image, instances: Instances, *, base_url: str, model: str, api_ke
     from .answer_cache import AnswerCache
     from .labelling import (attach, check_classes, crop_mosaic, look_up, plan_questions, remember, summary_line,
                             usage_table, write_debug)
-    from .openai_client import ChatClient, ChatFailure, display_url, resolve_api_key, resolve_base_url
+    from .openai_client import ChatClient, ChatFailure, display_url, resolve_api_key, resolve_base_url, resolve_model
 
     names = check_classes(classes)
     url = resolve_base_url(base_url)
+    model = resolve_model(model)
     api_key = resolve_api_key(api_key_env, secret)
     settings = {"temperature": temperature, "max_tokens": max_tokens, "json_mode": json_mode}
     plan = plan_questions(image, instances, template=prompt, classes=names, model=model, settings=settings,
