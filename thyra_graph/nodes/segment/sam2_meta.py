@@ -17,8 +17,7 @@ import numpy as np
 
 from thyra_graph.engine.declaration import NodeError
 
-from .sam2_transformers import check_embedding
-from .segmenter import ImageEmbedding, Prediction
+from .segmenter import ImageEmbedding, Prediction, checked_prompt
 
 #: SAM 2's post-processing as sam2.build_sam applies it: fall back to the multimask output
 #: when the single mask is unstable.
@@ -154,12 +153,7 @@ class MetaSegmenter:
                multimask: bool = False) -> Prediction:
         import torch
 
-        check_embedding(embedding, self.key)
-        has_points = points is not None and len(points) > 0
-        if not has_points and box is None:
-            raise ValueError("decode needs points or a box")
-        if has_points and point_labels is None:
-            point_labels = np.ones(len(points), np.int64)
+        points, point_labels, box = checked_prompt(embedding, self.key, points, point_labels, box)
 
         def tensor(name: str):
             return torch.from_numpy(embedding.arrays[name])[None].to(self.device)
@@ -173,9 +167,9 @@ class MetaSegmenter:
             predictor._is_batch = False
             try:
                 masks, scores, _ = predictor.predict(
-                    point_coords=np.asarray(points, np.float32) if has_points else None,
-                    point_labels=np.asarray(point_labels, np.int32) if has_points else None,
-                    box=None if box is None else np.asarray(box, np.float32).reshape(4),
+                    point_coords=None if points is None else points.astype(np.float32),
+                    point_labels=None if point_labels is None else point_labels.astype(np.int32),
+                    box=None if box is None else box.astype(np.float32),
                     multimask_output=multimask)
             finally:
                 predictor.reset_predictor()

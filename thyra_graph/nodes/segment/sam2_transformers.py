@@ -14,7 +14,7 @@ import numpy as np
 from thyra_graph.engine.declaration import NodeError
 
 from ..models.quiet import quiet_transformers
-from .segmenter import ImageEmbedding, Prediction
+from .segmenter import ImageEmbedding, Prediction, checked_prompt
 
 #: Feature levels of ``Sam2Model.get_image_embeddings``, high resolution first.
 LEVELS = ("high_res_0", "high_res_1", "image_embed")
@@ -67,18 +67,14 @@ class TransformersSegmenter:
                multimask: bool = False) -> Prediction:
         import torch
 
-        check_embedding(embedding, self.key)
-        has_points = points is not None and len(points) > 0
-        if not has_points and box is None:
-            raise ValueError("decode needs points or a box")
+        points, labels, box = checked_prompt(embedding, self.key, points, point_labels, box)
         size = [[embedding.height, embedding.width]]
         prompt = {}
-        if has_points:
-            labels = np.ones(len(points), np.int64) if point_labels is None else np.asarray(point_labels, np.int64)
-            prompt["input_points"] = [[np.asarray(points, np.float64).tolist()]]
+        if points is not None:
+            prompt["input_points"] = [[points.tolist()]]
             prompt["input_labels"] = [[labels.tolist()]]
         if box is not None:
-            prompt["input_boxes"] = [[np.asarray(box, np.float64).reshape(4).tolist()]]
+            prompt["input_boxes"] = [[box.tolist()]]
         encoded = self.processor(original_sizes=size, return_tensors="pt", **prompt)
         tensors = {k: encoded[k].to(self.device) for k in ("input_points", "input_labels", "input_boxes") if k in encoded}
         levels = [torch.from_numpy(embedding.arrays[name])[None].to(self.device, dtype=self.dtype) for name in LEVELS]
@@ -111,10 +107,3 @@ class TransformersSegmenter:
         if self.device.startswith("cuda") and self.dtype != torch.float32:
             return torch.autocast("cuda", dtype=self.dtype)
         return contextlib.nullcontext()
-
-
-def check_embedding(embedding: ImageEmbedding, key: str) -> None:
-    """Refuse an embedding another model made: decoding it would give silently wrong masks."""
-    if embedding.model_key != key:
-        raise NodeError(f"this SAM 2 embedding was made by {embedding.model_key!r}, not by {key!r}: "
-                        "embed the image again with the model that decodes it")

@@ -37,6 +37,26 @@ class Prediction:
     scores: np.ndarray
 
 
+def checked_prompt(embedding: ImageEmbedding, key: str, points: np.ndarray | None, point_labels: np.ndarray | None,
+                   box: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """What every ``decode`` checks first: the embedding is this model's (decoding another
+    model's would give silently wrong masks) and there is a prompt. Returns the points (N×2
+    float64) with their labels (int64, positive where none were given), or None for both, and the box."""
+    from thyra_graph.engine.declaration import NodeError
+
+    if embedding.model_key != key:
+        raise NodeError(f"this SAM 2 embedding was made by {embedding.model_key!r}, not by {key!r}: "
+                        "embed the image again with the model that decodes it")
+    has_points = points is not None and len(points) > 0
+    if not has_points and box is None:
+        raise ValueError("decode needs points or a box")
+    if not has_points:
+        return None, None, None if box is None else np.asarray(box, np.float64).reshape(4)
+    xy = np.asarray(points, np.float64).reshape(-1, 2)
+    labels = np.ones(len(xy), np.int64) if point_labels is None else np.asarray(point_labels, np.int64).reshape(-1)
+    return xy, labels, None if box is None else np.asarray(box, np.float64).reshape(4)
+
+
 class Segmenter(Protocol):
     """A promptable image segmenter. ``key`` identifies model + weights + device + dtype."""
 
