@@ -97,3 +97,14 @@ def test_the_memory_lru_keeps_only_the_most_recent_embeddings():
     for name in "abc":
         memory.put(name, ImageEmbedding({"x": np.zeros(4, np.float32)}, 1, 1, "m"))
     assert len(memory) == 2 and memory.get("a") is None and memory.get("c") is not None
+
+
+def test_an_embedding_from_another_model_is_never_decoded(sam2_ctx, backend_params, discs):
+    from dataclasses import replace
+
+    from thyra_graph.engine.declaration import NodeError
+
+    segmenter = load_segmenter(sam2_ctx, **{k: v for k, v in backend_params.items() if k != "unload"})
+    foreign = replace(segmenter.embed(discs), model_key="another-model")
+    with pytest.raises(NodeError, match="made by 'another-model'"):
+        segmenter.decode(foreign, points=np.array([[35.0, 40.0]]))
