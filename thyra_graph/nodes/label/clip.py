@@ -18,7 +18,7 @@ from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Image, Instances, Table
 
 from ..image.pixels import require_same_size
-from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, pick_device, pick_dtype
+from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, pick_device, pick_dtype, release_models
 from ..models.quiet import quiet_transformers
 from ..models.weights import locate_model, looks_like_path, offline
 from .crops import instance_crop
@@ -193,11 +193,7 @@ def with_weights(path: Path, name: str) -> Path:
 
 def unload_clip(ctx, model: ClipModel) -> None:
     """Drop the model from the resource cache and give its GPU memory back."""
-    ctx.resources.release(model.key)
-    if model.device.startswith("cuda"):
-        import torch
-
-        torch.cuda.empty_cache()
+    release_models(ctx, [model.key], model.device)
 
 
 # -- labelling instances -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Image, Instances, Table, Text
 
-from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES
+from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, release_models
 from ..models.quiet import quiet_transformers
 from .crops import BACKGROUNDS
 from .labelling import USES
@@ -142,10 +142,6 @@ def _generate(loaded, crop, prompt: str, device: str, dtype, max_new_tokens: int
 
 def _unload(ctx, device: str, dtype) -> None:
     # Every local VLM held for this device, also when this run needed none (all answers cached).
-    for key in ctx.resources.keys():
-        if isinstance(key, tuple) and key[:1] == ("label.local_vlm",) and key[2:] == (device, str(dtype)):
-            ctx.resources.release(key)
-    if device.startswith("cuda"):
-        import torch
-
-        torch.cuda.empty_cache()
+    held = [key for key in ctx.resources.keys()
+            if isinstance(key, tuple) and key[:1] == ("label.local_vlm",) and key[2:] == (device, str(dtype))]
+    release_models(ctx, held, device)

@@ -1,6 +1,9 @@
-"""Which torch device and dtype a model node runs on ("auto" = a CUDA GPU when there is one)."""
+"""Which torch device and dtype a model node runs on ("auto" = a CUDA GPU when there is one),
+and giving a model's memory back when a node unloads it."""
 
 from __future__ import annotations
+
+from typing import Hashable, Iterable
 
 from thyra_graph.engine.declaration import NodeError
 
@@ -31,3 +34,17 @@ def pick_dtype(device: str, precision: str = "auto"):
     if precision != "float32" and not device.startswith("cuda"):
         return torch.float32
     return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[precision]
+
+
+def release_models(ctx, keys: Iterable[Hashable], device: str) -> None:
+    """Drop models from ``ctx.resources`` (a node's ``unload``); on a GPU also hand their memory
+    back to the driver, so another process or model can use it."""
+    for key in keys:
+        ctx.resources.release(key)
+    if str(device).startswith("cuda"):
+        import gc
+
+        import torch
+
+        gc.collect()
+        torch.cuda.empty_cache()

@@ -24,7 +24,7 @@ from typing import Any
 
 from thyra_graph.engine.declaration import NodeError, Param
 
-from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, pick_device, pick_dtype
+from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, pick_device, pick_dtype, release_models
 from ..models.weights import TRANSFORMERS_FILES, locate_model, looks_like_path, models_dir_candidates
 from .segmenter import Segmenter
 
@@ -130,19 +130,7 @@ def load_segmenter(ctx, *, backend: str, model: str, config: str = DEFAULT_CONFI
 
 def unload_segmenter(ctx, segmenter: Segmenter) -> None:
     """Drop the model from the resource cache and give its GPU memory back."""
-    release_model(ctx, ("segment.sam2", segmenter.key), getattr(segmenter, "device", "cpu"))
-
-
-def release_model(ctx, resource_key: tuple, device: str) -> None:
-    """Drop one model from ``ctx.resources``; on a GPU also hand its memory back to the driver."""
-    ctx.resources.release(resource_key)
-    if str(device).startswith("cuda"):
-        import gc
-
-        import torch
-
-        gc.collect()
-        torch.cuda.empty_cache()
+    release_models(ctx, [("segment.sam2", segmenter.key)], getattr(segmenter, "device", "cpu"))
 
 
 def segmenter_key(backend: str, weights: Path, config_source: str, device: str, dtype: str) -> str:

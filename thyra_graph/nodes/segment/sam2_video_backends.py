@@ -25,8 +25,9 @@ import numpy as np
 
 from thyra_graph.engine.declaration import NodeError
 
+from ..models.device import release_models
 from ..models.quiet import quiet_transformers
-from .sam2_loading import HOW_TO_GET_TRANSFORMERS, choose_model, release_model
+from .sam2_loading import HOW_TO_GET_TRANSFORMERS, choose_model
 
 
 @dataclass
@@ -78,7 +79,7 @@ def load_tracker(ctx, *, backend: str, model: str, config: str, device: str, pre
 
 def unload_tracker(ctx, tracker: VideoTracker) -> None:
     """Drop the model from the resource cache and give its GPU memory back."""
-    release_model(ctx, ("segment.sam2_video", tracker.key), tracker.device)
+    release_models(ctx, [("segment.sam2_video", tracker.key)], tracker.device)
 
 
 def _first_prompts(prompts: Mapping[int, Sequence[ObjectPrompt]]) -> dict[int, int]:
