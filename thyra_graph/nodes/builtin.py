@@ -25,6 +25,8 @@ from .segment import crop_segment, points, prune_frames, sam2_points, sam2_video
 # labelling with vision-language models and CLIP, and reports (issue 8)
 from .label import clip as label_clip, local_vlm, vlm
 from .report import annotated_image, text_report
+# 3D reconstruction: structure from motion, multi-view stereo, COLMAP files (issue 14)
+from .recon import synthetic_scene as recon_synthetic_scene
 
 THYRA_NODES: list[NodeSpec] = [
     # io
@@ -84,4 +86,6 @@ THYRA_NODES: list[NodeSpec] = [
     label_clip.clip,
     annotated_image.annotated_image,
     text_report.text_report,
+    # recon (3d-sfm): synthetic scene, structure from motion, multi-view stereo, COLMAP models
+    recon_synthetic_scene.synthetic_scene,
 ]
