@@ -26,7 +26,7 @@ from .segment import crop_segment, points, prune_frames, sam2_points, sam2_video
 from .label import clip as label_clip, local_vlm, vlm
 from .report import annotated_image, text_report
 # 3D reconstruction: structure from motion, multi-view stereo, COLMAP files (issue 14)
-from .recon import synthetic_scene as recon_synthetic_scene
+from .recon import sfm as recon_sfm, synthetic_scene as recon_synthetic_scene
 
 THYRA_NODES: list[NodeSpec] = [
     # io
@@ -88,4 +88,5 @@ THYRA_NODES: list[NodeSpec] = [
     text_report.text_report,
     # recon (3d-sfm): synthetic scene, structure from motion, multi-view stereo, COLMAP models
     recon_synthetic_scene.synthetic_scene,
+    recon_sfm.sfm,
 ]

@@ -73,6 +73,7 @@ class Scene:
     object_ids: list[np.ndarray]  # H×W int32: 0 floor/wall/nothing, k = BOXES[k - 1]
     cameras: Cameras
     boxes: tuple[Box, ...] = BOXES
+    moving: list[Box] | None = None  # per view, where the moving box was (object id len(boxes) + 1)
 
     @property
     def object_names(self) -> dict[int, str]:
@@ -117,23 +118,33 @@ def camera_poses(n_views: int, *, arc_degrees: float = 60.0) -> np.ndarray:
 
 
 def render_scene(n_views: int = 8, size: tuple[int, int] = (640, 480), seed: int = 0, *,
-                 arc_degrees: float = 60.0, focal: float | None = None) -> Scene:
+                 arc_degrees: float = 60.0, focal: float | None = None, moving_box: bool = False) -> Scene:
     """Render ``n_views`` views of ``size`` (width, height) pixels on an arc of
-    ``arc_degrees``; ``focal`` in pixels defaults to 0.8 × width (a 64° horizontal view)."""
+    ``arc_degrees``; ``focal`` in pixels defaults to 0.8 × width (a 64° horizontal view).
+
+    ``moving_box`` adds a fourth box that slides 1.2 m to the right over the views (what a
+    person walking through a photo set is to photogrammetry): it breaks the static-scene
+    assumption and is what masks must keep out of a reconstruction."""
     width, height = size
     focal = 0.8 * width if focal is None else focal
     K = np.array([[focal, 0.0, (width - 1) / 2], [0.0, focal, (height - 1) / 2], [0.0, 0.0, 1.0]])
     poses = camera_poses(n_views, arc_degrees=arc_degrees)
     surfaces = _Surfaces(seed)
     images, depths, ids = [], [], []
-    for pose in poses:
-        image, depth, object_id = _render_view(K, pose, width, height, surfaces)
+    moving = [_moving_box(i, n_views) for i in range(n_views)] if moving_box else None
+    for i, pose in enumerate(poses):
+        boxes = BOXES + ((moving[i],) if moving else ())
+        image, depth, object_id = _render_view(K, pose, width, height, surfaces, boxes)
         images.append(image)
         depths.append(depth)
         ids.append(object_id)
     cameras = Cameras(np.repeat(K[None], n_views, axis=0), poses, (width, height),
                       [f"view_{i:03d}.png" for i in range(n_views)])
-    return Scene(images, depths, ids, cameras)
+    return Scene(images, depths, ids, cameras, BOXES, moving)
+
+
+def _moving_box(view: int, n_views: int) -> Box:
+    return Box("moving box", -0.2 + 1.2 * view / max(n_views - 1, 1), -0.8, (0.35, 0.5, 0.35))
 
 
 class _Surfaces:
@@ -147,7 +158,7 @@ class _Surfaces:
         palette = ((200, 90, 70), (90, 170, 90), (80, 110, 200))
         # A box's faces share one texture laid out as a strip: each face samples its own region.
         self.boxes = [_texture(rng, 3 * max(box.size), 2 * max(box.size), base=palette[k % 3])
-                      for k, box in enumerate(BOXES)]
+                      for k, box in enumerate(BOXES + (_moving_box(0, 1),))]
 
 
 def _texture(rng: np.random.Generator, width_m: float, height_m: float, base: tuple[int, int, int]) -> np.ndarray:
@@ -183,8 +194,8 @@ def _sample(texture: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return top * (1 - fy) + bottom * fy
 
 
-def _render_view(K: np.ndarray, pose: np.ndarray, width: int, height: int,
-                 surfaces: _Surfaces) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _render_view(K: np.ndarray, pose: np.ndarray, width: int, height: int, surfaces: _Surfaces,
+                 boxes: tuple[Box, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     R, t = pose[:, :3], pose[:, 3]
     centre = -R.T @ t
     u, v = np.meshgrid(np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64))
@@ -213,7 +224,7 @@ def _render_view(K: np.ndarray, pose: np.ndarray, width: int, height: int,
         p = centre + t_wall[:, None] * rays
         hit = keep(t_wall, (p[:, 0] >= x0) & (p[:, 0] <= x1) & (p[:, 1] <= 0) & (p[:, 1] >= -_WALL_HEIGHT))
         colour[hit] = _sample(surfaces.wall, p[hit, 0] - x0, p[hit, 1] + _WALL_HEIGHT)
-        for k, box in enumerate(BOXES):
+        for k, box in enumerate(boxes):
             t_near, axis = _slab(centre, rays, box.low, box.high)
             hit = keep(t_near, np.isfinite(t_near))
             if not hit.any():
