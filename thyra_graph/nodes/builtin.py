@@ -27,6 +27,8 @@ from .label import clip as label_clip, local_vlm, vlm
 from .report import annotated_image, text_report
 # 3D reconstruction: structure from motion, multi-view stereo, COLMAP files (issue 14)
 from .recon import sfm as recon_sfm, synthetic_scene as recon_synthetic_scene
+from .export import colmap as export_colmap
+from .io import colmap_files
 
 THYRA_NODES: list[NodeSpec] = [
     # io
@@ -89,4 +91,6 @@ THYRA_NODES: list[NodeSpec] = [
     # recon (3d-sfm): synthetic scene, structure from motion, multi-view stereo, COLMAP models
     recon_synthetic_scene.synthetic_scene,
     recon_sfm.sfm,
+    export_colmap.colmap,
+    colmap_files.load_colmap,
 ]
