@@ -26,7 +26,11 @@ from .segment import crop_segment, points, prune_frames, sam2_points, sam2_video
 from .label import clip as label_clip, local_vlm, vlm
 from .report import annotated_image, text_report
 # 3D from stereo, depth and point clouds: meshing and 3D files (issue 14, 3d-stereo)
-from .recon import stereo_depth
+from .recon import backproject, fuse, stereo_depth
+from .pointcloud import crop as pointcloud_crop, processing as pointcloud_processing
+from .mesh import poisson, simplify
+from .export import depth_files, geometry_files
+from .io import ply_files
 
 THYRA_NODES: list[NodeSpec] = [
     # io
@@ -88,4 +92,17 @@ THYRA_NODES: list[NodeSpec] = [
     text_report.text_report,
     # recon, pointcloud, mesh: stereo depth, depth to points, fusion, Open3D processing, 3D files (3d-stereo)
     stereo_depth.stereo_depth,
+    backproject.backproject,
+    fuse.fuse,
+    pointcloud_processing.downsample,
+    pointcloud_processing.clean,
+    pointcloud_processing.normals,
+    pointcloud_crop.crop,
+    poisson.poisson,
+    simplify.simplify,
+    geometry_files.ply,
+    geometry_files.obj,
+    geometry_files.glb,
+    depth_files.depth,
+    ply_files.load_ply,
 ]
