@@ -14,7 +14,7 @@ CLOUD_IN = Input("cloud", PointCloud, help="the points to process")
 
 
 @node(
-    "pointcloud.downsample", category="pointcloud",
+    "pointcloud.downsample", category="pointcloud", requires=("open3d",),
     inputs=[CLOUD_IN],
     params=[Param("voxel_size", 0.01, min=1e-6, help="edge of the voxel grid, in the cloud's units (metres for stereo); one point per occupied voxel")],
     outputs=[Output("cloud", PointCloud, help="one point per voxel: the mean of its points, colours and normals")],
@@ -33,7 +33,7 @@ def downsample(cloud: PointCloud, *, voxel_size: float) -> PointCloud:
 
 
 @node(
-    "pointcloud.clean", category="pointcloud",
+    "pointcloud.clean", category="pointcloud", requires=("open3d",),
     inputs=[CLOUD_IN],
     params=[
         Param("method", "statistical", choices=("statistical", "radius"), help="statistical: far from its neighbours compared with the average; radius: too few neighbours within a radius"),
@@ -61,7 +61,7 @@ def clean(cloud: PointCloud, *, method: str, neighbours: int, std_ratio: float, 
 
 
 @node(
-    "pointcloud.normals", category="pointcloud",
+    "pointcloud.normals", category="pointcloud", requires=("open3d",),
     inputs=[CLOUD_IN],
     params=[
         Param("radius", 0.05, min=1e-9, help="neighbourhood radius for fitting each point's plane, in the cloud's units"),
