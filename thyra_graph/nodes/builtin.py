@@ -32,7 +32,7 @@ from .mesh import poisson, simplify
 from .export import depth_files, geometry_files
 from .io import ply_files
 # 3D reconstruction: structure from motion, multi-view stereo, COLMAP files (issue 14)
-from .recon import sfm as recon_sfm, synthetic_scene as recon_synthetic_scene
+from .recon import mvs as recon_mvs, sfm as recon_sfm, synthetic_scene as recon_synthetic_scene
 from .export import colmap as export_colmap
 from .io import colmap_files
 
@@ -112,6 +112,7 @@ THYRA_NODES: list[NodeSpec] = [
     # recon (3d-sfm): synthetic scene, structure from motion, multi-view stereo, COLMAP models
     recon_synthetic_scene.synthetic_scene,
     recon_sfm.sfm,
+    recon_mvs.mvs,
     export_colmap.colmap,
     colmap_files.load_colmap,
 ]
