@@ -57,6 +57,9 @@ def test_fused_cloud_lies_on_the_true_surfaces(scene, result):
     truth = truth[np.isfinite(truth).all(axis=1)]
     distance, _ = cKDTree(truth).query(cloud.points.astype(np.float64))
     assert np.median(distance) < 0.005 * scene.size
+    # Normals face the cameras: on the floor (y = 0, y down) they point up, towards -y.
+    floor = np.abs(cloud.points[:, 1]) < 0.005
+    assert floor.sum() > 1000 and np.median(cloud.normals[floor, 1]) < -0.95
 
 
 def test_wrong_cameras_leave_nothing_consistent(scene):

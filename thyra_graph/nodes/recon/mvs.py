@@ -45,7 +45,7 @@ from .views import Views, views_from_frames, views_from_param
     ],
     outputs=[
         Output("depths", FrameSeries, help="per view a Field with layer 'depth' (camera z, the cameras' units; 0 = no depth)"),
-        Output("cloud", PointCloud, help="the fused dense cloud with colours, in world coordinates"),
+        Output("cloud", PointCloud, help="the fused dense cloud in world coordinates, with colours and normals facing the cameras (ready for mesh.poisson)"),
     ],
 )
 def mvs(cameras: Cameras, frames: FrameSeries | None = None, points: PointCloud | None = None, *,
@@ -230,13 +230,15 @@ def consistent_depths(cameras: Cameras, raw: list[np.ndarray], tolerance: float,
 
 
 def fuse_points(cameras: Cameras, depths: list[np.ndarray], rgb: list[np.ndarray], voxel: float) -> PointCloud:
-    """All views' depths as one coloured cloud, one averaged point per ``voxel`` cell."""
-    points, colours = [], []
+    """All views' depths as one coloured cloud with normals facing the cameras (what Poisson
+    meshing needs), one averaged point per ``voxel`` cell."""
+    points, colours, normals = [], [], []
     for i, depth in enumerate(depths):
         world, flat = depth_to_points(depth, *camera(cameras, i))
         points.append(world)
         colours.append(rgb[i].reshape(-1, 3)[flat])
-    xyz, rgb_all = np.concatenate(points), np.concatenate(colours).astype(np.float64)
+        normals.append(_normals(depth, world, flat, cameras.centers()[i]))
+    xyz, rgb_all, normal_all = np.concatenate(points), np.concatenate(colours).astype(np.float64), np.concatenate(normals)
     if not len(xyz):
         return PointCloud(np.zeros((0, 3), np.float32))
     size = voxel or auto_voxel(depths, float(cameras.intrinsics[0, 0, 0]))
@@ -245,10 +247,33 @@ def fuse_points(cameras: Cameras, depths: list[np.ndarray], rgb: list[np.ndarray
     # One integer per voxel: a 1-D unique is many times faster than a row-wise one.
     keys = (cells[:, 0] * extent[1] + cells[:, 1]) * extent[2] + cells[:, 2]
     _, cell, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    merged = np.zeros((len(counts), 3))
-    np.add.at(merged, cell, xyz)
-    colour = np.zeros((len(counts), 3))
-    np.add.at(colour, cell, rgb_all)
-    merged /= counts[:, None]
-    colour = np.clip(colour / counts[:, None] + 0.5, 0, 255).astype(np.uint8)
-    return PointCloud(merged.astype(np.float32), colour, confidence=counts.astype(np.float32))
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        total = np.zeros((len(counts), values.shape[1]))
+        np.add.at(total, cell, values)
+        return total / counts[:, None]
+
+    colour = np.clip(mean(rgb_all) + 0.5, 0, 255).astype(np.uint8)
+    normal = mean(normal_all)
+    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
+    return PointCloud(mean(xyz).astype(np.float32), colour, normal.astype(np.float32), counts.astype(np.float32))
+
+
+def _normals(depth: np.ndarray, world: np.ndarray, flat: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """Unit normals of the points ``world`` (from pixels ``flat`` of ``depth``), from the
+    neighbouring pixels' points, turned towards the camera at ``centre``."""
+    height, width = depth.shape
+    grid = np.full((height * width, 3), np.nan)
+    grid[flat] = world
+    grid = grid.reshape(height, width, 3)
+    du = np.full_like(grid, np.nan)
+    dv = np.full_like(grid, np.nan)
+    du[:, 1:-1] = grid[:, 2:] - grid[:, :-2]
+    dv[1:-1] = grid[2:] - grid[:-2]
+    normal = np.cross(du, dv).reshape(-1, 3)[flat]
+    # Where a neighbour is missing (edges, holes), face the camera.
+    towards = centre - world
+    bad = ~np.isfinite(normal).all(axis=1) | (np.linalg.norm(normal, axis=1) == 0)
+    normal[bad] = towards[bad]
+    normal *= np.sign(np.einsum("ij,ij->i", normal, towards))[:, None]
+    return normal / np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
