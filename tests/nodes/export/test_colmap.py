@@ -60,6 +60,9 @@ def test_load_colmap_round_trips_export(tmp_path, cameras):
     assert np.allclose(out["cameras"].extrinsics, cameras.extrinsics, atol=1e-9)
     assert np.allclose(out["cameras"].intrinsics, cameras.intrinsics)
     assert len(out["points"]) == 50 and out["points"].colors is not None
+    # Exported points have no observations, hence no reprojection error to rate them by.
+    assert out["points"].confidence is None
+    out["points"].validate()
 
 
 def test_load_colmap_reads_binary_models(tmp_path, cameras):

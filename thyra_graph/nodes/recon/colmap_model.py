@@ -49,8 +49,11 @@ def to_thyra(reconstruction: Any) -> tuple[Cameras, PointCloud, list[str]]:
     xyz = np.array([p.xyz for p in points3d.values()], dtype=np.float32).reshape(-1, 3)
     rgb = np.array([p.color for p in points3d.values()], dtype=np.uint8).reshape(-1, 3)
     errors = np.array([p.error for p in points3d.values()], dtype=np.float32)
-    # Confidence: higher for points that reproject better (1 at 0 px, 0.5 at 1 px).
-    cloud = PointCloud(xyz, rgb, confidence=(1.0 / (1.0 + errors)).astype(np.float32))
+    # Confidence: higher for points that reproject better (1 at 0 px, 0.5 at 1 px). COLMAP
+    # writes -1 for points without observations: no confidence then (0 where only some lack it).
+    known = errors >= 0
+    confidence = np.where(known, 1.0 / (1.0 + np.maximum(errors, 0.0)), 0.0).astype(np.float32)
+    cloud = PointCloud(xyz, rgb, confidence=confidence if known.any() else None)
     return cameras, cloud, sorted(dropped)
 
 
