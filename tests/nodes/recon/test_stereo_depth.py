@@ -107,3 +107,10 @@ def test_images_narrower_than_the_disparity_search_are_refused() -> None:
     small = Image(np.zeros((30, 40, 3), dtype=np.uint8))
     with pytest.raises(NodeError, match="40 pixels wide but the disparity search spans 128"):
         stereo_depth(small, small)
+
+
+def test_cameras_for_another_image_size_are_refused(motorcycle) -> None:
+    left, right, _ = motorcycle
+    rig = stereo_rig(**{k: MOTORCYCLE[k] for k in ("focal", "cx", "cy", "baseline", "doffs")}, size=(370, 250))
+    with pytest.raises(NodeError, match="cameras are for 370×250 images but the pair is 741×500"):
+        stereo_depth(left, right, rig)
