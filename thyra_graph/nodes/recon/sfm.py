@@ -8,8 +8,9 @@ incremental mapping with bundle adjustment. The defaults also work for two views
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -85,6 +86,28 @@ def run_sfm(views: Views, work: Path, *, intrinsics: list[float] | None = None, 
             overlap: int = 10, mask_folder: Path | None = None, max_features: int = 8192,
             min_triangulation_angle: float = 4.0, warn=None) -> tuple[Cameras, PointCloud, Table]:
     """Run COLMAP's pipeline on ``views`` in ``work`` (a fresh folder); see the node's doc."""
+    with _colmap_errors_only():
+        return _run_sfm(views, work, intrinsics, matching, overlap, mask_folder, max_features,
+                        min_triangulation_angle, warn)
+
+
+@contextmanager
+def _colmap_errors_only() -> Iterator[None]:
+    """COLMAP logs every step (80 lines for 6 photos) through the node's progress bar; what
+    goes wrong reaches the user as the node's own error or warnings instead."""
+    import pycolmap
+
+    level = pycolmap.logging.minloglevel
+    pycolmap.logging.minloglevel = int(pycolmap.logging.Level.ERROR.value)
+    try:
+        yield
+    finally:
+        pycolmap.logging.minloglevel = level
+
+
+def _run_sfm(views: Views, work: Path, intrinsics: list[float] | None, matching: str, overlap: int,
+             mask_folder: Path | None, max_features: int, min_triangulation_angle: float,
+             warn) -> tuple[Cameras, PointCloud, Table]:
     import pycolmap
 
     work.mkdir(parents=True, exist_ok=True)
