@@ -62,12 +62,16 @@ def finish_key(static: bytes, inputs: Iterable[tuple[str, str, str]], keys: Mapp
 def file_fingerprint(path: Path, *, content: bool = False) -> str:
     """What a source node read: path, size and mtime (or the content hash when asked).
 
-    Folders are fingerprinted by their listing (names, sizes, mtimes) one level deep.
-    A missing file gives a fingerprint too; the node itself reports it missing.
+    Folders are fingerprinted by their listing (names, sizes, mtimes) one level deep, and a
+    glob pattern (``views/*.jpg``, for nodes that read a set of files) by the same facts of
+    the files it matches. A missing file gives a fingerprint too; the node itself reports it
+    missing.
     """
     try:
         st = path.stat()
     except OSError:
+        if any(c in str(path) for c in "*?["):
+            return _glob_fingerprint(path)
         return f"missing:{path}"
     if stat.S_ISDIR(st.st_mode):  # from the stat already taken: one system call per file
         h = hashlib.blake2b(digest_size=20)
@@ -94,6 +98,19 @@ def file_fingerprint(path: Path, *, content: bool = False) -> str:
         digest = _CONTENT_HASHES[memo] = h.hexdigest()
     # Content-addressed: the path does not matter, so caches can be shared between machines.
     return f"content:{st.st_size}:{digest}"
+
+
+def _glob_fingerprint(pattern: Path) -> str:
+    import glob
+
+    h = hashlib.blake2b(digest_size=20)
+    for match in sorted(glob.glob(str(pattern), recursive=True)):
+        try:
+            st = os.stat(match)
+        except OSError:
+            continue
+        h.update(f"{match}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    return f"glob:{pattern}:{h.hexdigest()}"
 
 
 def written_file_state(path: str) -> list[Any] | None:
