@@ -136,3 +136,33 @@ def test_folder_of_images_and_bad_intrinsics(tmp_path, scene):
         _run(tmp_path, images=str(folder), intrinsics=[500, 500])
     with pytest.raises(NodeError, match="no image files"):
         _run(tmp_path, images=str(tmp_path / "nothing" / "*.jpg"))
+
+
+def test_colmap_masks_written_by_export_photogrammetry_masks_are_honoured(tmp_path):
+    """The photogrammetry export and SfM agree on COLMAP's mask names: the dropped box gets no points."""
+    import cv2
+
+    from thyra_graph.nodes.export.photogrammetry import photogrammetry_masks
+    from thyra_graph.nodes.recon.synthetic_scene import synthetic_scene
+    from skimage.transform import SimilarityTransform
+
+    rendered = synthetic_scene.func(n_views=5, width=480, height=360, arc_degrees=50.0, seed=1)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, (_f, _t, image) in zip(rendered["cameras"].names, rendered["frames"]):
+        cv2.imwrite(str(folder / name), image.data[..., ::-1])
+    photogrammetry_masks.func(series=rendered["objects"], path=str(tmp_path / "masks"), convention="colmap",
+                              keep_classes=[], drop_classes=["middle box"], grow=2, image_name="view_{frame:03d}.png",
+                              overwrite=False, ctx=Context("m", "export.photogrammetry_masks"))
+    out = _run(tmp_path, images=str(folder), mask_folder=str(tmp_path / "masks"), intrinsics=[384.0, 384.0, 239.5, 179.5])
+    cameras = out["cameras"]
+    assert len(cameras) == 5
+    world = SimilarityTransform.from_estimate(cameras.centers(), rendered["cameras"].centers())(
+        out["points"].points.astype(np.float64))
+    scene = render_scene(1, (32, 24))
+
+    def on_box(box) -> int:
+        return int((((world > box.low - 0.02) & (world < box.high + 0.02)).all(axis=1) & (world[:, 1] < -0.03)).sum())
+
+    assert on_box(scene.boxes[1]) == 0
+    assert on_box(scene.boxes[0]) > 20

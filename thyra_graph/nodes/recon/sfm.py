@@ -75,7 +75,7 @@ def sfm(frames: FrameSeries | None = None, ignore: FrameSeries | None = None, *,
         masks = Path(mask_folder)
         if not masks.is_dir():
             raise NodeError(f"param mask_folder: {mask_folder} is not a folder; give the folder export.photogrammetry_masks "
-                            "wrote with convention colmap, or '' for none")
+                            "wrote with convention colmap, or leave it unset")
     cameras, points, report = run_sfm(views, work, intrinsics=known, matching=matching, overlap=overlap,
                                       mask_folder=masks, max_features=max_features,
                                       min_triangulation_angle=min_triangulation_angle, warn=ctx.warn)
