@@ -93,6 +93,11 @@ class Param:
     when ``choices`` is given). Path parameters say whether the node reads or writes the file
     (``io="read"`` files are fingerprinted into the cache key; ``io="write"`` marks a sink).
     ``optional=True`` also allows ``None`` (for "no limit" style values).
+    ``affects_result=False`` declares a param that cannot change what the node computes
+    (``unload``, ``timeout``, ``retries``, ``concurrency``, ``overwrite``, ``debug_dir``): it is
+    left out of the cache key, so toggling it re-runs nothing.
+    ``seed=True`` marks the param that seeds a non-deterministic node: ``None`` asks for a
+    fresh draw on every run, a number for a repeatable one.
     """
 
     name: str
@@ -105,6 +110,8 @@ class Param:
     help: str = ""
     io: str | None = None
     optional: bool = False
+    affects_result: bool = True
+    seed: bool = False
 
     def __post_init__(self) -> None:
         kind = self.kind or _kind_of(self.default, self.choices)
@@ -203,6 +210,10 @@ class Param:
             data["choices"] = list(self.choices)
         if self.optional:
             data["optional"] = True
+        if not self.affects_result:
+            data["affects_result"] = False
+        if self.seed:
+            data["seed"] = True
         return data
 
 
@@ -266,6 +277,7 @@ class NodeSpec:
     requires: tuple[str, ...] = ()
     migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
     wants_ctx: bool = False
+    fingerprint: Callable[[dict[str, Any]], str] | None = None
 
     # -- lookups -----------------------------------------------------------------------------
     def input(self, name: str) -> Input | None:
@@ -281,6 +293,17 @@ class NodeSpec:
     def summary(self) -> str:
         """The first line of the docstring: what a user sees in lists and tooltips."""
         return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+
+    @property
+    def code_version(self) -> str:
+        """A hash of the node's source and the project modules it uses (see code_version.py)."""
+        from .code_version import code_version
+
+        return code_version(self.func)
+
+    def draws_afresh(self, params: Mapping[str, Any]) -> bool:
+        """Whether a run with these params is a new random draw (a seed param left at None)."""
+        return not self.deterministic and any(p.seed and params.get(p.name) is None for p in self.params)
 
     @property
     def is_sink(self) -> bool:
@@ -339,8 +362,16 @@ def node(
     device: str = "cpu",
     requires: Iterable[str] = (),
     migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
+    fingerprint: Callable[[dict[str, Any]], str] | None = None,
 ) -> Callable[[Callable[..., Any]], NodeSpec]:
     """Declare a node type. See the module docstring for an example.
+
+    ``deterministic=False`` says the result is one draw (a model's sampled answer, a random
+    scene): it is cached like any result, so its descendants cache normally, and a new draw
+    comes from a changed input or param, or from a param declared ``seed=True`` left at None.
+    ``fingerprint`` declares external state the result depends on (like ComfyUI's
+    ``IS_CHANGED``): called with the node's params when a run is planned, its string enters the
+    cache key (e.g. the model a server reports, a sensor's serial number).
 
     ``migrations`` maps an old version ``v`` to a function turning a params dict of version
     ``v`` into one of version ``v + 1``; graph files saved with older versions are upgraded
@@ -356,6 +387,7 @@ def node(
             device=device, requires=(requires,) if isinstance(requires, str) else tuple(requires),
             migrations=dict(migrations or {}),
             wants_ctx="ctx" in inspect.signature(func).parameters,
+            fingerprint=fingerprint,
         )
         check_spec(spec)
         return spec
@@ -376,6 +408,13 @@ def check_spec(spec: NodeSpec) -> None:
         problems.append(f"device must be one of {DEVICES}, got {spec.device!r}")
     if not spec.outputs:
         problems.append("a node needs at least one output")
+    if spec.fingerprint is not None and not callable(spec.fingerprint):
+        problems.append("fingerprint must be a function of the params returning a string")
+    seeds = [p.name for p in spec.params if p.seed]
+    if seeds and spec.deterministic:
+        problems.append(f"param {seeds[0]!r} is declared seed=True but the node is deterministic: add deterministic=False")
+    if len(seeds) > 1:
+        problems.append(f"only one param can be the seed, got {', '.join(seeds)}")
     names: dict[str, str] = {}
     for group, items in (("input", spec.inputs), ("output", spec.outputs), ("param", spec.params)):
         for item in items:

@@ -192,8 +192,7 @@ class _Run:
         waiting: dict[str, int] = {}
         for node_id in to_run:
             deps = {src for src, _ in graph.nodes[node_id].inputs.values()}
-            if (not plan.specs[node_id].deterministic and plan.params[node_id].get("seed") is None) or (
-                    self.volatile and not self.volatile.isdisjoint(deps)):
+            if node_id in plan.fresh_draws or (self.volatile and not self.volatile.isdisjoint(deps)):
                 self.volatile.add(node_id)
             waiting[node_id] = sum(1 for d in deps if d in run_set)
             for d in deps:

@@ -312,7 +312,7 @@ def score_table(classes: Sequence[str], labels: Sequence[str], result: ClipLabel
         Param("set_class_ids", True, help="set class ids and names from the class list (1 = first class; 0 = unknown)"),
         Param("replace_scores", True, help="make each object's score the probability of its label (the mask score moves to extra['mask_score'])"),
         Param("batch_size", 16, min=1, max=512, help="crops encoded at once (lower it if the GPU runs out of memory)"),
-        Param("unload", False, help="free the model's memory after this node runs"),
+        Param("unload", False, affects_result=False, help="free the model's memory after this node runs"),
     ],
     outputs=[
         Output("instances", Instances, help="the objects with labels, scores and extra['clip'] = {class: probability}"),

@@ -38,8 +38,8 @@ HOW_TO_GET = (
         Param("max_new_tokens", 120, min=1, max=4096, help="longest answer, in tokens"),
         Param("device", "auto", choices=DEVICE_CHOICES, help="where to run: auto uses a CUDA GPU when there is one"),
         Param("precision", "auto", choices=PRECISION_CHOICES, help="number format on the GPU (the CPU always uses float32)"),
-        Param("unload", False, help="free the model's memory after this node runs"),
-        Param("debug_dir", None, kind="path", optional=True,
+        Param("unload", False, affects_result=False, help="free the model's memory after this node runs"),
+        Param("debug_dir", None, kind="path", optional=True, affects_result=False,
               help="a folder to save the exact crops shown (D001.png …) and answers.json, to check what the model saw"),
     ],
     outputs=[
