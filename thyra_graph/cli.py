@@ -82,8 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     edit.add_argument("graph", type=Path, nargs="?", help="a graph file to open (YAML)")
     edit.set_defaults(func=cmd_edit)
 
-    cache = sub.add_parser("cache", help="show or empty the disk cache")
-    cache.add_argument("action", choices=["info", "clear"])
+    cache = sub.add_parser("cache", help="show, trim or empty the disk cache")
+    cache.add_argument("action", choices=["info", "prune", "clear"],
+                       help="info: usage by kind and node type; prune: evict the least recently used "
+                            "down to --max-size; clear: remove everything")
+    cache.add_argument("--max-size", help="for prune: the size to trim to, e.g. 10G or 500M "
+                                          "(default: $THYRA_CACHE_MAX_SIZE, else 20G)")
     cache.add_argument("--cache-dir", type=Path, help="disk cache folder (default: $THYRA_CACHE_DIR or the user cache dir)")
     cache.add_argument("--json", action="store_true", help="print JSON")
     cache.set_defaults(func=cmd_cache)
@@ -140,7 +144,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         for node_id, node in result.nodes.items():
             if node.traceback:
                 print(f"\ntraceback of node {node_id!r}:\n{node.traceback}", file=sys.stderr)
+    _keep_under_limit(disk)
     return {"ok": EXIT_OK, "failed": EXIT_FAILED, "cancelled": EXIT_INTERRUPTED}[result.status]
+
+
+def _keep_under_limit(disk) -> None:
+    """Evict the least recently used cache records when the store grew past its limit."""
+    if disk is not None:
+        removed, freed = disk.prune()
+        if removed:
+            print(f"thyra: cache over its limit: evicted {removed} least recently used records ({_human(freed)})",
+                  file=sys.stderr)
 
 
 def _batch_inputs(graph, args: argparse.Namespace) -> list[str]:
@@ -198,6 +212,7 @@ def _run_batch(graph, executor, inputs: list[str], args: argparse.Namespace) -> 
     status = "cancelled" if "cancelled" in statuses else "failed" if "failed" in statuses else "ok"
     if args.json:
         print(json.dumps({"graph": graph.name, "status": status, "runs": runs}, indent=2), file=stdout)
+    _keep_under_limit(executor.disk)
     return {"ok": EXIT_OK, "failed": EXIT_FAILED, "cancelled": EXIT_INTERRUPTED}[status]
 
 
@@ -347,15 +362,34 @@ def cmd_edit(args: argparse.Namespace) -> int:
 # -- cache --------------------------------------------------------------------------------
 def cmd_cache(args: argparse.Namespace) -> int:
     from thyra_graph.engine.diskcache import DiskCache
+    from thyra_graph.engine.store import parse_size
 
-    cache = DiskCache(args.cache_dir)
+    try:
+        limit = parse_size(args.max_size) if args.max_size is not None else "env"
+        cache = DiskCache(args.cache_dir, max_bytes=limit)
+    except ValueError as exc:
+        return _invalid(args, "cache", [f"--max-size: {exc}"])
     if args.action == "info":
-        stats = cache.stats()
-        info: dict[str, Any] = {"path": str(stats.root), "entries": stats.entries, "bytes": stats.bytes}
+        usage = cache.stats()
+        info: dict[str, Any] = {"path": str(usage.root), "entries": usage.entries, "bytes": usage.bytes,
+                                "limit": cache.store.max_bytes, "kinds": usage.kinds, "node_types": usage.node_types}
         if args.json:
             print(json.dumps(info))
-        else:
-            print(f"disk cache: {stats.root}\n  entries: {stats.entries}\n  size:    {_human(stats.bytes)}")
+            return EXIT_OK
+        limit_text = _human(cache.store.max_bytes) if cache.store.max_bytes else "none"
+        print(f"disk cache: {usage.root}\n  entries: {usage.entries}\n  size:    {_human(usage.bytes)} (limit {limit_text})")
+        for title, table in (("by kind", usage.kinds), ("results by node type", usage.node_types)):
+            if table:
+                print(f"  {title}:")
+                for name, (count, size) in sorted(table.items(), key=lambda item: -item[1][1]):
+                    print(f"    {name:<32} {count:>7}  {_human(size):>10}")
+        return EXIT_OK
+    if args.action == "prune":
+        if cache.store.max_bytes is None:
+            return _invalid(args, "cache", ["prune needs a size: --max-size 10G (or set THYRA_CACHE_MAX_SIZE)"])
+        removed, freed = cache.prune()
+        result = {"path": str(cache.root), "removed": removed, "freed": freed}
+        print(json.dumps(result) if args.json else f"evicted {removed} least recently used records ({_human(freed)}) from {cache.root}")
         return EXIT_OK
     removed = cache.clear()
     print(json.dumps({"path": str(cache.root), "removed": removed}) if args.json else f"removed {removed} entries from {cache.root}")
@@ -363,8 +397,8 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 
 def _human(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n} B"

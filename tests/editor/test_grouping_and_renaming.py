@@ -162,7 +162,7 @@ def test_a_taken_or_invalid_id_is_refused_in_the_status_bar(window, quickstart, 
 
 # -- field animation -------------------------------------------------------------------------
 def wave_sequence(tmp_path, frames: int = 6):
-    from thyra_graph.types.field_sequence import FieldSequenceWriter
+    from thyra_graph.engine.chunks import FieldSequenceWriter
 
     with FieldSequenceWriter(tmp_path / "seq", (8, 10), ["height"], dx=1.0, dy=1.0, chunk_bytes=8 * 10 * 4 * 2) as writer:
         for i in range(frames):

@@ -325,7 +325,7 @@ class _Run:
             on_progress=self._progress if self.on_event else None,
             resources=self.executor.resources, scratch_root=self.executor.scratch_root,
             graph_dir=plan.graph.base_dir, device=spec.device,
-            cache_dir=self.executor.disk.node_data_dir if self.executor.disk is not None else None,
+            store=self.executor.disk.store if self.use_cache and self.executor.disk is not None else None,
         )
         start = time.perf_counter()
         try:
