@@ -25,6 +25,12 @@ from .segment import crop_segment, points, prune_frames, sam2_points, sam2_video
 # labelling with vision-language models and CLIP, and reports (issue 8)
 from .label import clip as label_clip, local_vlm, vlm
 from .report import annotated_image, text_report
+# 3D from stereo, depth and point clouds: meshing and 3D files (issue 14, 3d-stereo)
+from .recon import backproject, fuse, stereo_depth
+from .pointcloud import crop as pointcloud_crop, processing as pointcloud_processing
+from .mesh import poisson, simplify
+from .export import depth_files, geometry_files
+from .io import ply_files
 
 THYRA_NODES: list[NodeSpec] = [
     # io
@@ -84,4 +90,19 @@ THYRA_NODES: list[NodeSpec] = [
     label_clip.clip,
     annotated_image.annotated_image,
     text_report.text_report,
+    # recon, pointcloud, mesh: stereo depth, depth to points, fusion, Open3D processing, 3D files (3d-stereo)
+    stereo_depth.stereo_depth,
+    backproject.backproject,
+    fuse.fuse,
+    pointcloud_processing.downsample,
+    pointcloud_processing.clean,
+    pointcloud_processing.normals,
+    pointcloud_crop.crop,
+    poisson.poisson,
+    simplify.simplify,
+    geometry_files.ply,
+    geometry_files.obj,
+    geometry_files.glb,
+    depth_files.depth,
+    ply_files.load_ply,
 ]

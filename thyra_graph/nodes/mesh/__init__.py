@@ -1,0 +1,1 @@
+"""Mesh nodes (Open3D): surface reconstruction and simplification."""

@@ -1,0 +1,1 @@
+"""Point-cloud processing nodes (Open3D): downsampling, cleaning, normals, cropping."""

@@ -1,0 +1,1 @@
+"""3D reconstruction nodes: photos and video to cameras, depth and point clouds."""
