@@ -25,7 +25,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -142,7 +142,13 @@ class DiskCache:
             self._discard(path, exc)
             return None
 
-    def get(self, key: str) -> CacheEntry | None:
+    def get(self, key: str, *, port_type: Callable[[str], type[PortType]] = type_by_name) -> CacheEntry | None:
+        """The entry stored under ``key``, or None (absent, corrupt, or of an unknown type).
+
+        ``port_type`` looks types up by name (the run's registry, so plugin types read back).
+        An entry whose type is not known here is a miss but is kept: another process, with
+        the plugin that owns the type installed, may still use it.
+        """
         path = self.path_for(key)
         try:
             with open(path, "rb") as f:
@@ -157,7 +163,13 @@ class DiskCache:
             outputs: dict[str, PortType] = {}
             for port, info in header["ports"].items():
                 arrays = {name: stored[f"{port}/{name}"] for name in info["arrays"]}
-                value = type_by_name(info["type"]).from_record(info["meta"], arrays)
+                try:
+                    stored_type = port_type(info["type"])
+                except KeyError:
+                    log.info("disk cache entry %s holds a %s, a port type not registered in this process "
+                             "(its plugin is not loaded): treated as a miss and kept", path, info["type"])
+                    return None
+                value = stored_type.from_record(info["meta"], arrays)
                 value.validate()
                 outputs[port] = value
             return CacheEntry(outputs, dict(header.get("files", {})), int(header.get("nbytes", 0)))
