@@ -83,7 +83,8 @@ def render_histogram(value: Histogram, *, height: int = 120) -> tuple[np.ndarray
     picture = np.full((height, BINS, 3), 24, dtype=np.int32)
     rows = np.arange(height)[::-1, None]  # row 0 is the top of the picture
     for letter, row in zip(value.channels, counts):
-        bar = np.round(row / peak * (height - 1)).astype(int) if peak > 0 else np.zeros(BINS, int)
+        # ceil: any level with pixels gets at least a one-pixel bar, the peak the full height
+        bar = np.ceil(row / peak * height).astype(int) if peak > 0 else np.zeros(BINS, int)
         filled = rows < bar[None, :]  # height × 256: True where the bar reaches
         picture[filled] += np.array(_BAR_COLOURS[letter]) * 3 // 4
     caption = f"histogram of {', '.join(value.channels)}: {int(counts[0].sum()) if len(counts) else 0} pixels"
