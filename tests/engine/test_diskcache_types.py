@@ -11,7 +11,7 @@ import numpy as np
 from thyra_graph.engine.diskcache import DiskCache
 from thyra_graph.engine.memcache import CacheEntry
 from thyra_graph.engine.registry import Registry
-from thyra_graph.types import Number, PortType
+from thyra_graph.types import FrameSeries, Number, PortType
 
 KEY = "cd" + "1" * 38
 
@@ -59,7 +59,7 @@ def test_an_entry_of_a_type_not_registered_here_is_a_miss_and_is_kept(tmp_path, 
         assert cache.get(KEY) is None  # the built-in table alone does not know it either
 
     assert cache.path_for(KEY).is_file()
-    assert "not registered in this process" in caplog.text and "corrupt" not in caplog.text
+    assert "kept but not used: unknown port type 'lab.Spectrum'" in caplog.text and "corrupt" not in caplog.text
     registry = Registry()
     registry.add_type(Spectrum, "lab plugin")
     assert cache.get(KEY, port_type=registry.port_type) is not None
@@ -74,3 +74,17 @@ def test_a_damaged_entry_of_a_plugin_type_is_still_removed(tmp_path):
 
     assert cache.get(KEY, port_type=registry.port_type) is None
     assert not path.exists()
+
+
+def test_a_series_of_a_plugin_type_reads_back_and_is_a_kept_miss_without_the_plugin(tmp_path):
+    cache = DiskCache(tmp_path)
+    series = FrameSeries([0, 5], [0.0, 0.2], [Spectrum(np.arange(3.0)), Spectrum(np.ones(2))], Spectrum)
+    assert cache.put(KEY, CacheEntry({"series": series}, {}, 0))
+    registry = Registry()
+    registry.add_type(Spectrum, "lab plugin")
+
+    entry = cache.get(KEY, port_type=registry.port_type)
+    assert entry.outputs["series"].item_type is Spectrum
+    assert entry.outputs["series"].items[1].power.tolist() == [1.0, 1.0]
+    assert cache.get(KEY, port_type=Registry().port_type) is None
+    assert cache.path_for(KEY).is_file()

@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from thyra_graph.types import PortType, type_by_name
+from thyra_graph.types import PortType, UnknownPortType, builtin_type, port_types
 
 from .memcache import CacheEntry
 
@@ -142,7 +142,7 @@ class DiskCache:
             self._discard(path, exc)
             return None
 
-    def get(self, key: str, *, port_type: Callable[[str], type[PortType]] = type_by_name) -> CacheEntry | None:
+    def get(self, key: str, *, port_type: Callable[[str], type[PortType]] = builtin_type) -> CacheEntry | None:
         """The entry stored under ``key``, or None (absent, corrupt, or of an unknown type).
 
         ``port_type`` looks types up by name (the run's registry, so plugin types read back).
@@ -164,12 +164,12 @@ class DiskCache:
             for port, info in header["ports"].items():
                 arrays = {name: stored[f"{port}/{name}"] for name in info["arrays"]}
                 try:
-                    stored_type = port_type(info["type"])
-                except KeyError:
-                    log.info("disk cache entry %s holds a %s, a port type not registered in this process "
-                             "(its plugin is not loaded): treated as a miss and kept", path, info["type"])
+                    with port_types(port_type):  # item types inside a value resolve the same way
+                        value = port_type(info["type"]).from_record(info["meta"], arrays)
+                except UnknownPortType as exc:
+                    log.info("disk cache entry %s is kept but not used: %s; the plugin that registers the type "
+                             "is not loaded in this process", path, exc.args[0])
                     return None
-                value = stored_type.from_record(info["meta"], arrays)
                 value.validate()
                 outputs[port] = value
             return CacheEntry(outputs, dict(header.get("files", {})), int(header.get("nbytes", 0)))

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from thyra_graph.types import PortType, type_by_name, type_names
+from thyra_graph.types import PortType, UnknownPortType, builtin_type, type_names
 
 from .declaration import NodeSpec
 from .param_kinds import ParamKind
@@ -101,7 +101,7 @@ class Registry:
         return self._claim("preview", type_name, render, self.previews, origin)
 
     def port_type(self, name: str) -> type[PortType]:
-        """The port type called ``name``; ``KeyError`` when none is registered (plugin not loaded).
+        """The port type called ``name``; :class:`UnknownPortType` when none is registered (plugin not loaded).
 
         Built-in types are always known, also to a registry filled by hand (tests, notebooks).
         """
@@ -109,9 +109,9 @@ class Registry:
         if found is not None:
             return found
         try:
-            return type_by_name(name)
+            return builtin_type(name)
         except KeyError:
-            raise KeyError(f"unknown port type {name!r}; known: {', '.join(sorted(set(self.types) | set(type_names())))}") from None
+            raise UnknownPortType(f"unknown port type {name!r}; known: {', '.join(sorted(set(self.types) | set(type_names())))}") from None
 
     def _claim(self, what: str, name: str, item: Any, table: dict[str, Any], origin: str) -> bool:
         key = f"{what}:{name}"
