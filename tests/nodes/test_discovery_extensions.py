@@ -147,3 +147,25 @@ def test_a_malformed_param_kind_is_reported_like_a_malformed_node(tmp_path):
     assert message.startswith("a param kind declaration is malformed (at ")
     assert "widget must be one of str, color, points, json, got 'slider'" in message
     assert "Correct the ParamKind(...) declaration" in message
+
+
+def test_a_plugin_of_types_and_previews_alone_is_not_a_problem(tmp_path):
+    path = plugin(tmp_path, "types_only.py", '''
+    from dataclasses import dataclass
+
+    import numpy as np
+
+    from thyra_graph.types import PortType
+
+    @dataclass
+    class Tally(PortType):
+        type_name = "lab.Tally"
+
+    THYRA_TYPES = [Tally]
+    THYRA_PREVIEWS = {"lab.Tally": lambda value: (np.zeros((1, 1, 3), np.uint8), "tally")}
+    ''')
+
+    registry = discover(plugin_path=[tmp_path], user_plugins=False)
+
+    assert problems_of(registry, path) == []
+    assert "lab.Tally" in registry.types and "lab.Tally" in registry.previews

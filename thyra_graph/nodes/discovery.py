@@ -206,9 +206,12 @@ class _Loader:
             self.problem(origin, f"the plugin provides {len(strays)} value(s) that are not node declarations: "
                                  f"{shown}{more}; they were ignored. Declare nodes with @node(...) and list only "
                                  f"those in {NODES_ATTRIBUTE}.")
-        if not provided:
+        extends = isinstance(target, types.ModuleType) and any(
+            hasattr(target, name) for name in (TYPES_ATTRIBUTE, KINDS_ATTRIBUTE, PREVIEWS_ATTRIBUTE))
+        if not provided and not extends:  # a plugin of types, kinds or previews alone is fine
             self.problem(origin, f"the plugin provides no nodes; declare them with @node(...) at module level "
-                                 f"or list them in {NODES_ATTRIBUTE}. {fix}")
+                                 f"or list them in {NODES_ATTRIBUTE} (or extend Thyra with {TYPES_ATTRIBUTE}, "
+                                 f"{KINDS_ATTRIBUTE} or {PREVIEWS_ATTRIBUTE}). {fix}")
         for spec in specs:
             self.add(spec, origin, name)
 
