@@ -17,6 +17,7 @@ families (:data:`PLUGIN_WIDGETS`): a line of text, a colour picker, a point list
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -66,6 +67,20 @@ class ParamKind:
                                  f"got {self.widget!r}")
         if not isinstance(self.describe, str) or not self.describe.strip():
             raise ParamKindError(f"param kind {self.name!r}: describe must say in words which values are allowed")
+
+    def check(self, value: Any) -> Any:
+        """The canonical value, or ``ValueError`` saying what is wrong and what is expected."""
+        try:
+            checked = self.coerce(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{exc} (expected {self.describe})") from None
+        try:  # the value enters cache keys and graph files: it must survive JSON unchanged
+            if json.loads(json.dumps(checked)) != checked:
+                raise ValueError("changed by a JSON round trip")
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"the {self.name!r} param kind returned {checked!r}, which is not a JSON value ({exc}); "
+                             "this is a bug in the plugin that declares the kind") from None
+        return checked
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "describe": self.describe, "widget": self.widget, "help": self.help}

@@ -18,9 +18,10 @@ iterable of :class:`NodeSpec`. From a module, ``THYRA_NODES`` is used when defin
 every module-level :class:`NodeSpec` in definition order. A module may also extend the open
 registries: ``THYRA_TYPES`` (PortType subclasses), ``THYRA_PARAM_KINDS`` (:class:`ParamKind`
 declarations) and ``THYRA_PREVIEWS`` (port type name → a function rendering a value to an RGB
-image and a caption, for the editor). The built-ins register theirs the same way. In a plugin folder each ``*.py`` file
-and each package (a folder with ``__init__.py``) is one plugin; names starting with ``_`` or
-``.`` are skipped, so helper modules can live beside plugins.
+image and a caption, for the editor); the built-ins register theirs the same way, and a plugin
+may preview only the types it registers. In a plugin folder each ``*.py`` file and each
+package (a folder with ``__init__.py``) is one plugin; names starting with ``_`` or ``.`` are
+skipped, so helper modules can live beside plugins.
 
 Discovery never raises: a plugin that fails to import, declares a malformed node, provides
 something that is not a node (or not a type, kind or preview), or reuses a taken id or name
