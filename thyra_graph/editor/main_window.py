@@ -64,7 +64,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.palette = Palette(self.catalog)
         self.search = NodeSearch(self.catalog, self)
         self.properties = PropertiesPanel()
-        self.preview = PreviewPanel()
+        self.preview = PreviewPanel(plugin_previews=registry.previews)
         self.problems = QtWidgets.QListWidget()
         self.problems.setWordWrap(True)
         self._dock("Nodes", self.palette, QtCore.Qt.LeftDockWidgetArea)

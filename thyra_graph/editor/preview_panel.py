@@ -6,6 +6,8 @@ frames are decoded only when shown; field animations also get a Play button.
 
 from __future__ import annotations
 
+from typing import Any, Callable, Mapping
+
 from PySide6 import QtCore, QtWidgets
 
 from thyra_graph.types import PortType
@@ -20,8 +22,10 @@ PLAY_INTERVAL_MS = 100
 class PreviewPanel(QtWidgets.QWidget):
     clicked = QtCore.Signal(float, float, bool)  # forwarded from the image (prompting)
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, parent: QtWidgets.QWidget | None = None, *,
+                 plugin_previews: Mapping[str, Callable[[PortType], Any]] | None = None) -> None:
         super().__init__(parent)
+        self.plugin_previews = dict(plugin_previews or {})  # the registry's previews of plugin types
         self.title = QtWidgets.QLabel("No preview")
         self.title.setWordWrap(True)
         self.output = QtWidgets.QComboBox()
@@ -92,7 +96,7 @@ class PreviewPanel(QtWidgets.QWidget):
         value = self.values.get(name)
         if value is None:
             return
-        self.preview = render(value, self.background)
+        self.preview = render(value, self.background, plugin_previews=self.plugin_previews)
         if self.preview.frame_count > 1:
             blocker = QtCore.QSignalBlocker(self.slider)
             self.slider.setRange(0, self.preview.frame_count - 1)

@@ -1,7 +1,9 @@
 """What the preview panel shows for a value, chosen by its port type.
 
 Each renderer turns a port value into a :class:`Preview`: an RGB picture (with a caption),
-a table, or text. Pictures are plain NumPy arrays, so this module needs no Qt and is
+a table, or text. Built-in types are drawn by the renderers below (``@renders``); a plugin's
+own types by the preview functions it registered (``THYRA_PREVIEWS``, in
+``registry.previews``), which :func:`render` is given. Pictures are plain NumPy arrays, so this module needs no Qt and is
 tested directly. Video and frame series previews decode one frame when asked
 (:attr:`Preview.frame`), never the whole clip.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -56,10 +58,23 @@ def renders(*type_names: str) -> Callable[[Renderer], Renderer]:
     return register
 
 
-def render(value: PortType, background: Background | None = None) -> Preview:
-    """The preview of ``value``; types without a picture show their summary as text."""
+def renderer_for(type_name: str, plugin_previews: Mapping[str, Callable[[PortType], Any]] | None = None) -> Renderer:
+    """How values of ``type_name`` are previewed: a built-in renderer, a plugin's preview, or text."""
+    if type_name in _RENDERERS:
+        return _RENDERERS[type_name]
+    if plugin_previews and type_name in plugin_previews:
+        return _plugin_renderer(plugin_previews[type_name])
+    return render_text
+
+
+def render(value: PortType, background: Background | None = None, *,
+           plugin_previews: Mapping[str, Callable[[PortType], Any]] | None = None) -> Preview:
+    """The preview of ``value``; types without a picture show their summary as text.
+
+    ``plugin_previews`` are the registry's previews of plugin types (``registry.previews``).
+    """
     background = background or Background()
-    renderer = _RENDERERS.get(value.type_name, render_text)
+    renderer = renderer_for(value.type_name, plugin_previews)
     try:
         preview = renderer(value, background)
     except Exception as exc:  # a preview must never take the window down
@@ -67,6 +82,23 @@ def render(value: PortType, background: Background | None = None) -> Preview:
     if preview.kind == IMAGE and background.points:
         preview.image = draw_points(preview.image, background.points)
     return preview
+
+
+def _plugin_renderer(preview: Callable[[PortType], Any]) -> Renderer:
+    """Adapt a plugin's ``value -> (RGB image, caption)`` to a renderer, checking what it returns."""
+
+    def render_plugin(value: PortType, background: Background) -> Preview:
+        result = preview(value)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise TypeError(f"the plugin's preview returned {type(result).__name__}, not (RGB image, caption)")
+        image, caption = result
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise TypeError(f"the plugin's preview must return an H×W×3 uint8 RGB image, got shape "
+                            f"{image.shape} {image.dtype}")
+        return Preview(IMAGE, image=image, caption=str(caption))
+
+    return render_plugin
 
 
 def render_text(value: PortType, background: Background) -> Preview:

@@ -30,6 +30,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from thyra_graph.types import PortType, type_by_name
 
+from .param_kinds import ParamKind
+
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 PORT_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
 PARAM_KINDS = ("int", "float", "bool", "str", "choice", "path", "color", "points", "json")
@@ -98,11 +100,13 @@ class Param:
     left out of the cache key, so toggling it re-runs nothing.
     ``seed=True`` marks the param that seeds a non-deterministic node: ``None`` asks for a
     fresh draw on every run, a number for a repeatable one.
+    ``kind`` may also be a plugin's :class:`~thyra_graph.engine.param_kinds.ParamKind`: its
+    check, wording and editor widget are used, and ``kind`` then holds its name.
     """
 
     name: str
     default: Any
-    kind: str | None = None
+    kind: str | ParamKind | None = None
     min: float | None = None
     max: float | None = None
     step: float | None = None
@@ -112,10 +116,22 @@ class Param:
     optional: bool = False
     affects_result: bool = True
     seed: bool = False
+    #: The plugin kind declaration when ``kind`` names one (None for built-in kinds).
+    plugin_kind: ParamKind | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.kind, ParamKind):
+            if self.kind.coerce is None:  # a built-in kind's record: Param checks it itself
+                object.__setattr__(self, "kind", self.kind.name)
+            else:
+                object.__setattr__(self, "plugin_kind", self.kind)
+                object.__setattr__(self, "kind", self.kind.name)
         kind = self.kind or _kind_of(self.default, self.choices)
-        if kind not in PARAM_KINDS:
+        if self.plugin_kind is not None:
+            if self.choices is not None or self.min is not None or self.max is not None or self.io is not None:
+                raise DeclarationError(f"param {self.name!r}: a {kind!r} param takes no min, max, choices or io; "
+                                       "its kind checks the value")
+        elif kind not in PARAM_KINDS:
             raise DeclarationError(f"param {self.name!r}: kind must be one of {', '.join(PARAM_KINDS)}, got {kind!r}")
         object.__setattr__(self, "kind", kind)
         if self.choices is not None:
@@ -136,9 +152,16 @@ class Param:
             except ParamError as exc:
                 raise DeclarationError(f"param {self.name!r}: default does not fit: {exc}") from None
 
+    @property
+    def widget(self) -> str:
+        """The editor widget family: the kind's own name, or the one a plugin kind chose."""
+        return self.plugin_kind.widget if self.plugin_kind is not None else self.kind
+
     # -- checking values ----------------------------------------------------------------------
     def describe_range(self) -> str:
         """Human wording of the allowed values, used in error messages and help."""
+        if self.plugin_kind is not None:
+            return self.plugin_kind.describe
         if self.kind == "choice":
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.kind in ("int", "float"):
@@ -162,6 +185,11 @@ class Param:
             if self.optional:
                 return None
             raise ParamError(f"a value is required ({self.describe_range()})")
+        if self.plugin_kind is not None:
+            try:
+                return self.plugin_kind.check(value)
+            except ValueError as exc:
+                raise ParamError(str(exc)) from None
         kind = self.kind
         if kind == "bool":
             if isinstance(value, bool):
@@ -214,6 +242,8 @@ class Param:
             data["affects_result"] = False
         if self.seed:
             data["seed"] = True
+        if self.plugin_kind is not None:
+            data["widget"] = self.plugin_kind.widget
         return data
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from thyra_graph.types import PortType, type_by_name
+from thyra_graph.types import PortType, UnknownPortType, builtin_type, port_types
 
 from .memcache import CacheEntry
 from .store import Store, Usage, default_cache_dir, max_bytes_from_env, pack_arrays, unpack_arrays
@@ -70,7 +70,13 @@ class DiskCache:
             return None
         return header
 
-    def get(self, key: str) -> CacheEntry | None:
+    def get(self, key: str, *, port_type: Callable[[str], type[PortType]] = builtin_type) -> CacheEntry | None:
+        """The entry stored under ``key``, or None (absent, corrupt, or of an unknown type).
+
+        ``port_type`` looks types up by name (the run's registry, so plugin types read back).
+        An entry whose type is not known here is a miss but is kept: another process, with
+        the plugin that owns the type installed, may still use it.
+        """
         record = self.store.get(KIND, key)
         if record is None:
             return None
@@ -79,7 +85,13 @@ class DiskCache:
             outputs: dict[str, PortType] = {}
             for port, info in record.header["ports"].items():
                 arrays = {name: stored[f"{port}/{name}"] for name in info["arrays"]}
-                value = type_by_name(info["type"]).from_record(info["meta"], arrays)
+                try:
+                    with port_types(port_type):  # item types inside a value resolve the same way
+                        value = port_type(info["type"]).from_record(info["meta"], arrays)
+                except UnknownPortType as exc:
+                    log.info("disk cache entry %s is kept but not used: %s; the plugin that registers the type "
+                             "is not loaded in this process", self.path_for(key), exc.args[0])
+                    return None
                 value.validate()
                 outputs[port] = value
             return CacheEntry(outputs, dict(record.header.get("files", {})), int(record.header.get("nbytes", 0)))

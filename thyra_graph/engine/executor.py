@@ -137,7 +137,7 @@ class _Run:
             if header is None or not _files_unchanged(header.get("files", {})):
                 return None, None
             return CacheEntry({}, header.get("files", {})), "disk"
-        entry = disk.get(key)
+        entry = disk.get(key, port_type=self.plan.graph.registry.port_type)
         if entry is None or not _files_unchanged(entry.files):
             return None, None
         self.executor.memory.put(key, entry)

@@ -1,6 +1,7 @@
-"""The built-in nodes, registered through the ``thyra.nodes`` entry point like any plugin.
+"""The built-in nodes, port types and param kinds, registered through the ``thyra.nodes``
+entry point like any plugin.
 
-Discovery imports this module and reads ``THYRA_NODES``. The list is explicit so that what
+Discovery imports this module and reads ``THYRA_NODES``, ``THYRA_TYPES`` and ``THYRA_PARAM_KINDS``. The list is explicit so that what
 ships is visible in one place; node modules import their heavy libraries (OpenCV, SciPy)
 inside the node functions, so importing this module stays fast.
 """
@@ -8,6 +9,8 @@ inside the node functions, so importing this module stays fast.
 from __future__ import annotations
 
 from thyra_graph.engine.declaration import NodeSpec
+from thyra_graph.engine.param_kinds import BUILTIN_PARAM_KINDS, ParamKind
+from thyra_graph.types import ALL_TYPES, PortType
 
 from .image import color, components, drawing, filters, geometry, mask_morphology, thresholding
 from .io import frame_sampling, image_files, video_files
@@ -106,3 +109,7 @@ THYRA_NODES: list[NodeSpec] = [
     depth_files.depth,
     ply_files.load_ply,
 ]
+
+# The built-in port types and param kinds, registered through the same path as a plugin's.
+THYRA_TYPES: tuple[type[PortType], ...] = ALL_TYPES
+THYRA_PARAM_KINDS: tuple[ParamKind, ...] = BUILTIN_PARAM_KINDS
