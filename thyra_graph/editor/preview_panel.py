@@ -1,7 +1,8 @@
 """The preview panel: the selected node's outputs, drawn by :mod:`.previews`.
 
 A node with several outputs gets a selector; videos and frame series get a slider whose
-frames are decoded only when shown; field animations also get a Play button.
+frames are decoded only when shown; field animations also get a Play button; point clouds,
+meshes and cameras get an orbit view.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from PySide6 import QtCore, QtWidgets
 from thyra_graph.types import PortType
 
 from .image_view import ImageView
-from .previews import IMAGE, TABLE, Background, Preview, render
+from .orbit_view import OrbitView
+from .previews import IMAGE, SCENE, TABLE, Background, Preview, render
 
 
 PLAY_INTERVAL_MS = 100
@@ -30,8 +32,9 @@ class PreviewPanel(QtWidgets.QWidget):
         self.table = QtWidgets.QTableWidget()
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.text = QtWidgets.QPlainTextEdit(readOnly=True)
+        self.orbit = OrbitView()
         self.stack = QtWidgets.QStackedWidget()
-        for widget in (self.text, self.image, self.table):
+        for widget in (self.text, self.image, self.table, self.orbit):
             self.stack.addWidget(widget)
         self.slider = QtWidgets.QSlider(QtCore.Qt.Horizontal)
         self.slider.hide()
@@ -144,6 +147,9 @@ class PreviewPanel(QtWidgets.QWidget):
         if preview.kind == IMAGE and preview.image is not None:
             self.stack.setCurrentWidget(self.image)  # first, so the picture fits the shown size
             self.image.set_image(preview.image)
+        elif preview.kind == SCENE and preview.scene is not None:
+            self.stack.setCurrentWidget(self.orbit)
+            self.orbit.set_scene(preview.scene)
         elif preview.kind == TABLE:
             self.table.clear()
             self.table.setColumnCount(len(preview.columns))
