@@ -25,6 +25,8 @@ from .segment import crop_segment, points, prune_frames, sam2_points, sam2_video
 # labelling with vision-language models and CLIP, and reports (issue 8)
 from .label import clip as label_clip, local_vlm, vlm
 from .report import annotated_image, text_report
+# 3D previews as pictures (issue 14)
+from .report import render_3d
 
 THYRA_NODES: list[NodeSpec] = [
     # io
@@ -84,4 +86,6 @@ THYRA_NODES: list[NodeSpec] = [
     label_clip.clip,
     annotated_image.annotated_image,
     text_report.text_report,
+    # report: 3D pictures (issue 14, 3d-preview)
+    render_3d.render_3d,
 ]
