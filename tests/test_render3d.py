@@ -172,3 +172,11 @@ def _camera_ring(n: int) -> Cameras:
         rotation = np.stack([np.cross(down, forward), down, forward])
         extrinsics.append(np.hstack([rotation, (-rotation @ centre)[:, None]]))
     return Cameras(np.tile(K, (n, 1, 1)), np.array(extrinsics), (160, 120), [f"view{i}" for i in range(n)])
+
+
+def test_a_few_stray_points_do_not_shrink_the_fitted_view():
+    rng = np.random.default_rng(2)
+    bulk = rng.uniform(-1, 1, (5000, 3)).astype(np.float32)
+    strays = np.array([[500.0, 0, 0], [0, 0, 900.0]], np.float32)  # bad matches far away
+    fitted = OrbitCamera.fitted(scene_of(PointCloud(np.concatenate([bulk, strays]))))
+    assert fitted.distance < 10 and np.abs(fitted.target).max() < 0.1

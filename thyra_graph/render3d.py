@@ -44,12 +44,24 @@ class Scene:
     caption: str = ""
 
     def bounds(self) -> tuple[np.ndarray, float]:
-        """The centre of the bounding box and the radius of its enclosing sphere (1 if empty)."""
-        parts = [a.reshape(-1, 3) for a in (self.points, self.vertices, self.lines) if a.size]
-        if not parts:
+        """The centre of the bounding box and the radius of its enclosing sphere (1 if empty).
+
+        Big clouds are bounded by their 0.5th-99.5th percentiles per axis: clouds from stereo
+        or learned depth have a few stray points far away that would shrink the rest to a dot.
+        """
+        lows, highs = [], []
+        for part, robust in ((self.points, True), (self.vertices, True), (self.lines.reshape(-1, 3), False)):
+            if robust and len(part) > 1000:
+                low, high = np.percentile(part[:: max(1, len(part) // 100_000)], [0.5, 99.5], axis=0)
+            elif len(part):
+                low, high = part.min(axis=0), part.max(axis=0)
+            else:
+                continue
+            lows.append(low)
+            highs.append(high)
+        if not lows:
             return np.zeros(3), 1.0
-        everything = np.concatenate(parts).astype(np.float64)
-        low, high = everything.min(axis=0), everything.max(axis=0)
+        low, high = np.min(lows, axis=0).astype(np.float64), np.max(highs, axis=0).astype(np.float64)
         return (low + high) / 2, float(np.linalg.norm(high - low) / 2) or 1.0
 
     @property
