@@ -139,3 +139,16 @@ def test_the_widget_paints_the_rendered_picture(view):
     assert painted.shape == rendered.shape
     assert np.abs(painted.astype(int) - rendered.astype(int)).mean() < 2
     assert math.isfinite(view.camera.distance)
+
+
+def test_selecting_a_node_with_a_point_cloud_output_shows_it_in_3d(window, qtbot):
+    node = window.document.add_node("editortest.sphere_cloud", (0, 0))
+    with qtbot.waitSignal(window.controller.run_finished, timeout=30_000):
+        window.run()
+    window.canvas.select([node])
+    panel = window.preview
+    qtbot.waitUntil(lambda: panel.stack.currentWidget() is panel.orbit, timeout=10_000)
+    assert "PointCloud: 2000 points" in panel.caption.text()
+    before = panel.orbit.rendered().copy()
+    _drag(panel.orbit, (40, 40), (90, 60))
+    assert (panel.orbit.rendered() != before).any()
