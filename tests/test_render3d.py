@@ -180,3 +180,15 @@ def test_a_few_stray_points_do_not_shrink_the_fitted_view():
     strays = np.array([[500.0, 0, 0], [0, 0, 900.0]], np.float32)  # bad matches far away
     fitted = OrbitCamera.fitted(scene_of(PointCloud(np.concatenate([bulk, strays]))))
     assert fitted.distance < 10 and np.abs(fitted.target).max() < 0.1
+
+
+def test_a_line_through_the_eye_plane_is_cut_not_dropped():
+    segment = np.array([[[0.0, 0.0, -20.0], [0.0, 0.0, 5.0]]], np.float32)  # from behind the eye to beyond the target
+    scene = Scene(lines=segment, line_colors=np.array([[255, 255, 0]], np.uint8))
+    image = render(scene, OrbitCamera(np.array([0.0, 0.0, 0.0]), 10.0, yaw=0.0, pitch=0.0), SIZE, overlays=False)
+    assert _lit(image)[SIZE[1] // 2, SIZE[0] // 2]
+
+
+def test_a_mesh_without_faces_shows_its_vertices():
+    scene = scene_of(Mesh(np.eye(3, dtype=np.float32), np.zeros((0, 3), np.int32)))
+    assert len(scene.points) == 3 and "no faces" in scene.caption

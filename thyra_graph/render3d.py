@@ -189,6 +189,13 @@ def frustum_scale(cameras: Any, scene_radius: float | None) -> float:
     return scale
 
 
+def _with_points(scene: Scene, points: np.ndarray, colours: np.ndarray | None) -> Scene:
+    colours = height_colours(points) if colours is None else np.asarray(colours, np.uint8)
+    scene.points = np.concatenate([scene.points, points])
+    scene.point_colors = np.concatenate([scene.point_colors, colours])
+    return scene
+
+
 def scene_of(*values: Any) -> Scene:
     """One scene from any mix of PointCloud, Mesh and Cameras values (``None`` skipped)."""
     scene = Scene()
@@ -199,10 +206,11 @@ def scene_of(*values: Any) -> Scene:
         kind = value.type_name
         if kind == "PointCloud":
             points = np.asarray(value.points, np.float32)
-            colours = value.colors if value.colors is not None else height_colours(points)
-            scene.points = np.concatenate([scene.points, points])
-            scene.point_colors = np.concatenate([scene.point_colors, np.asarray(colours, np.uint8)])
+            scene = _with_points(scene, points, value.colors)
             captions.append(f"{len(points)} points" + ("" if value.colors is not None else " (coloured by height)"))
+        elif kind == "Mesh" and len(value.faces) == 0:  # a mesh without faces shows its vertices
+            scene = _with_points(scene, np.asarray(value.vertices, np.float32), value.vertex_colors)
+            captions.append(f"mesh of {len(value.vertices)} vertices, no faces")
         elif kind == "Mesh":
             faces = np.asarray(value.faces, np.int32) + len(scene.vertices)
             if value.vertex_colors is not None:
@@ -362,8 +370,16 @@ def _fill(out: _Fragments, chosen: np.ndarray, k: int, U, V, Z, x_low, x_high, y
 
 def _line_fragments(out: _Fragments, projector: _Projector, lines: np.ndarray, colours: np.ndarray) -> None:
     ends = projector.view(lines.reshape(-1, 3)).reshape(-1, 2, 3)
-    front = (ends[:, :, 2] > projector.near).all(axis=1)
-    ends, colours = ends[front], colours[front]
+    near = projector.near
+    visible = (ends[:, :, 2] > near).any(axis=1)
+    ends, colours = ends[visible], colours[visible]
+    # Segments crossing the eye plane are cut there (inside a ring of cameras, frusta stay).
+    behind = ends[:, :, 2] <= near
+    for this, other in ((0, 1), (1, 0)):
+        cut = behind[:, this]
+        a, b = ends[cut, this], ends[cut, other]
+        t = (near * 1.01 - a[:, 2]) / (b[:, 2] - a[:, 2])
+        ends[cut, this] = a + t[:, None] * (b - a)
     if len(ends) == 0:
         return
     u, v = projector.pixels(ends.reshape(-1, 3))

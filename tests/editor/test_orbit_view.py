@@ -152,3 +152,22 @@ def test_selecting_a_node_with_a_point_cloud_output_shows_it_in_3d(window, qtbot
     before = panel.orbit.rendered().copy()
     _drag(panel.orbit, (40, 40), (90, 60))
     assert (panel.orbit.rendered() != before).any()
+
+
+def test_stepping_through_a_series_of_clouds_keeps_the_turned_view(qtbot):
+    from thyra_graph.types import FrameSeries
+
+    clouds = [PointCloud(_cloud().points + np.float32(0.1 * i)) for i in range(3)]
+    series = FrameSeries.from_items((i, i / 10, cloud) for i, cloud in enumerate(clouds))
+    panel = PreviewPanel()
+    qtbot.addWidget(panel)
+    panel.resize(400, 300)
+    panel.show()
+    panel.show_values("node", {"clouds": series}, Background())
+    assert panel.stack.currentWidget() is panel.orbit and not panel.slider.isHidden()
+    _drag(panel.orbit, (40, 40), (120, 40))
+    turned = panel.orbit.camera.view_matrix()
+    panel.slider.setValue(2)
+    qtbot.waitUntil(lambda: panel.caption.text().startswith("frame 2"), timeout=5_000)
+    np.testing.assert_allclose(panel.orbit.camera.view_matrix(), turned)
+    assert panel.orbit.scene.points[0, 0] == pytest.approx(clouds[2].points[0, 0])

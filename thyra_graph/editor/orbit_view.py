@@ -37,10 +37,14 @@ class OrbitView(QtWidgets.QWidget):
         self._last: QtCore.QPointF | None = None
         self._mode: str | None = None            # "orbit" or "pan" while a button is held
 
-    def set_scene(self, scene: Scene) -> None:
-        """Show ``scene`` from the default view, fitted to its bounds."""
+    def set_scene(self, scene: Scene, *, keep_view: bool = False) -> None:
+        """Show ``scene`` from the default view fitted to its bounds, or from the current view
+        (``keep_view``: the frames of one series, so the slider does not undo a turn)."""
         self.scene = scene
-        self.reset_view()
+        if keep_view:
+            self._redraw()
+        else:
+            self.reset_view()
 
     def reset_view(self) -> None:
         self.camera = OrbitCamera.fitted(self.scene)

@@ -140,16 +140,17 @@ class PreviewPanel(QtWidgets.QWidget):
                 from .previews import draw_points
 
                 shown.image = draw_points(shown.image, self.background.points)
-            self._display(shown)
+            self._display(shown, keep_view=True)
 
-    def _display(self, preview: Preview) -> None:
+    def _display(self, preview: Preview, *, keep_view: bool = False) -> None:
         self.caption.setText(preview.caption)
         if preview.kind == IMAGE and preview.image is not None:
             self.stack.setCurrentWidget(self.image)  # first, so the picture fits the shown size
             self.image.set_image(preview.image)
         elif preview.kind == SCENE and preview.scene is not None:
+            keep_view = keep_view and self.stack.currentWidget() is self.orbit
             self.stack.setCurrentWidget(self.orbit)
-            self.orbit.set_scene(preview.scene)
+            self.orbit.set_scene(preview.scene, keep_view=keep_view)
         elif preview.kind == TABLE:
             self.table.clear()
             self.table.setColumnCount(len(preview.columns))
