@@ -24,9 +24,9 @@ from .sim import render_waves, synthetic_sea, wave_init, wave_solve
 from .segment import crop_segment, points, prune_frames, sam2_points, sam2_video, sweep, tiled as segment_tiled
 # labelling with vision-language models and CLIP, and reports (issue 8)
 from .label import clip as label_clip, local_vlm, vlm
-from .report import annotated_image, text_report
-# 3D previews as pictures (issue 14)
+# a picture of clouds, meshes and cameras (issue 14, 3d-preview)
 from .report import render_3d
+from .report import annotated_image, text_report
 
 THYRA_NODES: list[NodeSpec] = [
     # io
@@ -85,7 +85,6 @@ THYRA_NODES: list[NodeSpec] = [
     local_vlm.local_vlm,
     label_clip.clip,
     annotated_image.annotated_image,
+    render_3d.render_3d,  # issue 14, 3d-preview
     text_report.text_report,
-    # report: 3D pictures (issue 14, 3d-preview)
-    render_3d.render_3d,
 ]
