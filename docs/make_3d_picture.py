@@ -51,8 +51,10 @@ def picture(height: int = 420) -> np.ndarray:
     left, cloud = stereo_cloud()
     scene = scene_of(cloud)
     camera = OrbitCamera.fitted(scene, yaw=math.radians(-22), pitch=math.radians(-10))
-    camera.zoom(1.7)
-    view = render(scene, camera, (int(height * 1.35), height))
+    camera.zoom(1.45)
+    # Drawn at 1.5× and shrunk: smoother edges, and the splats close the gaps between rows.
+    large = render(scene, camera, (int(height * 1.35 * 1.5), int(height * 1.5)))
+    view = cv2.resize(large, (int(height * 1.35), height), interpolation=cv2.INTER_AREA)
     photo = cv2.resize(left, (round(left.shape[1] * height / left.shape[0]), height), interpolation=cv2.INTER_AREA)
     gap = np.full((height, 8, 3), 255, np.uint8)
     return np.hstack([photo, gap, view])

@@ -85,7 +85,7 @@ class OrbitCamera:
         """A camera that sees the whole scene, aimed at its bounding-box centre."""
         centre, radius = scene.bounds()
         fov = math.radians(45.0)
-        return cls(centre, 1.15 * radius / math.sin(fov / 2), yaw, pitch, fov)
+        return cls(centre, 1.05 * radius / math.tan(fov / 2), yaw, pitch, fov)
 
     def rotation(self) -> np.ndarray:
         """The world-to-view rotation (view axes: x right, y down, z into the screen)."""

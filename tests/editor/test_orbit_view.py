@@ -103,11 +103,11 @@ def test_right_or_shift_drag_pans(view, button, modifier):
 def test_wheel_zooms_in_and_out(view):
     distance = view.camera.distance
     lit_before = (view.rendered() != view.rendered()[0, 0]).any(axis=2).sum()
-    _wheel(view, 3)
-    assert view.camera.distance == pytest.approx(distance / orbit_view.WHEEL_STEP ** 3)
-    lit_after = (view.rendered() != view.rendered()[0, 0]).any(axis=2).sum()
-    assert lit_after > 1.3 * lit_before  # closer: the cloud covers more of the view
     _wheel(view, -3)
+    assert view.camera.distance == pytest.approx(distance * orbit_view.WHEEL_STEP ** 3)
+    lit_after = (view.rendered() != view.rendered()[0, 0]).any(axis=2).sum()
+    assert lit_after < lit_before / 1.3  # farther: the cloud covers less of the view
+    _wheel(view, 3)
     assert view.camera.distance == pytest.approx(distance)
 
 
