@@ -192,3 +192,10 @@ def test_a_line_through_the_eye_plane_is_cut_not_dropped():
 def test_a_mesh_without_faces_shows_its_vertices():
     scene = scene_of(Mesh(np.eye(3, dtype=np.float32), np.zeros((0, 3), np.int32)))
     assert len(scene.points) == 3 and "no faces" in scene.caption
+
+
+def test_vertices_no_face_uses_do_not_move_the_fitted_view():
+    square = _square(0.0, 1.0, (200, 200, 200))
+    stray = Mesh(np.concatenate([square.vertices, [[50.0, 50.0, 50.0]]]).astype(np.float32), square.faces)
+    fitted = OrbitCamera.fitted(scene_of(stray))
+    assert np.abs(fitted.target).max() < 1e-6 and fitted.distance < 5

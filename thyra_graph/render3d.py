@@ -30,27 +30,32 @@ _MAX_CANDIDATES = 2_000_000  # pixels tested at once while rasterising (memory b
 
 @dataclass
 class Scene:
-    """What to draw, in world coordinates: coloured points, a coloured triangle mesh, coloured
-    line segments (camera frusta) and text labels anchored at 3D points."""
+    """What to draw, in world coordinates: coloured points, a triangle mesh with vertex colours
+    (and unit vertex normals, for smooth shading), coloured line segments (camera frusta) and
+    text labels anchored at 3D points."""
 
     points: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.float32))
     point_colors: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8))
     vertices: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.float32))
     faces: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.int32))
-    face_colors: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8))
+    vertex_colors: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8))
+    vertex_normals: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.float32))
     lines: np.ndarray = field(default_factory=lambda: np.zeros((0, 2, 3), np.float32))
     line_colors: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8))
     labels: list[tuple[np.ndarray, str]] = field(default_factory=list)
     caption: str = ""
 
     def bounds(self) -> tuple[np.ndarray, float]:
-        """The centre of the bounding box and the radius of its enclosing sphere (1 if empty).
+        """The centre of the bounding box and the radius of its enclosing sphere (1 if empty) of
+        the points, the mesh vertices that faces use, and the lines.
 
         Big clouds are bounded by their 0.5th-99.5th percentiles per axis: clouds from stereo
         or learned depth have a few stray points far away that would shrink the rest to a dot.
         """
         lows, highs = [], []
-        for part, robust in ((self.points, True), (self.vertices, True), (self.lines.reshape(-1, 3), False)):
+        used = np.zeros(len(self.vertices), bool)
+        used[self.faces.reshape(-1)] = True  # trimmed meshes (Poisson) keep vertices no face uses
+        for part, robust in ((self.points, True), (self.vertices[used], True), (self.lines.reshape(-1, 3), False)):
             if robust and len(part) > 1000:
                 low, high = np.percentile(part[:: max(1, len(part) // 100_000)], [0.5, 99.5], axis=0)
             elif len(part):
@@ -189,6 +194,17 @@ def frustum_scale(cameras: Any, scene_radius: float | None) -> float:
     return scale
 
 
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Unit normals per vertex: the area-weighted sum of its faces' normals (zero when unused)."""
+    a, b, c = (vertices[faces[:, i]].astype(np.float64) for i in range(3))
+    face_normals = np.cross(b - a, c - a)  # length = twice the area: bigger faces weigh more
+    normals = np.zeros((len(vertices), 3))
+    for i in range(3):
+        np.add.at(normals, faces[:, i], face_normals)
+    length = np.linalg.norm(normals, axis=1, keepdims=True)
+    return (normals / np.maximum(length, 1e-30)).astype(np.float32)
+
+
 def _with_points(scene: Scene, points: np.ndarray, colours: np.ndarray | None) -> Scene:
     colours = height_colours(points) if colours is None else np.asarray(colours, np.uint8)
     scene.points = np.concatenate([scene.points, points])
@@ -212,14 +228,13 @@ def scene_of(*values: Any) -> Scene:
             scene = _with_points(scene, np.asarray(value.vertices, np.float32), value.vertex_colors)
             captions.append(f"mesh of {len(value.vertices)} vertices, no faces")
         elif kind == "Mesh":
-            faces = np.asarray(value.faces, np.int32) + len(scene.vertices)
-            if value.vertex_colors is not None:
-                colours = np.asarray(value.vertex_colors, np.float32)[np.asarray(value.faces)].mean(axis=1).astype(np.uint8)
-            else:
-                colours = np.tile(np.array(MESH_COLOUR, np.uint8), (len(faces), 1))
-            scene.vertices = np.concatenate([scene.vertices, np.asarray(value.vertices, np.float32)])
-            scene.faces = np.concatenate([scene.faces, faces])
-            scene.face_colors = np.concatenate([scene.face_colors, colours])
+            vertices, faces = np.asarray(value.vertices, np.float32), np.asarray(value.faces, np.int32)
+            colours = value.vertex_colors if value.vertex_colors is not None else \
+                np.tile(np.array(MESH_COLOUR, np.uint8), (len(vertices), 1))
+            scene.faces = np.concatenate([scene.faces, faces + len(scene.vertices)])
+            scene.vertices = np.concatenate([scene.vertices, vertices])
+            scene.vertex_colors = np.concatenate([scene.vertex_colors, np.asarray(colours, np.uint8)])
+            scene.vertex_normals = np.concatenate([scene.vertex_normals, vertex_normals(vertices, faces)])
             captions.append(f"mesh of {len(value.vertices)} vertices, {len(value.faces)} faces")
         elif kind == "Cameras":
             cameras.append(value)
@@ -307,26 +322,22 @@ def _point_fragments(out: _Fragments, projector: _Projector, points: np.ndarray,
     out.add(pixel, depth, colours)
 
 
-def _shaded_faces(view: np.ndarray, faces: np.ndarray, colours: np.ndarray) -> np.ndarray:
-    """Lambert shading, lit from the viewer, both sides alike (meshes from scans are open)."""
-    a, b, c = view[faces[:, 0]], view[faces[:, 1]], view[faces[:, 2]]
-    normal = np.cross(b - a, c - a)
-    towards_eye = -(a + b + c)
-    cosine = np.abs((normal * towards_eye).sum(axis=1))
-    cosine /= np.maximum(np.linalg.norm(normal, axis=1) * np.linalg.norm(towards_eye, axis=1), 1e-20)
+def _shaded_vertices(projector: _Projector, view: np.ndarray, scene: Scene) -> np.ndarray:
+    """Lambert shading per vertex, lit from the viewer, both sides alike (meshes from scans
+    are open): float RGB, interpolated across each triangle (Gouraud)."""
+    normals = scene.vertex_normals @ projector.rotation.T
+    cosine = np.abs((normals * view).sum(axis=1)) / np.maximum(np.linalg.norm(view, axis=1), 1e-20)
     shade = 0.25 + 0.75 * cosine
-    return (colours * shade[:, None]).clip(0, 255)
+    return scene.vertex_colors * shade[:, None].astype(np.float32)
 
 
-def _triangle_fragments(out: _Fragments, projector: _Projector, vertices: np.ndarray, faces: np.ndarray,
-                        colours: np.ndarray) -> None:
-    view = projector.view(vertices)
+def _triangle_fragments(out: _Fragments, projector: _Projector, scene: Scene) -> None:
+    view = projector.view(scene.vertices)
     u, v = projector.pixels(view)
     z = view[:, 2]
     width, height = projector.width, projector.height
-    front = (z[faces] > projector.near).all(axis=1)  # triangles crossing the eye plane are dropped
-    faces, colours = faces[front], colours[front]
-    shaded = _shaded_faces(view, faces, colours)
+    faces = scene.faces[(z[scene.faces] > projector.near).all(axis=1)]  # triangles crossing the eye plane are dropped
+    shaded = _shaded_vertices(projector, view, scene)[faces]  # F×3 corners×RGB
     U, V, Z = u[faces], v[faces], z[faces]
     u_min, u_max, v_min, v_max = U.min(axis=1), U.max(axis=1), V.min(axis=1), V.max(axis=1)
     x_low = np.clip(np.floor(u_min), 0, width - 1).astype(np.int32)
@@ -334,23 +345,39 @@ def _triangle_fragments(out: _Fragments, projector: _Projector, vertices: np.nda
     y_low = np.clip(np.floor(v_min), 0, height - 1).astype(np.int32)
     y_high = np.clip(np.floor(v_max), 0, height - 1).astype(np.int32)
     on_screen = (u_max >= 0) & (u_min < width) & (v_max >= 0) & (v_min < height)
-    span = np.where(on_screen, np.maximum(x_high - x_low, y_high - y_low) + 1, 0)
+    span_x = np.where(on_screen, x_high - x_low + 1, 0)
+    span_y = y_high - y_low + 1
     # Triangles inside one pixel become one fragment at their centroid.
-    tiny = span == 1
+    tiny = (span_x == 1) & (span_y == 1)
     cu, cv_ = U[tiny].mean(axis=1).astype(np.int32).clip(0, width - 1), V[tiny].mean(axis=1).astype(np.int32).clip(0, height - 1)
-    out.add(cv_ * width + cu, Z[tiny].mean(axis=1), shaded[tiny])
-    # The rest in groups of similar size: test every pixel of a k×k box at once.
-    k, largest = 2, int(span.max(initial=0))
-    while k // 2 < largest:
-        group = np.flatnonzero((span > k // 2) & (span <= k))
-        step = max(1, _MAX_CANDIDATES // (k * k))
+    out.add(cv_ * width + cu, Z[tiny].mean(axis=1), shaded[tiny].mean(axis=1))
+    # The rest in groups of one box size, each group's boxes tested pixel by pixel at once:
+    # exact sizes up to 8 pixels (most triangles of a detailed mesh), powers of two beyond.
+    box_x, box_y = _box_size(span_x), _box_size(span_y)
+    key = np.where((span_x > 0) & ~tiny, box_x * 65536 + box_y, -1)
+    order = np.argsort(key, kind="stable")
+    sorted_keys = key[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    for first, last in zip(starts, np.r_[starts[1:], len(order)]):
+        if sorted_keys[first] < 0:
+            continue
+        kx, ky = divmod(int(sorted_keys[first]), 65536)
+        group = order[first:last]
+        step = max(1, _MAX_CANDIDATES // (kx * ky))
         for start in range(0, len(group), step):
-            _fill(out, group[start:start + step], k, U, V, Z, x_low, x_high, y_low, y_high, shaded, width)
-        k *= 2
+            _fill(out, group[start:start + step], (kx, ky), U, V, Z, x_low, x_high, y_low, y_high, shaded, width)
 
 
-def _fill(out: _Fragments, chosen: np.ndarray, k: int, U, V, Z, x_low, x_high, y_low, y_high, shaded, width) -> None:
-    oy, ox = np.divmod(np.arange(k * k, dtype=np.int32), k)
+def _box_size(span: np.ndarray) -> np.ndarray:
+    """The box width tested for a triangle ``span`` pixels wide: itself up to 8, else the next power of two."""
+    power = (2 ** np.ceil(np.log2(np.maximum(span, 1)))).astype(np.int64)
+    return np.where(span <= 8, span, power)
+
+
+def _fill(out: _Fragments, chosen: np.ndarray, box: tuple[int, int], U, V, Z, x_low, x_high, y_low, y_high,
+          shaded, width) -> None:
+    kx, ky = box
+    oy, ox = np.divmod(np.arange(kx * ky, dtype=np.int32), kx)
     x = x_low[chosen, None] + ox[None]
     y = y_low[chosen, None] + oy[None]
     px, py = x + np.float32(0.5), y + np.float32(0.5)
@@ -361,11 +388,16 @@ def _fill(out: _Fragments, chosen: np.ndarray, k: int, U, V, Z, x_low, x_high, y
     w1 = ((u2 - px) * (v0 - py) - (u0 - px) * (v2 - py)) / area
     w2 = 1 - w0 - w1
     eps = np.float32(-1e-4)
-    inside = (w0 >= eps) & (w1 >= eps) & (w2 >= eps) & (x <= x_high[chosen, None]) & (y <= y_high[chosen, None])
-    z0, z1, z2 = Z[chosen].T[:, :, None]
-    depth = 1 / (w0 / z0 + w1 / z1 + w2 / z2)  # 1/z is linear on screen
+    inside = (w0 >= eps) & (w1 >= eps) & (w2 >= eps)
+    if kx > 8 or ky > 8:  # a power-of-two box reaches past the triangle's own box (and the image)
+        inside &= (x <= x_high[chosen, None]) & (y <= y_high[chosen, None])
     rows = np.broadcast_to(np.arange(len(chosen))[:, None], inside.shape)[inside]
-    out.add(y[inside] * width + x[inside], depth[inside], shaded[chosen][rows])
+    w0, w1, w2 = w0[inside], w1[inside], w2[inside]
+    z = Z[chosen][rows]
+    depth = 1 / (w0 / z[:, 0] + w1 / z[:, 1] + w2 / z[:, 2])  # 1/z is linear on screen
+    corners = shaded[chosen][rows]  # the three corner colours of each fragment's triangle
+    colour = w0[:, None] * corners[:, 0] + w1[:, None] * corners[:, 1] + w2[:, None] * corners[:, 2]
+    out.add(y[inside] * width + x[inside], depth, colour.clip(0, 255))
 
 
 def _line_fragments(out: _Fragments, projector: _Projector, lines: np.ndarray, colours: np.ndarray) -> None:
@@ -440,7 +472,7 @@ def render(scene: Scene, camera: OrbitCamera, size: tuple[int, int] = (640, 480)
         if max_faces is not None and len(scene.faces) > max_faces:
             _vertex_fragments(fragments, projector, scene, max_points)
         else:
-            _triangle_fragments(fragments, projector, scene.vertices, scene.faces, scene.face_colors)
+            _triangle_fragments(fragments, projector, scene)
     if len(scene.points):
         points, colours = scene.points, scene.point_colors
         if max_points is not None and len(points) > max_points:
@@ -457,12 +489,8 @@ def render(scene: Scene, camera: OrbitCamera, size: tuple[int, int] = (640, 480)
 
 
 def _vertex_fragments(out: _Fragments, projector: _Projector, scene: Scene, max_points: int | None) -> None:
-    """A quick stand-in for a big mesh while dragging: its vertices, each shaded like a face it
-    belongs to."""
-    view = projector.view(scene.vertices)
-    shaded = _shaded_faces(view, scene.faces, scene.face_colors.astype(np.float32))
-    colours = np.zeros((len(scene.vertices), 3), np.float32)
-    colours[scene.faces.reshape(-1)] = np.repeat(shaded, 3, axis=0)
+    """A quick stand-in for a big mesh while dragging: its vertices, shaded."""
+    colours = _shaded_vertices(projector, projector.view(scene.vertices), scene)
     vertices = scene.vertices
     if max_points is not None and len(vertices) > max_points:
         step = math.ceil(len(vertices) / max_points)
