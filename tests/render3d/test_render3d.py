@@ -1,4 +1,4 @@
-"""The NumPy 3D renderer (thyra_graph.render3d): projection, z-buffer, triangles, frusta, orbit camera."""
+"""The NumPy 3D renderer (thyra_graph.render3d): projection, z-buffer, triangles, frusta, orbit camera, scenes."""
 
 from __future__ import annotations
 
