@@ -171,3 +171,12 @@ def test_stepping_through_a_series_of_clouds_keeps_the_turned_view(qtbot):
     qtbot.waitUntil(lambda: panel.caption.text().startswith("frame 2"), timeout=5_000)
     np.testing.assert_allclose(panel.orbit.camera.view_matrix(), turned)
     assert panel.orbit.scene.points[0, 0] == pytest.approx(clouds[2].points[0, 0])
+
+
+def test_a_large_view_renders_at_a_bounded_size_and_fills_the_widget(view):
+    view.resize(1600, 1000)
+    width, height = view.render_size()
+    assert width * height <= orbit_view.MAX_PIXELS and abs(width / height - 1.6) < 0.01
+    assert view.rendered().shape == (height, width, 3)
+    painted = view.grab().toImage()
+    assert (painted.width(), painted.height()) == (1600, 1000)
