@@ -1,9 +1,10 @@
 """What the preview panel shows for a value, chosen by its port type.
 
 Each renderer turns a port value into a :class:`Preview`: an RGB picture (with a caption),
-a table, or text. Built-in types are drawn by the renderers below (``@renders``); a plugin's
-own types by the preview functions it registered (``THYRA_PREVIEWS``, in
-``registry.previews``), which :func:`render` is given. Pictures are plain NumPy arrays, so this module needs no Qt and is
+a table, text, or a 3D scene (point clouds, meshes, cameras) for the panel's orbit view.
+Built-in types are drawn by the renderers below (``@renders``); a plugin's own types by the
+preview functions it registered (``THYRA_PREVIEWS``, in ``registry.previews``), which
+:func:`render` is given. Pictures are plain NumPy arrays, so this module needs no Qt and is
 tested directly. Video and frame series previews decode one frame when asked
 (:attr:`Preview.frame`), never the whole clip.
 """
@@ -20,7 +21,7 @@ import numpy as np
 from thyra_graph.engine.results import json_friendly
 from thyra_graph.types import PortType
 
-IMAGE, TABLE, TEXT = "image", "table", "text"
+IMAGE, TABLE, TEXT, SCENE = "image", "table", "text", "scene"
 MAX_TABLE_ROWS = 500
 
 
@@ -35,6 +36,7 @@ class Preview:
     frame_count: int = 0                        # > 0: a slider picks the frame
     frame: Callable[[int], "Preview"] | None = None
     playable: bool = False                      # a play button steps through the frames
+    scene: Any = None                           # a render3d.Scene for SCENE (shown in 3D)
 
 
 @dataclass
@@ -323,29 +325,13 @@ def render_field_sequence(value, background: Background) -> Preview:
     return first
 
 
-@renders("PointCloud", "Mesh")
-def render_cloud(value, background: Background) -> Preview:
-    """A snapshot from a fixed oblique view: points projected orthographically, far first."""
-    points = np.asarray(value.points if value.type_name == "PointCloud" else value.vertices, np.float64)
-    colours = getattr(value, "colors", None) if value.type_name == "PointCloud" else value.vertex_colors
-    size = 480
-    image = np.full((size, size, 3), 24, np.uint8)
-    if len(points) == 0:
-        return Preview(IMAGE, image=image, caption=f"{value.type_name}: empty")
-    yaw, pitch = np.radians(35), np.radians(25)
-    rot_y = np.array([[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]])
-    rot_x = np.array([[1, 0, 0], [0, np.cos(pitch), -np.sin(pitch)], [0, np.sin(pitch), np.cos(pitch)]])
-    view = (points - points.mean(axis=0)) @ (rot_x @ rot_y).T
-    extent = np.abs(view[:, :2]).max() or 1.0
-    px = ((view[:, 0] / extent) * 0.45 * size + size / 2).astype(int).clip(0, size - 1)
-    py = ((-view[:, 1] / extent) * 0.45 * size + size / 2).astype(int).clip(0, size - 1)
-    if colours is None:
-        depth = (view[:, 2] - view[:, 2].min()) / (np.ptp(view[:, 2]) or 1.0)
-        colours = np.stack([90 + 150 * (1 - depth), 200 - 60 * depth, 160 + 60 * depth], axis=1).astype(np.uint8)
-    order = np.argsort(-view[:, 2])
-    image[py[order], px[order]] = np.asarray(colours)[order]
-    count = f"{len(points)} points" if value.type_name == "PointCloud" else f"{len(points)} vertices, {len(value.faces)} faces"
-    return Preview(IMAGE, image=image, caption=f"{value.type_name}: {count} (snapshot)")
+@renders("PointCloud", "Mesh", "Cameras")
+def render_geometry(value, background: Background) -> Preview:
+    """An interactive orbit view (the panel's OrbitView draws :attr:`Preview.scene`)."""
+    from thyra_graph.render3d import scene_of
+
+    scene = scene_of(value)
+    return Preview(SCENE, scene=scene, caption=f"{value.type_name}: {scene.caption}")
 
 
 def background_source(graph, node_id: str) -> str | None:

@@ -27,6 +27,8 @@ from .sim import render_waves, synthetic_sea, wave_init, wave_solve
 from .segment import crop_segment, points, prune_frames, sam2_points, sam2_video, sweep, tiled as segment_tiled
 # labelling with vision-language models and CLIP, and reports (issue 8)
 from .label import clip as label_clip, local_vlm, vlm
+# a picture of clouds, meshes and cameras (issue 14, 3d-preview)
+from .report import render_3d
 from .report import annotated_image, text_report
 # 3D from stereo, depth and point clouds: meshing and 3D files (issue 14, 3d-stereo)
 from .recon import backproject, fuse, stereo_depth
@@ -92,6 +94,7 @@ THYRA_NODES: list[NodeSpec] = [
     local_vlm.local_vlm,
     label_clip.clip,
     annotated_image.annotated_image,
+    render_3d.render_3d,  # issue 14, 3d-preview
     text_report.text_report,
     # recon, pointcloud, mesh: stereo depth, depth to points, fusion, Open3D processing, 3D files (3d-stereo)
     stereo_depth.stereo_depth,
