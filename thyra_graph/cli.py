@@ -100,7 +100,7 @@ def _trust_options(parser: argparse.ArgumentParser) -> None:
                         help="let the graph write under DIR (besides its own folder and the current one); repeatable")
 
 
-def _review(graph, args: argparse.Namespace, typed_paths: Sequence[str] = ()):
+def _review(graph, args: argparse.Namespace, typed_paths: Sequence[str] = (), nodes: Sequence[str] | None = None):
     """What the graph sends and writes, checked against the user's config and options."""
     from thyra_graph.engine.trust import Policy, review
     from thyra_graph.engine.userconfig import UserConfigError
@@ -111,7 +111,7 @@ def _review(graph, args: argparse.Namespace, typed_paths: Sequence[str] = ()):
         raise UsageError(str(exc)) from None
     for path in typed_paths:
         policy.allow_write(path)
-    return review(graph, policy)
+    return review(graph, policy, nodes=nodes)
 
 
 # -- run ----------------------------------------------------------------------------------
@@ -131,19 +131,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     graph = loaded.graph
     try:
         typed = [p for override in args.overrides if (p := _apply_override(graph, override))]
-        checked = _review(graph, args, typed)
-        for line in checked.send_lines():
-            print(f"thyra: {line}", file=sys.stderr)
-        if not checked.ok:
-            return _invalid(args, graph.name, [f"{args.graph}: {p}" for p in checked.problems])
         if args.workers is not None and args.workers < 1:
             raise UsageError("--workers must be at least 1")
         disk = None if args.no_cache else DiskCache(args.cache_dir)
         executor = Executor(disk=disk, workers=args.workers, content_hash=args.content_hash)
         from thyra_graph.engine.planner import make_plan
 
-        make_plan(graph, args.targets)  # report unknown targets / unrunnable graphs as invalid, exit 2
+        plan = make_plan(graph, args.targets)  # report unknown targets / unrunnable graphs as invalid, exit 2
         batch = _batch_inputs(graph, args) if (args.over or args.bind) else None
+        # Before anything runs: where the planned nodes send data and write, as the user allowed.
+        checked = _review(graph, args, typed, nodes=plan.order)
+        for line in checked.send_lines():
+            print(f"thyra: {line}", file=sys.stderr)
+        if not checked.ok:
+            return _invalid(args, graph.name, [f"{args.graph}: {p}" for p in checked.problems])
     except (GraphError, UsageError) as exc:
         return _invalid(args, graph.name, [str(exc)])
     if batch is not None:

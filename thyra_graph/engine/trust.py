@@ -145,12 +145,14 @@ class Review:
         return out
 
 
-def review(graph: Graph, policy: Policy, *, confirmed_hosts: Iterable[str] = ()) -> Review:
-    """Every destination and write of ``graph``, and each one ``policy`` does not allow."""
+def review(graph: Graph, policy: Policy, *, nodes: Iterable[str] | None = None,
+           confirmed_hosts: Iterable[str] = ()) -> Review:
+    """Every destination and write of ``graph`` (or of ``nodes``, those a run will execute),
+    and each one ``policy`` does not allow."""
     confirmed = {h.lower() for h in confirmed_hosts}
     roots = _real_roots([graph.base_dir, *policy.write_roots])
     sends, writes, problems = [], [], []
-    for node_id in graph.nodes:
+    for node_id in (graph.nodes if nodes is None else nodes):
         spec = graph.spec(node_id)
         params = graph.params(node_id)
         for d in (spec.destinations(params) if spec.destinations is not None else ()):
