@@ -96,6 +96,7 @@ class Problem:
     node: str
     message: str
     host: str = ""
+    param: str = ""  # the path parameter, for "write"
 
     def __str__(self) -> str:
         return f"node {self.node!r}: {self.message}"
@@ -167,7 +168,7 @@ def review(graph: Graph, policy: Policy, *, nodes: Iterable[str] | None = None,
             path = Path(os.path.realpath(graph.resolve_path(value)))
             writes.append(Write(node_id, p.name, path))
             if not any(path == root or root in path.parents for root in roots):
-                problems.append(Problem("write", node_id, _write_message(node_id, p.name, value, path, policy)))
+                problems.append(Problem("write", node_id, _write_message(node_id, p.name, value, path, policy), param=p.name))
     return Review(sends, writes, roots, problems)
 
 
