@@ -4,6 +4,8 @@ validation, naming the node, the parameter and the fix, and nothing is written."
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 
@@ -73,3 +75,22 @@ def test_over_with_stem_paths_still_writes_one_file_per_input(hostile, thyra, gr
                          hostile("write_stem"))
     assert code == 0, err
     assert (graph_dir / "out" / "a.png").is_file() and (graph_dir / "out" / "b.png").is_file()
+
+
+def test_hidden_files_and_folders_inside_the_graph_folder_are_refused(hostile, thyra, graph_dir):
+    code, _, err = thyra("run", "--no-cache", hostile("write_git_hook"))
+    assert code == 2 and "node 'save'" in err and "node 'again'" in err and "hidden" in err
+    assert not (graph_dir / ".git").exists() and not (graph_dir / ".profile.png").exists()
+
+
+def test_a_home_folder_as_working_folder_does_not_open_the_whole_home(hostile, thyra, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path / "home")
+    text = hostile("write_home").read_text(encoding="utf-8").replace("~/planted.png", "~/Desktop/planted.png")
+    (tmp_path / "graph" / "write_home.yaml").write_text(text, encoding="utf-8")
+    code, out, err = thyra("validate", "--json", tmp_path / "graph" / "write_home.yaml")
+    assert code == 2 and "--allow-write" in err
+    assert json.loads(out)[0]["status"] == "invalid"
+    assert not (tmp_path / "home" / "Desktop").exists()
+    code, _, err = thyra("run", "--no-cache", "--set", "save.path=mine.png", tmp_path / "graph" / "write_home.yaml")
+    assert code == 0, err  # a path the user types is the user's, home or not
+    assert (tmp_path / "home" / "mine.png").is_file()

@@ -8,7 +8,9 @@ user has not allowed:
   ``allow_hosts``, nor confirmed in the editor;
 - a secret sent to a host the user did not bind it to (or a secret that is not set);
 - a write outside the graph's folder, the working folder, ``--allow-write`` / ``allow_write``
-  roots and the paths the user typed (``--set``) or picked (a file dialog).
+  roots and the paths the user typed (``--set``) or picked (a file dialog);
+- a hidden file or folder (``.git/hooks``, ``.profile``) written inside the graph's or the
+  working folder, which the user did not name.
 
 Symlinks are resolved first: a link inside the graph's folder that points outside is outside.
 """
@@ -60,7 +62,8 @@ class Policy:
 
     config: UserConfig
     allow_hosts: set[str] = field(default_factory=set)
-    write_roots: list[Path] = field(default_factory=list)
+    write_roots: list[Path] = field(default_factory=list)  # the user's own: config, options, typed paths
+    cwd: Path | None = None  # the working folder, a root unless it is the home folder or a drive root
 
     @classmethod
     def for_user(cls, *, allow_hosts: Iterable[str] = (), allow_write: Iterable[str | Path] = (),
@@ -68,8 +71,8 @@ class Policy:
         """The user config plus what was given on the command line; raises UserConfigError."""
         config = config if config is not None else load_user_config()
         hosts = {h.lower() for h in config.allow_hosts} | {h.strip().lower() for h in allow_hosts if h.strip()}
-        roots = [Path.cwd(), *config.allow_write, *(Path(p).expanduser().absolute() for p in allow_write)]
-        return cls(config, hosts, roots)
+        roots = [*config.allow_write, *(Path(p).expanduser().absolute() for p in allow_write)]
+        return cls(config, hosts, roots, Path.cwd())
 
     def allow_write(self, path: str | Path) -> None:
         """Allow writing at ``path`` and below (a path the user typed or picked)."""
@@ -151,7 +154,14 @@ def review(graph: Graph, policy: Policy, *, nodes: Iterable[str] | None = None,
     """Every destination and write of ``graph`` (or of ``nodes``, those a run will execute),
     and each one ``policy`` does not allow."""
     confirmed = {h.lower() for h in confirmed_hosts}
-    roots = _real_roots([graph.base_dir, *policy.write_roots])
+    # The graph's folder and the working folder are roots the user did not name: inside them a
+    # graph may not write hidden files or folders (.git/hooks, .ssh, .profile …), and a working
+    # folder that is the home folder or a drive root does not count (it would allow everything).
+    cwd = Path(os.path.realpath(policy.cwd)) if policy.cwd is not None else None
+    broad = cwd is not None and cwd in (Path(os.path.realpath(Path.home())), Path(cwd.anchor))
+    implicit = _real_roots([graph.base_dir, *([cwd] if cwd is not None and not broad else [])])
+    explicit = _real_roots(policy.write_roots)
+    roots = _real_roots([*implicit, *explicit])
     sends, writes, problems = [], [], []
     for node_id in (graph.nodes if nodes is None else nodes):
         spec = graph.spec(node_id)
@@ -167,8 +177,16 @@ def review(graph: Graph, policy: Policy, *, nodes: Iterable[str] | None = None,
                 continue
             path = Path(os.path.realpath(graph.resolve_path(value)))
             writes.append(Write(node_id, p.name, path))
-            if not any(path == root or root in path.parents for root in roots):
+            if any(_under(path, root) for root in explicit):
+                continue
+            inside = next((root for root in implicit if _under(path, root)), None)
+            if inside is None:
                 problems.append(Problem("write", node_id, _write_message(node_id, p.name, value, path, policy), param=p.name))
+            elif any(part.startswith(".") for part in path.relative_to(inside).parts):
+                problems.append(Problem("write", node_id, (
+                    f"parameter {p.name!r} ({value!r}) writes the hidden file or folder {path}: a graph file may not "
+                    f"write hidden files (such as .git/hooks or .profile). If you meant it, give the path on the command "
+                    f"line (--set {node_id}.{p.name}=PATH) or allow its folder with --allow-write"), param=p.name))
     return Review(sends, writes, roots, problems)
 
 
@@ -210,6 +228,10 @@ def _write_message(node_id: str, param: str, value: str, path: Path, policy: Pol
             f"(the graph's folder, the current folder and those you allowed). If you meant it, run with "
             f"--allow-write {folder}, add it to allow_write in {policy.config.path}, or give the path on the command "
             f"line: --set {node_id}.{param}=PATH")
+
+
+def _under(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
 
 
 def _real_roots(paths: Iterable[Path]) -> list[Path]:
