@@ -63,3 +63,27 @@ def test_run_lists_the_destinations_on_stderr_before_it_starts(hostile, thyra):
         code, _, err = thyra("run", "--no-cache", hostile("evil_host", URL=server.url))
         assert code == 0 and len(server.requests) >= 1
     assert err.startswith(f"thyra: sends to 127.0.0.1 ({server.url}; node 'ask', chosen by the graph, loopback")
+
+
+def test_a_node_whose_destinations_cannot_be_listed_is_refused_not_crashed(tmp_path):
+    from thyra_graph.engine.declaration import Output, Param, node
+    from thyra_graph.engine.graph import Graph
+    from thyra_graph.engine.registry import Registry
+    from thyra_graph.engine.trust import Policy, review
+    from thyra_graph.engine.userconfig import UserConfig
+    from thyra_graph.types import Text
+
+    def broken(params):
+        raise KeyError("url")
+
+    @node("test.uploader", outputs=[Output("text", Text)], params=[Param("url", "")], destinations=broken)
+    def uploader(*, url):
+        """Sends something somewhere."""
+        return Text(url)
+
+    registry = Registry()
+    registry.add(uploader)
+    graph = Graph(registry, base_dir=tmp_path)
+    graph.add_node("test.uploader", "up")
+    checked = review(graph, Policy(UserConfig(tmp_path / "config.yaml")))
+    assert not checked.ok and "cannot say where it sends data" in str(checked.problems[0])

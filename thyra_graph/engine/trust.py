@@ -166,7 +166,13 @@ def review(graph: Graph, policy: Policy, *, nodes: Iterable[str] | None = None,
     for node_id in (graph.nodes if nodes is None else nodes):
         spec = graph.spec(node_id)
         params = graph.params(node_id)
-        for d in (spec.destinations(params) if spec.destinations is not None else ()):
+        try:
+            declared = list(spec.destinations(params)) if spec.destinations is not None else []
+        except Exception as exc:  # a plugin's hook: refuse to run what cannot be listed, never crash
+            problems.append(Problem("url", node_id, f"{spec.id} cannot say where it sends data ({exc}); "
+                                    "report this to the plugin's author"))
+            declared = []
+        for d in declared:
             host = host_of(d.url)
             sends.append(Send(node_id, d, host))
             problems.extend(_check_send(node_id, d, host, policy, confirmed))
