@@ -67,10 +67,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="the path parameter each --over file is given; write paths may use {stem}, {name}, {index}")
     run.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
     run.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of failed nodes and more logging")
+    _trust_options(run)
     run.set_defaults(func=cmd_run)
 
-    validate = sub.add_parser("validate", help="check graph files and report every problem")
+    validate = sub.add_parser("validate", help="check graph files, list where they send data and write, report every problem")
     validate.add_argument("graphs", type=Path, nargs="+", help="graph files")
+    validate.add_argument("--json", action="store_true", help="print one JSON object per graph (a list) on stdout")
+    _trust_options(validate)
     validate.set_defaults(func=cmd_validate)
 
     nodes = sub.add_parser("nodes", help="list node types by category")
@@ -94,6 +97,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _trust_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-host", dest="allow_hosts", action="append", default=[], metavar="HOST",
+                        help="let the graph send data to HOST (loopback is always allowed); repeatable; see SECURITY.md")
+    parser.add_argument("--allow-write", dest="allow_write", action="append", default=[], metavar="DIR",
+                        help="let the graph write under DIR (besides its own folder and the current one); repeatable")
+
+
+def _review(graph, args: argparse.Namespace, typed_paths: Sequence[str] = (), nodes: Sequence[str] | None = None):
+    """What the graph sends and writes, checked against the user's config and options."""
+    from thyra_graph.engine.trust import Policy, review
+    from thyra_graph.engine.userconfig import UserConfigError
+
+    try:
+        policy = Policy.for_user(allow_hosts=args.allow_hosts, allow_write=args.allow_write)
+    except UserConfigError as exc:
+        raise UsageError(str(exc)) from None
+    for path in typed_paths:
+        policy.allow_write(path)
+    return review(graph, policy, nodes=nodes)
+
+
 # -- run ----------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     from thyra_graph.api import default_registry
@@ -110,16 +134,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _invalid(args, str(args.graph), [str(d) for d in loaded.errors])
     graph = loaded.graph
     try:
-        for override in args.overrides:
-            _apply_override(graph, override)
+        typed = [p for override in args.overrides if (p := _apply_override(graph, override))]
         if args.workers is not None and args.workers < 1:
             raise UsageError("--workers must be at least 1")
         disk = None if args.no_cache else DiskCache(args.cache_dir)
         executor = Executor(disk=disk, workers=args.workers, content_hash=args.content_hash)
         from thyra_graph.engine.planner import make_plan
 
-        make_plan(graph, args.targets)  # report unknown targets / unrunnable graphs as invalid, exit 2
+        plan = make_plan(graph, args.targets)  # report unknown targets / unrunnable graphs as invalid, exit 2
         batch = _batch_inputs(graph, args) if (args.over or args.bind) else None
+        # Before anything runs: where the planned nodes send data and write, as the user allowed.
+        checked = _review(graph, args, typed, nodes=plan.order)
+        for line in checked.send_lines():
+            print(f"thyra: {line}", file=sys.stderr)
+        if not checked.ok:
+            return _invalid(args, graph.name, [f"{args.graph}: {p}" for p in checked.problems])
     except (GraphError, UsageError) as exc:
         return _invalid(args, graph.name, [str(exc)])
     if batch is not None:
@@ -216,7 +245,8 @@ def _run_batch(graph, executor, inputs: list[str], args: argparse.Namespace) -> 
     return {"ok": EXIT_OK, "failed": EXIT_FAILED, "cancelled": EXIT_INTERRUPTED}[status]
 
 
-def _apply_override(graph, override: str) -> None:
+def _apply_override(graph, override: str) -> str | None:
+    """Apply ``--set``; returns the path when a write path was typed (the user chose it, so it is allowed)."""
     from thyra_graph.engine.graph import GraphError
 
     import yaml
@@ -242,12 +272,15 @@ def _apply_override(graph, override: str) -> None:
             value = raw
     if declared is not None and declared.kind == "path" and isinstance(value, str) and value.strip():
         # A path typed in a shell means a path from where the shell is, not from the graph file.
-        if not os.path.isabs(os.path.expandvars(os.path.expanduser(value))):
+        if not os.path.isabs(os.path.expanduser(value)):
             value = os.path.join(os.getcwd(), value)
     try:
         graph.set_param(node_id, param, value)
     except GraphError as exc:
         raise GraphError(f"--set {override!r}: {exc}") from None
+    if declared is not None and declared.kind == "path" and declared.io != "read":
+        return str(graph.resolve_path(graph.params(node_id)[param]))
+    return None
 
 
 def _invalid(args: argparse.Namespace, name: str, errors: list[str]) -> int:
@@ -297,14 +330,30 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     registry = default_registry()
     status = EXIT_OK
+    reports = []
     for path in args.graphs:
         result = load_graph_file(path, registry)
         for diagnostic in result.diagnostics:
-            print(diagnostic, file=sys.stderr if diagnostic.severity == "error" else sys.stdout)
+            print(diagnostic, file=sys.stderr if diagnostic.severity == "error" else (sys.stderr if args.json else sys.stdout))
+        report: dict[str, Any] = {"graph": str(path), "status": "ok" if result.ok else "invalid",
+                                  "errors": [str(d) for d in result.errors]}
         if result.ok:
-            print(f"{path}: ok ({len(result.graph.nodes)} nodes)")
-        else:
+            checked = _review(result.graph, args)
+            report.update(checked.to_json())
+            for problem in checked.problems:
+                print(f"{path}: {problem}", file=sys.stderr)
+            if checked.ok:
+                if not args.json:
+                    print(f"{path}: ok ({len(result.graph.nodes)} nodes)")
+                    print("\n".join(checked.lines()))
+            else:
+                report["status"] = "invalid"
+                report["errors"] += [str(p) for p in checked.problems]
+        if report["status"] != "ok":
             status = EXIT_INVALID
+        reports.append(report)
+    if args.json:
+        print(json.dumps(reports, indent=2))
     return status
 
 

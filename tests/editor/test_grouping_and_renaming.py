@@ -24,7 +24,9 @@ QUICKSTART = REPO / "graphs" / "quickstart.yaml"
 @pytest.fixture
 def quickstart(window, tmp_path):
     path = tmp_path / "g.yaml"
-    path.write_text(QUICKSTART.read_text().replace("../thyra_graph/samples/coins.png", COINS.as_posix()))
+    # Its outputs go into tmp_path/out/: a graph may write only under its own folder (and the current one).
+    path.write_text(QUICKSTART.read_text().replace("../thyra_graph/samples/coins.png", COINS.as_posix())
+                    .replace("../out/", "out/"))
     assert window.open_file(path)
     return path
 

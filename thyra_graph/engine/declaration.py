@@ -51,6 +51,21 @@ class NodeError(RuntimeError):
     """Raised by node code for a failure the user can act on; shown without a traceback."""
 
 
+@dataclass(frozen=True)
+class Destination:
+    """A network address a node will send data to, known from its params before it runs.
+
+    ``chosen_by`` says who picked the URL: ``"graph"`` (a param in the graph file, which the
+    user must allow) or ``"user"`` (the user's environment or a built-in default); ``secret``
+    names the secret sent along, if any (only hosts the user bound it to may receive it).
+    """
+
+    url: str
+    chosen_by: str = "graph"
+    secret: str | None = None
+    note: str = ""  # what is sent, e.g. "image crops and prompts"
+
+
 def _port_type(value: type[PortType] | str) -> type[PortType]:
     if isinstance(value, str):
         try:
@@ -308,6 +323,8 @@ class NodeSpec:
     migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
     wants_ctx: bool = False
     fingerprint: Callable[[dict[str, Any]], str] | None = None
+    #: params → the :class:`Destination` s a node sends data to; listed and checked before a run.
+    destinations: Callable[[dict[str, Any]], Sequence[Destination]] | None = None
 
     # -- lookups -----------------------------------------------------------------------------
     def input(self, name: str) -> Input | None:
@@ -393,6 +410,7 @@ def node(
     requires: Iterable[str] = (),
     migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
     fingerprint: Callable[[dict[str, Any]], str] | None = None,
+    destinations: Callable[[dict[str, Any]], Sequence[Destination]] | None = None,
 ) -> Callable[[Callable[..., Any]], NodeSpec]:
     """Declare a node type. See the module docstring for an example.
 
@@ -406,6 +424,10 @@ def node(
     ``migrations`` maps an old version ``v`` to a function turning a params dict of version
     ``v`` into one of version ``v + 1``; graph files saved with older versions are upgraded
     through them, or refused with a clear message when a step is missing.
+
+    A node that talks to a server declares ``destinations``: a function of its params that
+    returns every :class:`Destination` it will send data to, so a graph's network use is listed
+    and allowed by the user before anything runs.
     """
 
     def decorate(func: Callable[..., Any]) -> NodeSpec:
@@ -418,6 +440,7 @@ def node(
             migrations=dict(migrations or {}),
             wants_ctx="ctx" in inspect.signature(func).parameters,
             fingerprint=fingerprint,
+            destinations=destinations,
         )
         check_spec(spec)
         return spec

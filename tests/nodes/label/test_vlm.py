@@ -118,10 +118,10 @@ def test_a_timed_out_instance_stays_unlabelled_with_the_reason_while_the_others_
 
 
 def test_with_the_server_down_the_node_fails_naming_the_url_and_the_fix(ctx, scene_image, scene_instances, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("THYRA_SECRET_LAB", KEY)  # bound to loopback, where the closed port is
     url = closed_port_url()
     with pytest.raises(NodeError) as caught:
-        run(scene_image, scene_instances, url, ctx, retries=1)
+        run(scene_image, scene_instances, url, ctx, retries=1, secret="lab")
     message = str(caught.value)
     assert url in message and "cannot connect" in message and "LM Studio" in message and "base_url" in message
     assert KEY not in message
@@ -164,8 +164,8 @@ def test_the_cache_survives_a_new_process_and_a_changed_prompt_asks_again(server
 
 def test_the_store_holds_one_answer_record_per_crop_without_the_key(
         server, ctx, scene_image, scene_instances, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    run(scene_image, scene_instances, server, ctx)
+    monkeypatch.setenv("THYRA_SECRET_LAB", KEY)  # bound to loopback, where the test server is
+    run(scene_image, scene_instances, server, ctx, secret="lab")
     files = sorted((ctx.store.base / "memo-vlm-answers").rglob("*.thyra"))
     assert len(files) == 3
     record, _ = ctx.memo.get("vlm-answers", files[0].stem)
@@ -250,13 +250,16 @@ def scene_source() -> dict:
 def test_the_api_key_appears_in_no_graph_file_cache_entry_log_line_or_warning(
         server, tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("LAB_VLM_KEY", KEY)
+    config = tmp_path / "config.yaml"
+    config.write_text("secrets:\n  lab: {env: LAB_VLM_KEY, hosts: [127.0.0.1]}\n", encoding="utf-8")
+    monkeypatch.setenv("THYRA_CONFIG", str(config))
     registry = Registry()
     registry.add(scene_source)
     registry.add(vlm)
     graph = Graph(registry, name="labels", base_dir=tmp_path)
     graph.add_node("test.scene", "scene")
     graph.add_node("label.vlm", "labels", params={"base_url": server.url, "model": "test-vlm",
-                                                  "api_key_env": "LAB_VLM_KEY", "max_crops": 2})
+                                                  "secret": "lab", "max_crops": 2})
     graph.connect("scene.image", "labels.image")
     graph.connect("scene.instances", "labels.instances")
     saved = graph.save(tmp_path / "labels.yaml")
@@ -266,7 +269,7 @@ def test_the_api_key_appears_in_no_graph_file_cache_entry_log_line_or_warning(
     assert result.ok, {n: r.error for n, r in result.nodes.items() if r.error}
     assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
     assert result.outputs["labels.instances"].labels == ["disc", "disc", ""]
-    assert KEY not in saved.read_text(encoding="utf-8") and "LAB_VLM_KEY" in saved.read_text(encoding="utf-8")
+    assert KEY not in saved.read_text(encoding="utf-8") and "secret: lab" in saved.read_text(encoding="utf-8")
     assert (tmp_path / "cache" / "v2" / "memo-vlm-answers").is_dir()
     for file in (tmp_path / "cache").rglob("*"):
         if file.is_file():
