@@ -6,6 +6,7 @@ so a 10,000-node chain plans like a 10-node one, just longer).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, NamedTuple
@@ -169,10 +170,15 @@ def _static_part(graph: Graph, node_id: str, content_hash: bool) -> _NodePart | 
     missing = tuple(i.name for i in spec.inputs if i.required and i.name not in node.inputs)
     # Tuples, not lists: empty ones are shared, so a big graph leaves fewer objects for the
     # garbage collector to walk on every full collection.
-    # The code version: an algorithm fixed in a new release never serves its old answers.
-    version = f"{spec.version}+{spec.code_version}"
-    return _NodePart(spec, params, static_part(spec.id, version, canonical_json(for_key)),
+    return _NodePart(spec, params, static_part(spec.id, _version(spec), canonical_json(for_key)),
                      inputs, tuple(read_paths), unseeded, missing)
+
+
+@functools.lru_cache(maxsize=None)
+def _version(spec: NodeSpec) -> str:
+    """Declared version + code version: an algorithm fixed in a new release never serves its
+    old answers. Once per node type and process (the source is read once)."""
+    return f"{spec.version}+{spec.code_version}"
 
 
 def _topological_order(graph: Graph) -> list[str]:

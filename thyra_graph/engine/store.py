@@ -38,6 +38,7 @@ import re
 import shutil
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -56,6 +57,9 @@ KIND_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 KEY_PATTERN = re.compile(r"^[0-9a-zA-Z_-]{8,128}$")
 #: Default size limit of the store; ``THYRA_CACHE_MAX_SIZE`` changes it (``0`` or ``none``: no limit).
 DEFAULT_MAX_BYTES = 20 << 30
+#: A record's last use is recorded at most this often (seconds): eviction needs no finer grain,
+#: and a cached re-run then costs no extra system call per record.
+USE_RESOLUTION = 60
 
 log = logging.getLogger("thyra.cache")
 _swept: set[Path] = set()
@@ -184,6 +188,7 @@ class Store:
         path = self.path_for(kind, key)
         try:
             with open(path, "rb") as stream:
+                last_used = os.fstat(stream.fileno()).st_mtime
                 header = _read_header(stream, kind, key)
                 data = b""
                 if body:
@@ -200,10 +205,11 @@ class Store:
         except (OSError, CorruptRecord, ValueError) as exc:
             self.discard_path(path, exc)
             return None
-        try:
-            os.utime(path)  # used now: what least-recently-used eviction reads
-        except OSError:
-            pass
+        if time.time() - last_used > USE_RESOLUTION:
+            try:
+                os.utime(path)  # used now: what least-recently-used eviction reads
+            except OSError:
+                pass
         return Record(header, data)
 
     def discard_path(self, path: Path, reason: Exception | str) -> None:
