@@ -35,6 +35,7 @@ bench: $(STAMP)
 # PNGs of the editor with the quickstart graph after a run, in out/screenshots/ (no display needed).
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m thyra_graph.editor.screenshots graphs/quickstart.yaml --out out/screenshots
+	$(BIN)/python docs/make_3d_picture.py --out out/screenshots/3d.png
 
 setup: $(STAMP)
 

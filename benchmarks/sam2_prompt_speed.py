@@ -68,6 +68,7 @@ def main() -> int:
 
     from thyra_graph.engine.context import Context
     from thyra_graph.engine.resources import ResourceCache
+    from thyra_graph.engine.store import Store
     from thyra_graph.nodes.segment.embedding_cache import memory_of
     from thyra_graph.nodes.segment.sam2_loading import load_segmenter
     from thyra_graph.nodes.segment.sam2_points import sam2_points
@@ -85,7 +86,8 @@ def main() -> int:
         counter = iter(range(10**6))
 
         def context(cache_dir: Path | None) -> Context:
-            return Context("sam", "segment.sam2_points", resources=resources, cache_dir=cache_dir)
+            return Context("sam", "segment.sam2_points", resources=resources,
+                           store=Store(cache_dir) if cache_dir is not None else None)
 
         start = time.perf_counter()
         load_segmenter(context(None), **model)

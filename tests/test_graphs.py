@@ -101,3 +101,18 @@ def test_describe_regions_labels_every_region_and_reports_it(tmp_path, monkeypat
     report = (tmp_path / "out" / "report" / "report.md").read_text()
     assert report.count("A small object.") == regions  # the test server's answer, attached to each region
     assert {"annotated.png", "report.md", "report.json"} <= written | {p.name for p in (tmp_path / "out").rglob("*")}
+
+
+def test_a_vlm_answer_is_a_fixed_input_so_its_descendants_cache_on_the_next_run(
+        tmp_path, monkeypatch, use_tiny_models, local_chat_server):
+    # label.vlm is declared non-deterministic (a sampled answer): once given, the answer is kept
+    # with its key, so the annotated image and the report after it are served from the cache.
+    first = run_graph_file(REPO / "graphs" / "describe_regions.yaml", tmp_path, monkeypatch)
+    asked = len(local_chat_server.requests)
+    report = (tmp_path / "out" / "report" / "report.md").read_text()
+    second = run_graph_file(REPO / "graphs" / "describe_regions.yaml", tmp_path, monkeypatch)
+    assert first.ok and second.ok
+    assert {n: r.status for n, r in second.nodes.items()} == {n: "cached" for n in second.nodes}
+    assert len(local_chat_server.requests) == asked  # nothing asked twice
+    assert second.outputs["describe.cost"].text == first.outputs["describe.cost"].text
+    assert (tmp_path / "out" / "report" / "report.md").read_text() == report

@@ -20,6 +20,7 @@ _LAZY = {
     "Param": "thyra_graph.engine.declaration",
     "NodeError": "thyra_graph.engine.declaration",
     "NodeSpec": "thyra_graph.engine.declaration",
+    "ParamKind": "thyra_graph.engine.param_kinds",
     "Context": "thyra_graph.engine.context",
     # using graphs
     "Graph": "thyra_graph.engine.graph",

@@ -67,10 +67,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="the path parameter each --over file is given; write paths may use {stem}, {name}, {index}")
     run.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
     run.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of failed nodes and more logging")
+    _trust_options(run)
     run.set_defaults(func=cmd_run)
 
-    validate = sub.add_parser("validate", help="check graph files and report every problem")
+    validate = sub.add_parser("validate", help="check graph files, list where they send data and write, report every problem")
     validate.add_argument("graphs", type=Path, nargs="+", help="graph files")
+    validate.add_argument("--json", action="store_true", help="print one JSON object per graph (a list) on stdout")
+    _trust_options(validate)
     validate.set_defaults(func=cmd_validate)
 
     nodes = sub.add_parser("nodes", help="list node types by category")
@@ -82,12 +85,37 @@ def _parser() -> argparse.ArgumentParser:
     edit.add_argument("graph", type=Path, nargs="?", help="a graph file to open (YAML)")
     edit.set_defaults(func=cmd_edit)
 
-    cache = sub.add_parser("cache", help="show or empty the disk cache")
-    cache.add_argument("action", choices=["info", "clear"])
+    cache = sub.add_parser("cache", help="show, trim or empty the disk cache")
+    cache.add_argument("action", choices=["info", "prune", "clear"],
+                       help="info: usage by kind and node type; prune: evict the least recently used "
+                            "down to --max-size; clear: remove everything")
+    cache.add_argument("--max-size", help="for prune: the size to trim to, e.g. 10G or 500M "
+                                          "(default: $THYRA_CACHE_MAX_SIZE, else 20G)")
     cache.add_argument("--cache-dir", type=Path, help="disk cache folder (default: $THYRA_CACHE_DIR or the user cache dir)")
     cache.add_argument("--json", action="store_true", help="print JSON")
     cache.set_defaults(func=cmd_cache)
     return parser
+
+
+def _trust_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-host", dest="allow_hosts", action="append", default=[], metavar="HOST",
+                        help="let the graph send data to HOST (loopback is always allowed); repeatable; see SECURITY.md")
+    parser.add_argument("--allow-write", dest="allow_write", action="append", default=[], metavar="DIR",
+                        help="let the graph write under DIR (besides its own folder and the current one); repeatable")
+
+
+def _review(graph, args: argparse.Namespace, typed_paths: Sequence[str] = (), nodes: Sequence[str] | None = None):
+    """What the graph sends and writes, checked against the user's config and options."""
+    from thyra_graph.engine.trust import Policy, review
+    from thyra_graph.engine.userconfig import UserConfigError
+
+    try:
+        policy = Policy.for_user(allow_hosts=args.allow_hosts, allow_write=args.allow_write)
+    except UserConfigError as exc:
+        raise UsageError(str(exc)) from None
+    for path in typed_paths:
+        policy.allow_write(path)
+    return review(graph, policy, nodes=nodes)
 
 
 # -- run ----------------------------------------------------------------------------------
@@ -106,16 +134,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _invalid(args, str(args.graph), [str(d) for d in loaded.errors])
     graph = loaded.graph
     try:
-        for override in args.overrides:
-            _apply_override(graph, override)
+        typed = [p for override in args.overrides if (p := _apply_override(graph, override))]
         if args.workers is not None and args.workers < 1:
             raise UsageError("--workers must be at least 1")
         disk = None if args.no_cache else DiskCache(args.cache_dir)
         executor = Executor(disk=disk, workers=args.workers, content_hash=args.content_hash)
         from thyra_graph.engine.planner import make_plan
 
-        make_plan(graph, args.targets)  # report unknown targets / unrunnable graphs as invalid, exit 2
+        plan = make_plan(graph, args.targets)  # report unknown targets / unrunnable graphs as invalid, exit 2
         batch = _batch_inputs(graph, args) if (args.over or args.bind) else None
+        # Before anything runs: where the planned nodes send data and write, as the user allowed.
+        checked = _review(graph, args, typed, nodes=plan.order)
+        for line in checked.send_lines():
+            print(f"thyra: {line}", file=sys.stderr)
+        if not checked.ok:
+            return _invalid(args, graph.name, [f"{args.graph}: {p}" for p in checked.problems])
     except (GraphError, UsageError) as exc:
         return _invalid(args, graph.name, [str(exc)])
     if batch is not None:
@@ -140,7 +173,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         for node_id, node in result.nodes.items():
             if node.traceback:
                 print(f"\ntraceback of node {node_id!r}:\n{node.traceback}", file=sys.stderr)
+    _keep_under_limit(disk)
     return {"ok": EXIT_OK, "failed": EXIT_FAILED, "cancelled": EXIT_INTERRUPTED}[result.status]
+
+
+def _keep_under_limit(disk) -> None:
+    """Evict the least recently used cache records when the store grew past its limit."""
+    if disk is not None:
+        removed, freed = disk.prune()
+        if removed:
+            print(f"thyra: cache over its limit: evicted {removed} least recently used records ({_human(freed)})",
+                  file=sys.stderr)
 
 
 def _batch_inputs(graph, args: argparse.Namespace) -> list[str]:
@@ -198,10 +241,12 @@ def _run_batch(graph, executor, inputs: list[str], args: argparse.Namespace) -> 
     status = "cancelled" if "cancelled" in statuses else "failed" if "failed" in statuses else "ok"
     if args.json:
         print(json.dumps({"graph": graph.name, "status": status, "runs": runs}, indent=2), file=stdout)
+    _keep_under_limit(executor.disk)
     return {"ok": EXIT_OK, "failed": EXIT_FAILED, "cancelled": EXIT_INTERRUPTED}[status]
 
 
-def _apply_override(graph, override: str) -> None:
+def _apply_override(graph, override: str) -> str | None:
+    """Apply ``--set``; returns the path when a write path was typed (the user chose it, so it is allowed)."""
     from thyra_graph.engine.graph import GraphError
 
     import yaml
@@ -227,12 +272,15 @@ def _apply_override(graph, override: str) -> None:
             value = raw
     if declared is not None and declared.kind == "path" and isinstance(value, str) and value.strip():
         # A path typed in a shell means a path from where the shell is, not from the graph file.
-        if not os.path.isabs(os.path.expandvars(os.path.expanduser(value))):
+        if not os.path.isabs(os.path.expanduser(value)):
             value = os.path.join(os.getcwd(), value)
     try:
         graph.set_param(node_id, param, value)
     except GraphError as exc:
         raise GraphError(f"--set {override!r}: {exc}") from None
+    if declared is not None and declared.kind == "path" and declared.io != "read":
+        return str(graph.resolve_path(graph.params(node_id)[param]))
+    return None
 
 
 def _invalid(args: argparse.Namespace, name: str, errors: list[str]) -> int:
@@ -282,14 +330,30 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     registry = default_registry()
     status = EXIT_OK
+    reports = []
     for path in args.graphs:
         result = load_graph_file(path, registry)
         for diagnostic in result.diagnostics:
-            print(diagnostic, file=sys.stderr if diagnostic.severity == "error" else sys.stdout)
+            print(diagnostic, file=sys.stderr if diagnostic.severity == "error" else (sys.stderr if args.json else sys.stdout))
+        report: dict[str, Any] = {"graph": str(path), "status": "ok" if result.ok else "invalid",
+                                  "errors": [str(d) for d in result.errors]}
         if result.ok:
-            print(f"{path}: ok ({len(result.graph.nodes)} nodes)")
-        else:
+            checked = _review(result.graph, args)
+            report.update(checked.to_json())
+            for problem in checked.problems:
+                print(f"{path}: {problem}", file=sys.stderr)
+            if checked.ok:
+                if not args.json:
+                    print(f"{path}: ok ({len(result.graph.nodes)} nodes)")
+                    print("\n".join(checked.lines()))
+            else:
+                report["status"] = "invalid"
+                report["errors"] += [str(p) for p in checked.problems]
+        if report["status"] != "ok":
             status = EXIT_INVALID
+        reports.append(report)
+    if args.json:
+        print(json.dumps(reports, indent=2))
     return status
 
 
@@ -347,15 +411,34 @@ def cmd_edit(args: argparse.Namespace) -> int:
 # -- cache --------------------------------------------------------------------------------
 def cmd_cache(args: argparse.Namespace) -> int:
     from thyra_graph.engine.diskcache import DiskCache
+    from thyra_graph.engine.store import parse_size
 
-    cache = DiskCache(args.cache_dir)
+    try:
+        limit = parse_size(args.max_size) if args.max_size is not None else "env"
+        cache = DiskCache(args.cache_dir, max_bytes=limit)
+    except ValueError as exc:
+        return _invalid(args, "cache", [f"--max-size: {exc}"])
     if args.action == "info":
-        stats = cache.stats()
-        info: dict[str, Any] = {"path": str(stats.root), "entries": stats.entries, "bytes": stats.bytes}
+        usage = cache.stats()
+        info: dict[str, Any] = {"path": str(usage.root), "entries": usage.entries, "bytes": usage.bytes,
+                                "limit": cache.store.max_bytes, "kinds": usage.kinds, "node_types": usage.node_types}
         if args.json:
             print(json.dumps(info))
-        else:
-            print(f"disk cache: {stats.root}\n  entries: {stats.entries}\n  size:    {_human(stats.bytes)}")
+            return EXIT_OK
+        limit_text = _human(cache.store.max_bytes) if cache.store.max_bytes else "none"
+        print(f"disk cache: {usage.root}\n  entries: {usage.entries}\n  size:    {_human(usage.bytes)} (limit {limit_text})")
+        for title, table in (("by kind", usage.kinds), ("results by node type", usage.node_types)):
+            if table:
+                print(f"  {title}:")
+                for name, (count, size) in sorted(table.items(), key=lambda item: -item[1][1]):
+                    print(f"    {name:<32} {count:>7}  {_human(size):>10}")
+        return EXIT_OK
+    if args.action == "prune":
+        if cache.store.max_bytes is None:
+            return _invalid(args, "cache", ["prune needs a size: --max-size 10G (or set THYRA_CACHE_MAX_SIZE)"])
+        removed, freed = cache.prune()
+        result = {"path": str(cache.root), "removed": removed, "freed": freed}
+        print(json.dumps(result) if args.json else f"evicted {removed} least recently used records ({_human(freed)}) from {cache.root}")
         return EXIT_OK
     removed = cache.clear()
     print(json.dumps({"path": str(cache.root), "removed": removed}) if args.json else f"removed {removed} entries from {cache.root}")
@@ -363,8 +446,8 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 
 def _human(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n} B"

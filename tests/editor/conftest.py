@@ -65,6 +65,7 @@ class StubPrompter:
         self.open_answer: Path | None = None
         self.save_path_answer: Path | None = None
         self.text_answer: str | None = None
+        self.hosts_answer = False
         self.errors: list[tuple[str, str]] = []
         self.asked: list[str] = []
 
@@ -85,6 +86,10 @@ class StubPrompter:
 
     def save_path(self, start: str):
         return self.save_path_answer
+
+    def allow_hosts(self, hosts: list[str], details: list[str]) -> bool:
+        self.asked.append("hosts " + ", ".join(hosts))
+        return self.hosts_answer
 
     def error(self, title: str, text: str) -> None:
         self.errors.append((title, text))

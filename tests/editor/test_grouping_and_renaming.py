@@ -24,7 +24,9 @@ QUICKSTART = REPO / "graphs" / "quickstart.yaml"
 @pytest.fixture
 def quickstart(window, tmp_path):
     path = tmp_path / "g.yaml"
-    path.write_text(QUICKSTART.read_text().replace("../thyra_graph/samples/coins.png", COINS.as_posix()))
+    # Its outputs go into tmp_path/out/: a graph may write only under its own folder (and the current one).
+    path.write_text(QUICKSTART.read_text().replace("../thyra_graph/samples/coins.png", COINS.as_posix())
+                    .replace("../out/", "out/"))
     assert window.open_file(path)
     return path
 
@@ -162,7 +164,7 @@ def test_a_taken_or_invalid_id_is_refused_in_the_status_bar(window, quickstart, 
 
 # -- field animation -------------------------------------------------------------------------
 def wave_sequence(tmp_path, frames: int = 6):
-    from thyra_graph.types.field_sequence import FieldSequenceWriter
+    from thyra_graph.engine.chunks import FieldSequenceWriter
 
     with FieldSequenceWriter(tmp_path / "seq", (8, 10), ["height"], dx=1.0, dy=1.0, chunk_bytes=8 * 10 * 4 * 2) as writer:
         for i in range(frames):

@@ -35,7 +35,7 @@ def test_every_example_graph_opens_and_runs_with_every_node_done(window, qtbot, 
     assert result.status == "ok", {n: r.error for n, r in result.nodes.items() if r.error}
     states = window.controller.states
     assert {n: states.get(n).status for n in window.document.graph.nodes} == {n: DONE for n in window.document.graph.nodes}
-    assert window.canvas.badge("load").text.startswith("done")
+    assert all(window.canvas.badge(n).text.startswith("done") for n in window.document.graph.nodes)
 
 
 def test_nodes_and_links_made_through_the_canvas_api_appear_as_pipes(window, qtbot):

@@ -62,7 +62,7 @@ def write(x, *, path):
     return path
 
 
-@node("test.noise", deterministic=False, params=[Param("seed", None, kind="int", help="fixed seed")],
+@node("test.noise", deterministic=False, params=[Param("seed", None, kind="int", seed=True, help="fixed seed")],
       outputs=[Output("out", Number)])
 def noise(*, seed):
     """A random number."""

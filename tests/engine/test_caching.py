@@ -65,7 +65,7 @@ def read(*, path):
     return float(Path(path).read_text())
 
 
-@node("cache.noise", deterministic=False, params=[Param("seed", None, kind="int", help="fixed seed")],
+@node("cache.noise", deterministic=False, params=[Param("seed", None, kind="int", seed=True, help="fixed seed")],
       outputs=[Output("out", Number)])
 def noise(*, seed):
     """A random number."""

@@ -472,7 +472,7 @@ def test_long_chains_run_without_recursion_limits(graph, n):
     assert again.outputs[f"{last}.out"].value == float(n)
 
 
-def test_nodes_get_a_cache_dir_inside_the_disk_cache(tmp_path):
+def test_nodes_reach_the_runs_store_through_the_context_and_nothing_without_one(tmp_path):
     from thyra_graph.engine.declaration import Output, node
     from thyra_graph.engine.diskcache import DiskCache
     from thyra_graph.engine.executor import Executor
@@ -482,14 +482,19 @@ def test_nodes_get_a_cache_dir_inside_the_disk_cache(tmp_path):
 
     @node("test.where", outputs=[Output("out", Text)])
     def where(*, ctx):
-        """Report the node's cache folder."""
-        return str(ctx.cache_dir)
+        """Report where the node's chunks go and what its memo keeps."""
+        ctx.memo.put("demo", "k" * 16, {"seen": 1})
+        return f"{ctx.chunk_folder('fields')}|{ctx.memo.get('demo', 'k' * 16)}"
 
     registry = Registry()
     registry.add(where)
     graph = Graph(registry)
     graph.add_node("test.where", "w")
     with_disk = Executor(disk=DiskCache(tmp_path / "cache")).run(graph)
-    assert with_disk.outputs["w.out"].text == str(tmp_path / "cache" / "node-data")
-    without = Executor().run(graph, use_cache=False)
-    assert without.outputs["w.out"].text == "None"
+    folder, memo = with_disk.outputs["w.out"].text.split("|")
+    assert folder == str(tmp_path / "cache" / "v2" / "fields") and memo == "({'seen': 1}, {})"
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    without = Executor(disk=DiskCache(tmp_path / "cache")).run(graph, use_cache=False)
+    folder, memo = without.outputs["w.out"].text.split("|")
+    assert not folder.startswith(str(tmp_path)) and memo == "None"
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before

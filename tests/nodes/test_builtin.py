@@ -40,3 +40,15 @@ def test_every_node_documents_itself_and_its_params():
     for spec in THYRA_NODES:
         assert spec.summary, spec.id
         assert all(param.help for param in spec.params), spec.id
+
+
+RESULT_NEUTRAL = {"overwrite", "unload", "timeout", "retries", "concurrency", "debug_dir"}
+
+
+def test_params_that_cannot_change_a_result_are_declared_so_on_every_built_in_node():
+    # Toggling one of them must re-run nothing (they stay out of the cache key).
+    from thyra_graph.nodes.builtin import THYRA_NODES
+
+    wrong = [f"{spec.id}.{p.name}" for spec in THYRA_NODES for p in spec.params
+             if p.name in RESULT_NEUTRAL and p.affects_result]
+    assert wrong == []

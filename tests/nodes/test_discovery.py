@@ -164,6 +164,8 @@ def test_example_plugin_installed_with_pip_is_discovered_through_its_entry_point
             "inverted": inverted.data.tolist(),
             "brighter": brighter.data.tolist(),
             "gain": registry["example.brightness"].param("gain").to_json(),
+            "histogram_type": registry.extension_origins.get("type:example.Histogram"),
+            "histogram_preview": "example.Histogram" in registry.previews,
         }))
     ''', isolated_env(tmp_path, PYTHONPATH=str(target)))
 
@@ -172,6 +174,7 @@ def test_example_plugin_installed_with_pip_is_discovered_through_its_entry_point
     assert result["inverted"] == [[[255, 245, 0]]]
     assert result["brighter"] == [[[0, 20, 255]]]
     assert (result["gain"]["min"], result["gain"]["max"]) == (0.0, 10.0)
+    assert result["histogram_type"] == result["origin"] and result["histogram_preview"]
 
 
 def test_entry_point_may_name_a_function_returning_nodes(monkeypatch, tmp_path):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from thyra_graph.types import Field, FieldSequence
-from thyra_graph.types.field_sequence import ChunkError, FieldSequenceWriter
+from thyra_graph.engine.chunks import FieldSequenceWriter
+from thyra_graph.types.field_sequence import ChunkError
 
 
 def frame(i: int, shape=(6, 8)) -> np.ndarray:

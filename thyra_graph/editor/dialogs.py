@@ -44,5 +44,15 @@ class Prompter:
         answer, ok = QtWidgets.QInputDialog.getText(self.parent, title, label, text=text)
         return answer if ok else None
 
+    def allow_hosts(self, hosts: list[str], details: list[str]) -> bool:
+        """Whether to let this graph send data to ``hosts`` (remembered for the file this session)."""
+        answer = QtWidgets.QMessageBox.question(
+            self.parent, "Send data to other machines?",
+            f"This graph sends data to {', '.join(hosts)}, which you have not allowed:\n\n" + "\n".join(details)
+            + "\n\nA graph file chose these addresses. Allow them for this file until the editor closes? "
+            "(To allow a host for good, add it to allow_hosts in your Thyra config.)",
+            QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.No, QtWidgets.QMessageBox.No)
+        return answer == QtWidgets.QMessageBox.Yes
+
     def error(self, title: str, text: str) -> None:
         QtWidgets.QMessageBox.warning(self.parent, title, text)

@@ -23,6 +23,7 @@ from . import commands as cmd
 from .canvas import Canvas
 from .catalog import Catalog
 from .dialogs import CANCEL, SAVE, Prompter
+from .run_gate import RunGate
 from .document import Document
 from .palette import NodeSearch, Palette
 from .preview_panel import PreviewPanel
@@ -50,6 +51,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.registry = registry
         self.catalog = Catalog(registry)
         self.prompter = prompter or Prompter(self)
+        self.gate = RunGate(self.prompter)
         folder = Path(config_dir) if config_dir is not None else editor_config_dir()
         self.recent = RecentFiles(folder)
         self.recovery = Recovery(folder)
@@ -64,7 +66,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.palette = Palette(self.catalog)
         self.search = NodeSearch(self.catalog, self)
         self.properties = PropertiesPanel()
-        self.preview = PreviewPanel()
+        self.preview = PreviewPanel(plugin_previews=registry.previews)
         self.problems = QtWidgets.QListWidget()
         self.problems.setWordWrap(True)
         self._dock("Nodes", self.palette, QtCore.Qt.LeftDockWidgetArea)
@@ -161,6 +163,7 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- the document ------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
         self.document = document
+        self.gate.opened(document.graph)
         document.subscribe(self._on_changes)
         self.controller.states.forget()
         self._has_run = False
@@ -400,8 +403,12 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self.document.graph.nodes:
             self.show_message("nothing to run: add nodes from the palette (or press Tab on the canvas)")
             return
+        graph = self.document.snapshot()
+        if not self.gate.allows(graph, str(self.document.path or "untitled"), targets):
+            self.show_message("not run: see the message about where the graph sends data or writes")
+            return
         self._has_run = True
-        self.controller.run(self.document.snapshot(), targets)
+        self.controller.run(graph, targets)
 
     def run_selected(self) -> None:
         ids = self.canvas.selected_ids()

@@ -20,7 +20,7 @@ def parse_text(param: Param, text: str) -> Any:
     stripped = text.strip()
     if not stripped and param.optional:
         return None
-    kind = param.kind
+    kind = param.widget  # a plugin's kind reads text like the built-in kind whose widget it uses
     if kind in ("str", "path"):
         return param.coerce(text)
     if kind == "choice":
@@ -83,11 +83,11 @@ def format_value(param: Param, value: Any) -> str:
     """Text a field shows for ``value`` (round-trips through :func:`parse_text`)."""
     if value is None:
         return ""
-    if param.kind == "points":
+    if param.widget == "points":
         return "\n".join(f"{_num(p[0])}, {_num(p[1])}, {int(p[2]) if len(p) > 2 else 1}" for p in value)
-    if param.kind == "color" and isinstance(value, (list, tuple)):
+    if param.widget == "color" and isinstance(value, (list, tuple)):
         return "#" + "".join(f"{int(v):02x}" for v in value)
-    if param.kind in ("json",):
+    if param.widget == "json":
         return json.dumps(value)
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -1,5 +1,8 @@
 """One input widget per parameter kind, generated from the declaration.
 
+A plugin's param kind gets the widget family it declared (``Param.widget``): a line of text,
+a colour picker, a point list or a YAML box.
+
 Each :class:`ParamEditor` shows a value and calls ``on_commit`` with what the user settled
 on: a typed value from spin boxes, check boxes and combos, or text that
 :func:`~.param_values.parse_text` turns into a typed value. ``show_error`` marks the
@@ -44,7 +47,7 @@ class ParamEditor(QtWidgets.QWidget):
     # -- building ----------------------------------------------------------------------------
     def _build(self) -> QtWidgets.QWidget:
         p = self.param
-        if p.kind == "int" and not p.optional:
+        if p.widget == "int" and not p.optional:
             box = QtWidgets.QSpinBox()
             box.setRange(int(p.min) if p.min is not None else -BIG, int(p.max) if p.max is not None else BIG)
             box.setSingleStep(int(p.step or 1))
@@ -52,7 +55,7 @@ class ParamEditor(QtWidgets.QWidget):
             box.valueChanged.connect(lambda v: self.commit(int(v)))
             self.field = box
             return box
-        if p.kind == "float" and not p.optional:
+        if p.widget == "float" and not p.optional:
             box = QtWidgets.QDoubleSpinBox()
             step = p.step or 0.1
             decimals = max(2, min(6, len(f"{step:g}".split(".")[-1]) if "." in f"{step:g}" else 2))
@@ -63,12 +66,12 @@ class ParamEditor(QtWidgets.QWidget):
             box.valueChanged.connect(lambda v: self.commit(float(v)))
             self.field = box
             return box
-        if p.kind == "bool":
+        if p.widget == "bool":
             check = QtWidgets.QCheckBox()
             check.toggled.connect(lambda v: self.commit(bool(v)))
             self.field = check
             return check
-        if p.kind == "choice":
+        if p.widget == "choice":
             combo = QtWidgets.QComboBox()
             for choice in p.choices:
                 combo.addItem(str(choice))
@@ -77,10 +80,10 @@ class ParamEditor(QtWidgets.QWidget):
             combo.activated.connect(self._combo_chosen)
             self.field = combo
             return combo
-        if p.kind in ("points", "json"):
+        if p.widget in ("points", "json"):
             text = QtWidgets.QPlainTextEdit()
-            text.setFixedHeight(80 if p.kind == "points" else 60)
-            text.setPlaceholderText("x, y, label (1 positive, 0 negative), one point per line" if p.kind == "points" else "YAML or JSON")
+            text.setFixedHeight(80 if p.widget == "points" else 60)
+            text.setPlaceholderText("x, y, label (1 positive, 0 negative), one point per line" if p.widget == "points" else "YAML or JSON")
             apply = QtWidgets.QPushButton("Apply")
             apply.clicked.connect(lambda: self.commit(text.toPlainText(), is_text=True))
             self.field = text
@@ -90,12 +93,12 @@ class ParamEditor(QtWidgets.QWidget):
             line.setPlaceholderText("none")
         line.editingFinished.connect(lambda: self.commit(line.text(), is_text=True))
         self.field = line
-        if p.kind == "path":
+        if p.widget == "path":
             browse = QtWidgets.QToolButton(text="…")
             browse.setToolTip("choose a file")
             browse.clicked.connect(self._browse)
             return _row(line, browse)
-        if p.kind == "color":
+        if p.widget == "color":
             self.swatch = QtWidgets.QToolButton()
             self.swatch.setToolTip("choose a colour")
             self.swatch.clicked.connect(self._pick_color)
@@ -119,7 +122,7 @@ class ParamEditor(QtWidgets.QWidget):
         else:
             field.setText(format_value(self.param, value))
         del blocker
-        if self.param.kind == "color" and isinstance(value, (list, tuple)):
+        if self.param.widget == "color" and isinstance(value, (list, tuple)):
             self.swatch.setStyleSheet(f"background: rgb({value[0]}, {value[1]}, {value[2]});")
         self.clear_error()
 

@@ -1,17 +1,21 @@
 """The preview panel: the selected node's outputs, drawn by :mod:`.previews`.
 
 A node with several outputs gets a selector; videos and frame series get a slider whose
-frames are decoded only when shown; field animations also get a Play button.
+frames are decoded only when shown; field animations also get a Play button; point clouds,
+meshes and cameras get an orbit view.
 """
 
 from __future__ import annotations
+
+from typing import Any, Callable, Mapping
 
 from PySide6 import QtCore, QtWidgets
 
 from thyra_graph.types import PortType
 
 from .image_view import ImageView
-from .previews import IMAGE, TABLE, Background, Preview, render
+from .orbit_view import OrbitView
+from .previews import IMAGE, SCENE, TABLE, Background, Preview, render
 
 
 PLAY_INTERVAL_MS = 100
@@ -20,8 +24,10 @@ PLAY_INTERVAL_MS = 100
 class PreviewPanel(QtWidgets.QWidget):
     clicked = QtCore.Signal(float, float, bool)  # forwarded from the image (prompting)
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, parent: QtWidgets.QWidget | None = None, *,
+                 plugin_previews: Mapping[str, Callable[[PortType], Any]] | None = None) -> None:
         super().__init__(parent)
+        self.plugin_previews = dict(plugin_previews or {})  # the registry's previews of plugin types
         self.title = QtWidgets.QLabel("No preview")
         self.title.setWordWrap(True)
         self.output = QtWidgets.QComboBox()
@@ -30,8 +36,9 @@ class PreviewPanel(QtWidgets.QWidget):
         self.table = QtWidgets.QTableWidget()
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.text = QtWidgets.QPlainTextEdit(readOnly=True)
+        self.orbit = OrbitView()
         self.stack = QtWidgets.QStackedWidget()
-        for widget in (self.text, self.image, self.table):
+        for widget in (self.text, self.image, self.table, self.orbit):
             self.stack.addWidget(widget)
         self.slider = QtWidgets.QSlider(QtCore.Qt.Horizontal)
         self.slider.hide()
@@ -92,7 +99,7 @@ class PreviewPanel(QtWidgets.QWidget):
         value = self.values.get(name)
         if value is None:
             return
-        self.preview = render(value, self.background)
+        self.preview = render(value, self.background, plugin_previews=self.plugin_previews)
         if self.preview.frame_count > 1:
             blocker = QtCore.QSignalBlocker(self.slider)
             self.slider.setRange(0, self.preview.frame_count - 1)
@@ -137,13 +144,17 @@ class PreviewPanel(QtWidgets.QWidget):
                 from .previews import draw_points
 
                 shown.image = draw_points(shown.image, self.background.points)
-            self._display(shown)
+            self._display(shown, keep_view=True)
 
-    def _display(self, preview: Preview) -> None:
+    def _display(self, preview: Preview, *, keep_view: bool = False) -> None:
         self.caption.setText(preview.caption)
         if preview.kind == IMAGE and preview.image is not None:
             self.stack.setCurrentWidget(self.image)  # first, so the picture fits the shown size
             self.image.set_image(preview.image)
+        elif preview.kind == SCENE and preview.scene is not None:
+            keep_view = keep_view and self.stack.currentWidget() is self.orbit
+            self.stack.setCurrentWidget(self.orbit)
+            self.orbit.set_scene(preview.scene, keep_view=keep_view)
         elif preview.kind == TABLE:
             self.table.clear()
             self.table.setColumnCount(len(preview.columns))

@@ -1,7 +1,10 @@
 """What the preview panel shows for a value, chosen by its port type.
 
 Each renderer turns a port value into a :class:`Preview`: an RGB picture (with a caption),
-a table, or text. Pictures are plain NumPy arrays, so this module needs no Qt and is
+a table, text, or a 3D scene (point clouds, meshes, cameras) for the panel's orbit view.
+Built-in types are drawn by the renderers below (``@renders``); a plugin's own types by the
+preview functions it registered (``THYRA_PREVIEWS``, in ``registry.previews``), which
+:func:`render` is given. Pictures are plain NumPy arrays, so this module needs no Qt and is
 tested directly. Video and frame series previews decode one frame when asked
 (:attr:`Preview.frame`), never the whole clip.
 """
@@ -11,14 +14,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from thyra_graph.engine.results import json_friendly
 from thyra_graph.types import PortType
 
-IMAGE, TABLE, TEXT = "image", "table", "text"
+IMAGE, TABLE, TEXT, SCENE = "image", "table", "text", "scene"
 MAX_TABLE_ROWS = 500
 
 
@@ -33,6 +36,7 @@ class Preview:
     frame_count: int = 0                        # > 0: a slider picks the frame
     frame: Callable[[int], "Preview"] | None = None
     playable: bool = False                      # a play button steps through the frames
+    scene: Any = None                           # a render3d.Scene for SCENE (shown in 3D)
 
 
 @dataclass
@@ -56,10 +60,23 @@ def renders(*type_names: str) -> Callable[[Renderer], Renderer]:
     return register
 
 
-def render(value: PortType, background: Background | None = None) -> Preview:
-    """The preview of ``value``; types without a picture show their summary as text."""
+def renderer_for(type_name: str, plugin_previews: Mapping[str, Callable[[PortType], Any]] | None = None) -> Renderer:
+    """How values of ``type_name`` are previewed: a built-in renderer, a plugin's preview, or text."""
+    if type_name in _RENDERERS:
+        return _RENDERERS[type_name]
+    if plugin_previews and type_name in plugin_previews:
+        return _plugin_renderer(plugin_previews[type_name])
+    return render_text
+
+
+def render(value: PortType, background: Background | None = None, *,
+           plugin_previews: Mapping[str, Callable[[PortType], Any]] | None = None) -> Preview:
+    """The preview of ``value``; types without a picture show their summary as text.
+
+    ``plugin_previews`` are the registry's previews of plugin types (``registry.previews``).
+    """
     background = background or Background()
-    renderer = _RENDERERS.get(value.type_name, render_text)
+    renderer = renderer_for(value.type_name, plugin_previews)
     try:
         preview = renderer(value, background)
     except Exception as exc:  # a preview must never take the window down
@@ -67,6 +84,23 @@ def render(value: PortType, background: Background | None = None) -> Preview:
     if preview.kind == IMAGE and background.points:
         preview.image = draw_points(preview.image, background.points)
     return preview
+
+
+def _plugin_renderer(preview: Callable[[PortType], Any]) -> Renderer:
+    """Adapt a plugin's ``value -> (RGB image, caption)`` to a renderer, checking what it returns."""
+
+    def render_plugin(value: PortType, background: Background) -> Preview:
+        result = preview(value)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise TypeError(f"the plugin's preview returned {type(result).__name__}, not (RGB image, caption)")
+        image, caption = result
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise TypeError(f"the plugin's preview must return an H×W×3 uint8 RGB image, got shape "
+                            f"{image.shape} {image.dtype}")
+        return Preview(IMAGE, image=image, caption=str(caption))
+
+    return render_plugin
 
 
 def render_text(value: PortType, background: Background) -> Preview:
@@ -291,29 +325,13 @@ def render_field_sequence(value, background: Background) -> Preview:
     return first
 
 
-@renders("PointCloud", "Mesh")
-def render_cloud(value, background: Background) -> Preview:
-    """A snapshot from a fixed oblique view: points projected orthographically, far first."""
-    points = np.asarray(value.points if value.type_name == "PointCloud" else value.vertices, np.float64)
-    colours = getattr(value, "colors", None) if value.type_name == "PointCloud" else value.vertex_colors
-    size = 480
-    image = np.full((size, size, 3), 24, np.uint8)
-    if len(points) == 0:
-        return Preview(IMAGE, image=image, caption=f"{value.type_name}: empty")
-    yaw, pitch = np.radians(35), np.radians(25)
-    rot_y = np.array([[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]])
-    rot_x = np.array([[1, 0, 0], [0, np.cos(pitch), -np.sin(pitch)], [0, np.sin(pitch), np.cos(pitch)]])
-    view = (points - points.mean(axis=0)) @ (rot_x @ rot_y).T
-    extent = np.abs(view[:, :2]).max() or 1.0
-    px = ((view[:, 0] / extent) * 0.45 * size + size / 2).astype(int).clip(0, size - 1)
-    py = ((-view[:, 1] / extent) * 0.45 * size + size / 2).astype(int).clip(0, size - 1)
-    if colours is None:
-        depth = (view[:, 2] - view[:, 2].min()) / (np.ptp(view[:, 2]) or 1.0)
-        colours = np.stack([90 + 150 * (1 - depth), 200 - 60 * depth, 160 + 60 * depth], axis=1).astype(np.uint8)
-    order = np.argsort(-view[:, 2])
-    image[py[order], px[order]] = np.asarray(colours)[order]
-    count = f"{len(points)} points" if value.type_name == "PointCloud" else f"{len(points)} vertices, {len(value.faces)} faces"
-    return Preview(IMAGE, image=image, caption=f"{value.type_name}: {count} (snapshot)")
+@renders("PointCloud", "Mesh", "Cameras")
+def render_geometry(value, background: Background) -> Preview:
+    """An interactive orbit view (the panel's OrbitView draws :attr:`Preview.scene`)."""
+    from thyra_graph.render3d import scene_of
+
+    scene = scene_of(value)
+    return Preview(SCENE, scene=scene, caption=f"{value.type_name}: {scene.caption}")
 
 
 def background_source(graph, node_id: str) -> str | None:

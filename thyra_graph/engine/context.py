@@ -9,6 +9,22 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .resources import ResourceCache
+from .store import Memo, Store
+
+_TEMPORARY_ROOT: list[Path] = []
+_TEMPORARY_LOCK = threading.Lock()
+
+
+def _process_temporary_root() -> Path:
+    with _TEMPORARY_LOCK:
+        if not _TEMPORARY_ROOT:
+            import atexit
+            import shutil
+
+            root = Path(tempfile.mkdtemp(prefix="thyra-run-"))
+            atexit.register(shutil.rmtree, root, ignore_errors=True)
+            _TEMPORARY_ROOT.append(root)
+        return _TEMPORARY_ROOT[0]
 
 
 class Cancelled(Exception):
@@ -34,14 +50,15 @@ class Context:
         graph_dir: Path | None = None,
         device: str = "cpu",
         logger: logging.Logger | None = None,
-        cache_dir: Path | None = None,
+        store: Store | None = None,
     ) -> None:
         self.node_id = node_id
         self.type_id = type_id
-        #: Where a node keeps large results it writes itself and references from its outputs
-        #: (e.g. simulation chunks): inside the disk cache, so `thyra cache clear` covers it.
-        #: None when the run has no disk cache; such nodes then pick their own place.
-        self.cache_dir = cache_dir
+        #: The run's store (None with ``--no-cache``). Nodes use :attr:`memo` and
+        #: :meth:`chunk_folder`, never files of their own, so `thyra cache` sees everything.
+        self.store = store
+        #: Small things kept between runs under the node's own keys (embeddings, answers).
+        self.memo = Memo(store)
         self.device = device
         self.graph_dir = graph_dir or Path.cwd()
         self.resources = resources if resources is not None else ResourceCache()
@@ -81,6 +98,14 @@ class Context:
         """A warning the user should see (shown by the CLI and the editor, not just logged)."""
         self.warnings.append(message)
         self.log.warning("%s: %s", self.node_id, message)
+
+    def chunk_folder(self, kind: str) -> Path:
+        """Where a node writes content-addressed folders its outputs refer to (chunks of a
+        streamed value): in the store, or with ``--no-cache`` in a temporary folder of this
+        process, removed when it exits, so nothing is left in the cache folder."""
+        if self.store is not None:
+            return self.store.folder(kind)
+        return _process_temporary_root() / kind
 
     @property
     def scratch_dir(self) -> Path:

@@ -30,6 +30,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from thyra_graph.types import PortType, type_by_name
 
+from .param_kinds import ParamKind
+
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 PORT_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
 PARAM_KINDS = ("int", "float", "bool", "str", "choice", "path", "color", "points", "json")
@@ -47,6 +49,21 @@ class ParamError(ValueError):
 
 class NodeError(RuntimeError):
     """Raised by node code for a failure the user can act on; shown without a traceback."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A network address a node will send data to, known from its params before it runs.
+
+    ``chosen_by`` says who picked the URL: ``"graph"`` (a param in the graph file, which the
+    user must allow) or ``"user"`` (the user's environment or a built-in default); ``secret``
+    names the secret sent along, if any (only hosts the user bound it to may receive it).
+    """
+
+    url: str
+    chosen_by: str = "graph"
+    secret: str | None = None
+    note: str = ""  # what is sent, e.g. "image crops and prompts"
 
 
 def _port_type(value: type[PortType] | str) -> type[PortType]:
@@ -93,11 +110,18 @@ class Param:
     when ``choices`` is given). Path parameters say whether the node reads or writes the file
     (``io="read"`` files are fingerprinted into the cache key; ``io="write"`` marks a sink).
     ``optional=True`` also allows ``None`` (for "no limit" style values).
+    ``affects_result=False`` declares a param that cannot change what the node computes
+    (``unload``, ``timeout``, ``retries``, ``concurrency``, ``overwrite``, ``debug_dir``): it is
+    left out of the cache key, so toggling it re-runs nothing.
+    ``seed=True`` marks the param that seeds a non-deterministic node: ``None`` asks for a
+    fresh draw on every run, a number for a repeatable one.
+    ``kind`` may also be a plugin's :class:`~thyra_graph.engine.param_kinds.ParamKind`: its
+    check, wording and editor widget are used, and ``kind`` then holds its name.
     """
 
     name: str
     default: Any
-    kind: str | None = None
+    kind: str | ParamKind | None = None
     min: float | None = None
     max: float | None = None
     step: float | None = None
@@ -105,10 +129,24 @@ class Param:
     help: str = ""
     io: str | None = None
     optional: bool = False
+    affects_result: bool = True
+    seed: bool = False
+    #: The plugin kind declaration when ``kind`` names one (None for built-in kinds).
+    plugin_kind: ParamKind | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.kind, ParamKind):
+            if self.kind.coerce is None:  # a built-in kind's record: Param checks it itself
+                object.__setattr__(self, "kind", self.kind.name)
+            else:
+                object.__setattr__(self, "plugin_kind", self.kind)
+                object.__setattr__(self, "kind", self.kind.name)
         kind = self.kind or _kind_of(self.default, self.choices)
-        if kind not in PARAM_KINDS:
+        if self.plugin_kind is not None:
+            if self.choices is not None or self.min is not None or self.max is not None or self.io is not None:
+                raise DeclarationError(f"param {self.name!r}: a {kind!r} param takes no min, max, choices or io; "
+                                       "its kind checks the value")
+        elif kind not in PARAM_KINDS:
             raise DeclarationError(f"param {self.name!r}: kind must be one of {', '.join(PARAM_KINDS)}, got {kind!r}")
         object.__setattr__(self, "kind", kind)
         if self.choices is not None:
@@ -129,9 +167,16 @@ class Param:
             except ParamError as exc:
                 raise DeclarationError(f"param {self.name!r}: default does not fit: {exc}") from None
 
+    @property
+    def widget(self) -> str:
+        """The editor widget family: the kind's own name, or the one a plugin kind chose."""
+        return self.plugin_kind.widget if self.plugin_kind is not None else self.kind
+
     # -- checking values ----------------------------------------------------------------------
     def describe_range(self) -> str:
         """Human wording of the allowed values, used in error messages and help."""
+        if self.plugin_kind is not None:
+            return self.plugin_kind.describe
         if self.kind == "choice":
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.kind in ("int", "float"):
@@ -155,6 +200,11 @@ class Param:
             if self.optional:
                 return None
             raise ParamError(f"a value is required ({self.describe_range()})")
+        if self.plugin_kind is not None:
+            try:
+                return self.plugin_kind.check(value)
+            except ValueError as exc:
+                raise ParamError(str(exc)) from None
         kind = self.kind
         if kind == "bool":
             if isinstance(value, bool):
@@ -203,6 +253,12 @@ class Param:
             data["choices"] = list(self.choices)
         if self.optional:
             data["optional"] = True
+        if not self.affects_result:
+            data["affects_result"] = False
+        if self.seed:
+            data["seed"] = True
+        if self.plugin_kind is not None:
+            data["widget"] = self.plugin_kind.widget
         return data
 
 
@@ -266,6 +322,9 @@ class NodeSpec:
     requires: tuple[str, ...] = ()
     migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
     wants_ctx: bool = False
+    fingerprint: Callable[[dict[str, Any]], str] | None = None
+    #: params → the :class:`Destination` s a node sends data to; listed and checked before a run.
+    destinations: Callable[[dict[str, Any]], Sequence[Destination]] | None = None
 
     # -- lookups -----------------------------------------------------------------------------
     def input(self, name: str) -> Input | None:
@@ -281,6 +340,17 @@ class NodeSpec:
     def summary(self) -> str:
         """The first line of the docstring: what a user sees in lists and tooltips."""
         return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+
+    @property
+    def code_version(self) -> str:
+        """A hash of the node's source and the project modules it uses (see code_version.py)."""
+        from .code_version import code_version
+
+        return code_version(self.func)
+
+    def draws_afresh(self, params: Mapping[str, Any]) -> bool:
+        """Whether a run with these params is a new random draw (a seed param left at None)."""
+        return not self.deterministic and any(p.seed and params.get(p.name) is None for p in self.params)
 
     @property
     def is_sink(self) -> bool:
@@ -339,12 +409,25 @@ def node(
     device: str = "cpu",
     requires: Iterable[str] = (),
     migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
+    fingerprint: Callable[[dict[str, Any]], str] | None = None,
+    destinations: Callable[[dict[str, Any]], Sequence[Destination]] | None = None,
 ) -> Callable[[Callable[..., Any]], NodeSpec]:
     """Declare a node type. See the module docstring for an example.
+
+    ``deterministic=False`` says the result is one draw (a model's sampled answer, a random
+    scene): it is cached like any result, so its descendants cache normally, and a new draw
+    comes from a changed input or param, or from a param declared ``seed=True`` left at None.
+    ``fingerprint`` declares external state the result depends on (like ComfyUI's
+    ``IS_CHANGED``): called with the node's params when a run is planned, its string enters the
+    cache key (e.g. the model a server reports, a sensor's serial number).
 
     ``migrations`` maps an old version ``v`` to a function turning a params dict of version
     ``v`` into one of version ``v + 1``; graph files saved with older versions are upgraded
     through them, or refused with a clear message when a step is missing.
+
+    A node that talks to a server declares ``destinations``: a function of its params that
+    returns every :class:`Destination` it will send data to, so a graph's network use is listed
+    and allowed by the user before anything runs.
     """
 
     def decorate(func: Callable[..., Any]) -> NodeSpec:
@@ -356,6 +439,8 @@ def node(
             device=device, requires=(requires,) if isinstance(requires, str) else tuple(requires),
             migrations=dict(migrations or {}),
             wants_ctx="ctx" in inspect.signature(func).parameters,
+            fingerprint=fingerprint,
+            destinations=destinations,
         )
         check_spec(spec)
         return spec
@@ -376,6 +461,13 @@ def check_spec(spec: NodeSpec) -> None:
         problems.append(f"device must be one of {DEVICES}, got {spec.device!r}")
     if not spec.outputs:
         problems.append("a node needs at least one output")
+    if spec.fingerprint is not None and not callable(spec.fingerprint):
+        problems.append("fingerprint must be a function of the params returning a string")
+    seeds = [p.name for p in spec.params if p.seed]
+    if seeds and spec.deterministic:
+        problems.append(f"param {seeds[0]!r} is declared seed=True but the node is deterministic: add deterministic=False")
+    if len(seeds) > 1:
+        problems.append(f"only one param can be the seed, got {', '.join(seeds)}")
     names: dict[str, str] = {}
     for group, items in (("input", spec.inputs), ("output", spec.outputs), ("param", spec.params)):
         for item in items:

@@ -137,7 +137,7 @@ class _Run:
             if header is None or not _files_unchanged(header.get("files", {})):
                 return None, None
             return CacheEntry({}, header.get("files", {})), "disk"
-        entry = disk.get(key)
+        entry = disk.get(key, port_type=self.plan.graph.registry.port_type)
         if entry is None or not _files_unchanged(entry.files):
             return None, None
         self.executor.memory.put(key, entry)
@@ -192,8 +192,7 @@ class _Run:
         waiting: dict[str, int] = {}
         for node_id in to_run:
             deps = {src for src, _ in graph.nodes[node_id].inputs.values()}
-            if (not plan.specs[node_id].deterministic and plan.params[node_id].get("seed") is None) or (
-                    self.volatile and not self.volatile.isdisjoint(deps)):
+            if node_id in plan.fresh_draws or (self.volatile and not self.volatile.isdisjoint(deps)):
                 self.volatile.add(node_id)
             waiting[node_id] = sum(1 for d in deps if d in run_set)
             for d in deps:
@@ -326,7 +325,7 @@ class _Run:
             on_progress=self._progress if self.on_event else None,
             resources=self.executor.resources, scratch_root=self.executor.scratch_root,
             graph_dir=plan.graph.base_dir, device=spec.device,
-            cache_dir=self.executor.disk.node_data_dir if self.executor.disk is not None else None,
+            store=self.executor.disk.store if self.use_cache and self.executor.disk is not None else None,
         )
         start = time.perf_counter()
         try:

@@ -230,8 +230,12 @@ class Graph:
         return [i.name for i in self.spec(node_id).inputs if i.required and i.name not in node.inputs]
 
     def resolve_path(self, value: str) -> Path:
-        """A path parameter as written in the graph, resolved against the graph's folder."""
-        path = Path(os.path.expandvars(value)).expanduser()
+        """A path parameter as written in the graph, resolved against the graph's folder.
+
+        ``~`` means the user's home folder; ``$VAR`` is not expanded (a graph file must not read
+        the environment: a secret's value would end up in a file name, the cache and the log).
+        """
+        path = Path(value).expanduser()
         return Path(os.path.normpath(path if path.is_absolute() else (self.base_dir / path)))
 
     # -- files -------------------------------------------------------------------------------

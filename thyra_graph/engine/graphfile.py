@@ -406,7 +406,7 @@ def _rebase_paths(graph: Graph, new_dir: Path) -> None:
         spec = graph.registry[node.type_id]
         for param in spec.params:
             value = node.params.get(param.name)
-            if param.kind == "path" and isinstance(value, str) and not Path(value).is_absolute() and "$" not in value and not value.startswith("~"):
+            if param.kind == "path" and isinstance(value, str) and not Path(value).is_absolute() and not value.startswith("~"):
                 absolute = os.path.normpath(graph.base_dir.resolve() / value)
                 try:
                     node.params[param.name] = Path(os.path.relpath(absolute, new_dir)).as_posix()

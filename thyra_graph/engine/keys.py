@@ -1,7 +1,8 @@
 """Cache keys: a Merkle hash of what a node computes, never of the data flowing in.
 
-key(node) = H(type id, version, canonical params, key of each input's producer + output
-name, fingerprints of the files it reads[, a per-run nonce for unseeded random nodes]).
+key(node) = H(type id, declared version + code version, canonical params that affect the
+result, key of each input's producer + output name, fingerprints of the files it reads[, its
+declared external state][, a per-run nonce for unseeded random nodes]).
 Node ids are not part of the key, so identical work under different ids is shared, and the
 cost of a key does not grow with the size of the data.
 """
@@ -33,7 +34,7 @@ def canonical_json(value: Any) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def static_part(type_id: str, version: int, params_json: str) -> bytes:
+def static_part(type_id: str, version: int | str, params_json: str) -> bytes:
     """What a node is (type, version, canonical params), as the first bytes its key hashes.
 
     It changes only when the graph is edited, so planners keep it between runs. Equal parts

@@ -6,6 +6,7 @@ so a 10,000-node chain plans like a 10-node one, just longer).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, NamedTuple
@@ -26,6 +27,7 @@ class Plan:
     specs: dict[str, NodeSpec] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # effective, paths resolved
     keys: dict[str, str] = field(default_factory=dict)
+    fresh_draws: set[str] = field(default_factory=set)  # random nodes whose seed is None
 
 
 def resolve_targets(graph: Graph, targets: Iterable[str] | None) -> tuple[list[str], dict[str, set[str] | None]]:
@@ -92,17 +94,29 @@ def make_plan(graph: Graph, targets: Iterable[str] | None = None, *, content_has
         if problems:
             continue  # the plan is refused: keys would be of no use
         params[node_id] = part.params
-        if part.read_paths or part.unseeded:
+        if part.read_paths or part.unseeded or spec.fingerprint is not None:
             extras = [file_fingerprint(path, content=content_hash) for path in part.read_paths]
+            if spec.fingerprint is not None:
+                # External state is read at every plan: it can change between runs.
+                extras.append(f"state:{_external_state(spec, node_id, part.params)}")
             if part.unseeded:
                 # Each unseeded random node is its own draw, even beside an identical twin.
                 extras.append(f"nonce:{run_nonce}:{node_id}")
+                plan.fresh_draws.add(node_id)
             keys[node_id] = finish_key(part.static, part.inputs, keys, extras)
         else:
             keys[node_id] = finish_key(part.static, part.inputs, keys)
     if problems:
         raise GraphError("the graph cannot run:\n  " + "\n  ".join(problems))
     return plan
+
+
+def _external_state(spec: NodeSpec, node_id: str, params: dict[str, Any]) -> str:
+    try:
+        state = spec.fingerprint(dict(params))
+    except Exception as exc:  # plugin code: its failure is named, not a traceback
+        raise GraphError(f"node {node_id!r} ({spec.id}): its fingerprint hook failed: {exc}") from exc
+    return str(state)
 
 
 class _NodePart(NamedTuple):
@@ -142,20 +156,29 @@ def _static_part(graph: Graph, node_id: str, content_hash: bool) -> _NodePart | 
         if p.kind == "path" and isinstance(value, str):
             resolved = graph.resolve_path(value)
             value = str(resolved)
-            if p.io != "write":
+            if p.io != "write" and p.affects_result:
                 read_paths.append(resolved)
                 if content_hash:
                     # Content-addressed inputs: the key must not depend on where files are.
                     params[p.name] = value
                     continue
-        params[p.name] = for_key[p.name] = value
-    unseeded = not spec.deterministic and params.get("seed") is None
+        params[p.name] = value
+        if p.affects_result:
+            for_key[p.name] = value
+    unseeded = spec.draws_afresh(params)
     inputs = tuple(sorted((port, src, out) for port, (src, out) in node.inputs.items()))
     missing = tuple(i.name for i in spec.inputs if i.required and i.name not in node.inputs)
     # Tuples, not lists: empty ones are shared, so a big graph leaves fewer objects for the
     # garbage collector to walk on every full collection.
-    return _NodePart(spec, params, static_part(spec.id, spec.version, canonical_json(for_key)),
+    return _NodePart(spec, params, static_part(spec.id, _version(spec), canonical_json(for_key)),
                      inputs, tuple(read_paths), unseeded, missing)
+
+
+@functools.lru_cache(maxsize=None)
+def _version(spec: NodeSpec) -> str:
+    """Declared version + code version: an algorithm fixed in a new release never serves its
+    old answers. Once per node type and process (the source is read once)."""
+    return f"{spec.version}+{spec.code_version}"
 
 
 def _topological_order(graph: Graph) -> list[str]:

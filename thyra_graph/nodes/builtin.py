@@ -1,6 +1,7 @@
-"""The built-in nodes, registered through the ``thyra.nodes`` entry point like any plugin.
+"""The built-in nodes, port types and param kinds, registered through the ``thyra.nodes``
+entry point like any plugin.
 
-Discovery imports this module and reads ``THYRA_NODES``. The list is explicit so that what
+Discovery imports this module and reads ``THYRA_NODES``, ``THYRA_TYPES`` and ``THYRA_PARAM_KINDS``. The list is explicit so that what
 ships is visible in one place; node modules import their heavy libraries (OpenCV, SciPy)
 inside the node functions, so importing this module stays fast.
 """
@@ -8,6 +9,8 @@ inside the node functions, so importing this module stays fast.
 from __future__ import annotations
 
 from thyra_graph.engine.declaration import NodeSpec
+from thyra_graph.engine.param_kinds import BUILTIN_PARAM_KINDS, ParamKind
+from thyra_graph.types import ALL_TYPES, PortType
 
 from .image import color, components, drawing, filters, geometry, mask_morphology, thresholding
 from .io import frame_sampling, image_files, video_files
@@ -24,6 +27,8 @@ from .sim import render_waves, synthetic_sea, wave_init, wave_solve
 from .segment import crop_segment, points, prune_frames, sam2_points, sam2_video, sweep, tiled as segment_tiled
 # labelling with vision-language models and CLIP, and reports (issue 8)
 from .label import clip as label_clip, local_vlm, vlm
+# a picture of clouds, meshes and cameras (issue 14, 3d-preview)
+from .report import render_3d
 from .report import annotated_image, text_report
 # 3D from stereo, depth and point clouds: meshing and 3D files (issue 14, 3d-stereo)
 from .recon import backproject, fuse, stereo_depth
@@ -93,6 +98,7 @@ THYRA_NODES: list[NodeSpec] = [
     local_vlm.local_vlm,
     label_clip.clip,
     annotated_image.annotated_image,
+    render_3d.render_3d,  # issue 14, 3d-preview
     text_report.text_report,
     # recon, pointcloud, mesh: stereo depth, depth to points, fusion, Open3D processing, 3D files (3d-stereo)
     stereo_depth.stereo_depth,
@@ -116,3 +122,7 @@ THYRA_NODES: list[NodeSpec] = [
     export_colmap.colmap,
     colmap_files.load_colmap,
 ]
+
+# The built-in port types and param kinds, registered through the same path as a plugin's.
+THYRA_TYPES: tuple[type[PortType], ...] = ALL_TYPES
+THYRA_PARAM_KINDS: tuple[ParamKind, ...] = BUILTIN_PARAM_KINDS

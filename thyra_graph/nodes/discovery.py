@@ -15,12 +15,17 @@ someone sent you cannot run code that came with it.
 
 What a plugin provides: an entry point names a module, or ``module:callable`` returning an
 iterable of :class:`NodeSpec`. From a module, ``THYRA_NODES`` is used when defined, otherwise
-every module-level :class:`NodeSpec` in definition order. In a plugin folder each ``*.py`` file
-and each package (a folder with ``__init__.py``) is one plugin; names starting with ``_`` or
-``.`` are skipped, so helper modules can live beside plugins.
+every module-level :class:`NodeSpec` in definition order. A module may also extend the open
+registries: ``THYRA_TYPES`` (PortType subclasses), ``THYRA_PARAM_KINDS`` (:class:`ParamKind`
+declarations) and ``THYRA_PREVIEWS`` (port type name → a function rendering a value to an RGB
+image and a caption, for the editor); the built-ins register theirs the same way, and a plugin
+may preview only the types it registers. In a plugin folder each ``*.py`` file and each
+package (a folder with ``__init__.py``) is one plugin; names starting with ``_`` or ``.`` are
+skipped, so helper modules can live beside plugins.
 
 Discovery never raises: a plugin that fails to import, declares a malformed node, provides
-something that is not a node, or reuses a taken id becomes a :class:`LoadProblem` in
+something that is not a node (or not a type, kind or preview), or reuses a taken id or name
+becomes a :class:`LoadProblem` in
 ``registry.problems`` (shown by ``thyra nodes --errors``) and everything else keeps loading.
 """
 
@@ -43,12 +48,17 @@ from typing import Any
 import platformdirs
 
 from thyra_graph.engine.declaration import DeclarationError, NodeSpec
+from thyra_graph.engine.param_kinds import ParamKind, ParamKindError
 from thyra_graph.engine.registry import LoadProblem, Registry
+from thyra_graph.types import PortType
 
 ENTRY_POINT_GROUP = "thyra.nodes"
 BUILTIN_MODULE = "thyra_graph.nodes.builtin"
 PLUGIN_PATH_ENV = "THYRA_PLUGIN_PATH"
 NODES_ATTRIBUTE = "THYRA_NODES"
+TYPES_ATTRIBUTE = "THYRA_TYPES"
+KINDS_ATTRIBUTE = "THYRA_PARAM_KINDS"
+PREVIEWS_ATTRIBUTE = "THYRA_PREVIEWS"
 
 # Folder plugins are imported under names no real package can take, so a plugin called
 # ``numpy.py`` cannot shadow numpy and two folders may both hold a ``nodes.py``.
@@ -181,10 +191,14 @@ class _Loader:
     # one plugin
     def load(self, origin: str, name: str, load: Callable[[], Any], *, fix: str, module: str | None = None) -> None:
         try:
-            provided = _provided_by(load())
+            target = load()
+            provided = _provided_by(target)
         except (Exception, SystemExit) as exc:  # a plugin must never take discovery down
             self.problem(origin, _failure_message(exc, fix, module))
             return
+        # Types before nodes, so a node's own types are owned by its plugin's declared list.
+        if isinstance(target, types.ModuleType):
+            self.load_extensions(target, origin)
         specs = [item for item in provided if isinstance(item, NodeSpec)]
         strays = [item for item in provided if not isinstance(item, NodeSpec)]
         if strays:
@@ -193,11 +207,43 @@ class _Loader:
             self.problem(origin, f"the plugin provides {len(strays)} value(s) that are not node declarations: "
                                  f"{shown}{more}; they were ignored. Declare nodes with @node(...) and list only "
                                  f"those in {NODES_ATTRIBUTE}.")
-        if not provided:
+        extends = isinstance(target, types.ModuleType) and any(
+            hasattr(target, name) for name in (TYPES_ATTRIBUTE, KINDS_ATTRIBUTE, PREVIEWS_ATTRIBUTE))
+        if not provided and not extends:  # a plugin of types, kinds or previews alone is fine
             self.problem(origin, f"the plugin provides no nodes; declare them with @node(...) at module level "
-                                 f"or list them in {NODES_ATTRIBUTE}. {fix}")
+                                 f"or list them in {NODES_ATTRIBUTE} (or extend Thyra with {TYPES_ATTRIBUTE}, "
+                                 f"{KINDS_ATTRIBUTE} or {PREVIEWS_ATTRIBUTE}). {fix}")
         for spec in specs:
             self.add(spec, origin, name)
+
+    def load_extensions(self, module: types.ModuleType, origin: str) -> None:
+        """Register the module's port types, param kinds and previews (each checked, never raising)."""
+        for item in _listed(module, TYPES_ATTRIBUTE, self, origin):
+            reason = _bad_type(item)
+            if reason:
+                self.problem(origin, f"{TYPES_ATTRIBUTE} lists {item!r:.60}, which {reason}; it was ignored.")
+            else:
+                self.registry.add_type(item, origin)
+        for item in _listed(module, KINDS_ATTRIBUTE, self, origin):
+            if isinstance(item, ParamKind):
+                self.registry.add_param_kind(item, origin)
+            else:
+                self.problem(origin, f"{KINDS_ATTRIBUTE} lists {item!r:.60} ({type(item).__name__}), which is not "
+                                     "a ParamKind; it was ignored. Declare kinds with ParamKind(name, coerce=..., "
+                                     "describe=..., widget=...).")
+        previews = getattr(module, PREVIEWS_ATTRIBUTE, None)
+        if previews is None:
+            return
+        if not isinstance(previews, dict):
+            self.problem(origin, f"{PREVIEWS_ATTRIBUTE} must be a dict of port type name to a preview function, "
+                                 f"got {type(previews).__name__}; no previews were registered.")
+            return
+        for type_name, render in previews.items():
+            if not isinstance(type_name, str) or not callable(render):
+                self.problem(origin, f"{PREVIEWS_ATTRIBUTE} maps {type_name!r:.40} to {render!r:.40}; it must map a "
+                                     "port type name to a function (value -> (RGB image, caption)); it was ignored.")
+            else:
+                self.registry.add_preview(type_name, render, origin)
 
     def add(self, spec: NodeSpec, origin: str, plugin_name: str) -> None:
         taken_by = self.registry.origins.get(spec.id)
@@ -247,6 +293,26 @@ def _provided_by(target: Any) -> list[Any]:
     if isinstance(target, (str, bytes, dict)) or not isinstance(target, Iterable):
         raise TypeError(f"expected an iterable of node declarations (NodeSpec), got {type(target).__name__}")
     return _unique(target)
+
+
+def _listed(module: types.ModuleType, attribute: str, loader: _Loader, origin: str) -> list[Any]:
+    value = getattr(module, attribute, None)
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
+        loader.problem(origin, f"{attribute} must be a list, got {type(value).__name__}; nothing in it was registered.")
+        return []
+    return _unique(value)
+
+
+def _bad_type(item: Any) -> str:
+    """Why ``item`` cannot be registered as a port type ('' when it can)."""
+    if not (isinstance(item, type) and issubclass(item, PortType)):
+        return "is not a PortType subclass"
+    name = item.__dict__.get("type_name")
+    if not isinstance(name, str) or not name.strip():
+        return "does not set its own type_name (the name graph files, the cache and the editor use)"
+    return ""
 
 
 def _unique(items: Iterable[Any]) -> list[Any]:
@@ -305,6 +371,9 @@ def _failure_message(exc: BaseException, fix: str, module: str | None) -> str:
     if isinstance(exc, DeclarationError):
         return (f"a node declaration is malformed{where}: {text}; none of the plugin's nodes were loaded. "
                 f"Correct the @node(...) declaration. {fix}")
+    if isinstance(exc, ParamKindError):
+        return (f"a param kind declaration is malformed{where}: {text}; none of the plugin's nodes were loaded. "
+                f"Correct the ParamKind(...) declaration. {fix}")
     missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
     if missing and module and (module == missing or module.startswith(missing + ".")):
         return (f"the module {module!r} named by the plugin cannot be found; check the entry point's spelling "

@@ -11,13 +11,14 @@ pytest.importorskip("transformers")
 from thyra_graph.engine.context import Context  # noqa: E402
 from thyra_graph.engine.declaration import NodeError  # noqa: E402
 from thyra_graph.engine.resources import ResourceCache  # noqa: E402
+from thyra_graph.engine.store import Store  # noqa: E402
 from thyra_graph.nodes.label.local_vlm import DEFAULT_MODEL, local_vlm  # noqa: E402
 from thyra_graph.types import Instances  # noqa: E402
 
 
 @pytest.fixture
 def ctx(tmp_path):
-    return Context("describe", "label.local_vlm", resources=ResourceCache(), cache_dir=tmp_path / "node-data")
+    return Context("describe", "label.local_vlm", resources=ResourceCache(), store=Store(tmp_path / "node-data"))
 
 
 def run(image, instances, ctx, **params):
@@ -48,11 +49,11 @@ def test_random_answers_to_a_class_question_are_kept_as_free_text_and_flagged(
 
 
 def test_the_model_is_loaded_once_and_a_cached_run_loads_nothing(use_tiny_models, tmp_path, scene_image, scene_instances):
-    first = Context("a", "label.local_vlm", resources=ResourceCache(), cache_dir=tmp_path / "nd")
+    first = Context("a", "label.local_vlm", resources=ResourceCache(), store=Store(tmp_path / "nd"))
     run(scene_image, scene_instances, first)
     run(scene_image, scene_instances, first, prompt="What is it?")
     assert len([k for k in first.resources.keys() if k[0] == "label.local_vlm"]) == 1
-    fresh = Context("b", "label.local_vlm", resources=ResourceCache(), cache_dir=tmp_path / "nd")
+    fresh = Context("b", "label.local_vlm", resources=ResourceCache(), store=Store(tmp_path / "nd"))
     out = run(scene_image, scene_instances, fresh)
     assert list(out["usage"]["status"]) == ["cached"] * 3
     assert not [k for k in fresh.resources.keys() if k[0] == "label.local_vlm"]

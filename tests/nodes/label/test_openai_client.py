@@ -103,7 +103,7 @@ def test_a_refused_key_is_not_echoed_in_the_error(server):
     with client(server.url, api_key=KEY) as chat, pytest.raises(ChatFailure) as caught:
         chat.complete(PNG, "x")
     assert KEY not in str(caught.value) and "***" in str(caught.value)
-    assert "api_key_env" in str(caught.value)
+    assert "secret" in str(caught.value)
 
 
 def test_a_stalled_server_times_out_and_the_retry_gets_the_answer(server):
@@ -160,32 +160,37 @@ def test_the_base_url_comes_from_the_param_then_the_environment_then_lm_studio(m
     assert resolve_base_url("http://localhost:11434/v1") == "http://localhost:11434/v1"
 
 
-def test_the_key_comes_from_the_named_variable_and_may_be_absent(monkeypatch):
+def test_no_secret_means_no_key():
+    assert resolve_api_key("", "http://localhost:1234/v1") is None
+
+
+def test_a_named_secret_comes_from_the_user_config_or_the_environment(monkeypatch, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("secrets:\n  openai-work: {env: MY_VLM_KEY, hosts: [gpu-box]}\n", encoding="utf-8")
+    monkeypatch.setenv("THYRA_CONFIG", str(config))
     monkeypatch.setenv("MY_VLM_KEY", KEY)
-    assert resolve_api_key("MY_VLM_KEY", "") == KEY
-    monkeypatch.delenv("MY_VLM_KEY")
-    assert resolve_api_key("MY_VLM_KEY", "") is None
-
-
-def test_a_named_secret_comes_from_the_environment_or_the_secrets_file(monkeypatch, tmp_path):
-    secrets = tmp_path / "secrets.yaml"
-    secrets.write_text(f"openai-work: {KEY}\n", encoding="utf-8")
-    monkeypatch.setattr(openai_client, "secrets_file", lambda: secrets)
     monkeypatch.delenv("THYRA_SECRET_OPENAI_WORK", raising=False)
-    assert resolve_api_key("OPENAI_API_KEY", "openai-work") == KEY
+    assert resolve_api_key("openai-work", "http://gpu-box:8000/v1") == KEY
     monkeypatch.setenv("THYRA_SECRET_OPENAI_WORK", "sk-from-env")
-    assert resolve_api_key("OPENAI_API_KEY", "openai-work") == "sk-from-env"
+    assert resolve_api_key("openai-work", "http://gpu-box:8000/v1") == "sk-from-env"
+
+
+def test_a_secret_is_refused_for_a_host_it_is_not_bound_to(monkeypatch, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(f"secrets:\n  lab: {{value: {KEY}, hosts: [gpu-box]}}\n", encoding="utf-8")
+    monkeypatch.setenv("THYRA_CONFIG", str(config))
+    with pytest.raises(NodeError) as caught:
+        resolve_api_key("lab", "http://elsewhere.example/v1")
+    assert "gpu-box" in str(caught.value) and "elsewhere.example" in str(caught.value) and KEY not in str(caught.value)
 
 
 def test_a_missing_secret_names_where_to_put_it(monkeypatch, tmp_path):
-    monkeypatch.setattr(openai_client, "secrets_file", lambda: tmp_path / "secrets.yaml")
+    monkeypatch.setenv("THYRA_CONFIG", str(tmp_path / "config.yaml"))
+    (tmp_path / "config.yaml").write_text("", encoding="utf-8")
+    monkeypatch.delenv("THYRA_SECRET_LAB", raising=False)
     with pytest.raises(NodeError) as caught:
-        resolve_api_key("OPENAI_API_KEY", "lab")
-    assert "secrets.yaml" in str(caught.value) and "THYRA_SECRET_LAB" in str(caught.value)
-
-
-def test_the_secrets_file_lives_in_the_user_config_folder():
-    assert openai_client.secrets_file().parts[-2:] == ("thyra", "secrets.yaml")
+        resolve_api_key("lab", "http://localhost:1234/v1")
+    assert "config.yaml" in str(caught.value) and "THYRA_SECRET_LAB" in str(caught.value)
 
 
 def test_urls_are_shown_without_credentials():

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from thyra_graph.engine.context import Context
+from thyra_graph.engine.store import Store
 from thyra_graph.engine.declaration import NodeError, Output, node
 from thyra_graph.engine.diskcache import DiskCache
 from thyra_graph.engine.executor import Executor
@@ -36,7 +37,7 @@ def server():
 @pytest.fixture
 def ctx(tmp_path):
     """A run context with a disk-cache folder, as the executor gives one."""
-    return Context("labels", "label.vlm", resources=ResourceCache(), cache_dir=tmp_path / "node-data")
+    return Context("labels", "label.vlm", resources=ResourceCache(), store=Store(tmp_path / "node-data"))
 
 
 def run(image, instances, server_or_url, ctx, **params):
@@ -117,10 +118,10 @@ def test_a_timed_out_instance_stays_unlabelled_with_the_reason_while_the_others_
 
 
 def test_with_the_server_down_the_node_fails_naming_the_url_and_the_fix(ctx, scene_image, scene_instances, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("THYRA_SECRET_LAB", KEY)  # bound to loopback, where the closed port is
     url = closed_port_url()
     with pytest.raises(NodeError) as caught:
-        run(scene_image, scene_instances, url, ctx, retries=1)
+        run(scene_image, scene_instances, url, ctx, retries=1, secret="lab")
     message = str(caught.value)
     assert url in message and "cannot connect" in message and "LM Studio" in message and "base_url" in message
     assert KEY not in message
@@ -153,32 +154,32 @@ def test_a_second_run_is_answered_from_the_cache_without_any_request(server, ctx
 
 def test_the_cache_survives_a_new_process_and_a_changed_prompt_asks_again(server, tmp_path, scene_image, scene_instances):
     cache_dir = tmp_path / "node-data"
-    run(scene_image, scene_instances, server, Context("a", "label.vlm", cache_dir=cache_dir))
-    fresh = Context("b", "label.vlm", resources=ResourceCache(), cache_dir=cache_dir)  # nothing in memory
+    run(scene_image, scene_instances, server, Context("a", "label.vlm", store=Store(cache_dir)))
+    fresh = Context("b", "label.vlm", resources=ResourceCache(), store=Store(cache_dir))  # nothing in memory
     run(scene_image, scene_instances, server, fresh)
     assert len(server.requests) == 3
     run(scene_image, scene_instances, server, fresh, prompt="Name the object in one word.")
     assert len(server.requests) == 6
 
 
-def test_the_cache_folder_holds_one_json_answer_per_crop_without_the_key(
+def test_the_store_holds_one_answer_record_per_crop_without_the_key(
         server, ctx, scene_image, scene_instances, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    run(scene_image, scene_instances, server, ctx)
-    files = sorted((ctx.cache_dir / "vlm-answers").rglob("*.json"))
+    monkeypatch.setenv("THYRA_SECRET_LAB", KEY)  # bound to loopback, where the test server is
+    run(scene_image, scene_instances, server, ctx, secret="lab")
+    files = sorted((ctx.store.base / "memo-vlm-answers").rglob("*.thyra"))
     assert len(files) == 3
-    record = json.loads(files[0].read_text(encoding="utf-8"))
+    record, _ = ctx.memo.get("vlm-answers", files[0].stem)
     assert record["text"] == '{"label": "disc", "description": "A round red thing."}'
     assert record["model"] == "test-vlm" and record["provider"] == server.url
     assert len(record["crop_sha256"]) == 64 and record["usage"]["prompt_tokens"] == 100
-    assert all(KEY not in f.read_text(encoding="utf-8") for f in files)
+    assert all(KEY.encode() not in f.read_bytes() for f in files)
     assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
 
 
 def test_failed_requests_are_not_cached(server, ctx, scene_image, scene_instances):
     server.script(status(503))
     run(scene_image, scene_instances, server, ctx, concurrency=1)
-    assert len(list((ctx.cache_dir / "vlm-answers").rglob("*.json"))) == 2
+    assert len(list((ctx.store.base / "memo-vlm-answers").rglob("*.thyra"))) == 2
 
 
 def test_max_crops_sends_only_that_many_and_warns_about_the_rest(server, ctx, scene_image, scene_instances):
@@ -249,13 +250,16 @@ def scene_source() -> dict:
 def test_the_api_key_appears_in_no_graph_file_cache_entry_log_line_or_warning(
         server, tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("LAB_VLM_KEY", KEY)
+    config = tmp_path / "config.yaml"
+    config.write_text("secrets:\n  lab: {env: LAB_VLM_KEY, hosts: [127.0.0.1]}\n", encoding="utf-8")
+    monkeypatch.setenv("THYRA_CONFIG", str(config))
     registry = Registry()
     registry.add(scene_source)
     registry.add(vlm)
     graph = Graph(registry, name="labels", base_dir=tmp_path)
     graph.add_node("test.scene", "scene")
     graph.add_node("label.vlm", "labels", params={"base_url": server.url, "model": "test-vlm",
-                                                  "api_key_env": "LAB_VLM_KEY", "max_crops": 2})
+                                                  "secret": "lab", "max_crops": 2})
     graph.connect("scene.image", "labels.image")
     graph.connect("scene.instances", "labels.instances")
     saved = graph.save(tmp_path / "labels.yaml")
@@ -265,8 +269,8 @@ def test_the_api_key_appears_in_no_graph_file_cache_entry_log_line_or_warning(
     assert result.ok, {n: r.error for n, r in result.nodes.items() if r.error}
     assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
     assert result.outputs["labels.instances"].labels == ["disc", "disc", ""]
-    assert KEY not in saved.read_text(encoding="utf-8") and "LAB_VLM_KEY" in saved.read_text(encoding="utf-8")
-    assert (tmp_path / "cache" / "node-data" / "vlm-answers").is_dir()
+    assert KEY not in saved.read_text(encoding="utf-8") and "secret: lab" in saved.read_text(encoding="utf-8")
+    assert (tmp_path / "cache" / "v2" / "memo-vlm-answers").is_dir()
     for file in (tmp_path / "cache").rglob("*"):
         if file.is_file():
             assert KEY.encode() not in file.read_bytes(), file
@@ -276,7 +280,7 @@ def test_the_api_key_appears_in_no_graph_file_cache_entry_log_line_or_warning(
 
 def test_the_cost_summary_is_the_last_progress_message(server, tmp_path, scene_image, scene_instances):
     messages = []
-    ctx = Context("labels", "label.vlm", cache_dir=tmp_path, on_progress=lambda node, done, total, text: messages.append(text))
+    ctx = Context("labels", "label.vlm", store=Store(tmp_path), on_progress=lambda node, done, total, text: messages.append(text))
     run(scene_image, scene_instances, server, ctx)
     assert messages[:-1] and all(m.startswith("D") for m in messages[:-1])
     assert "3 requests" in messages[-1] and "tokens" in messages[-1]
@@ -289,14 +293,14 @@ def test_cancelling_stops_sending_and_keeps_the_answers_already_received(server,
 
     server.default = stall(0.3, server.default)  # the second request is still out when the first answer lands
     cancel = threading.Event()
-    ctx = Context("labels", "label.vlm", cache_dir=tmp_path, cancel_event=cancel,
+    ctx = Context("labels", "label.vlm", store=Store(tmp_path), cancel_event=cancel,
                   on_progress=lambda *args: cancel.set())  # cancel as soon as the first answer is in
     with pytest.raises(Cancelled):
         run(scene_image, scene_instances, server, ctx, concurrency=1)
     time.sleep(0.4)
     # Closing the client may cut the in-flight request short (recorded with no body).
     assert len([r for r in server.requests if r.body]) <= 2  # the third was never sent
-    assert len(list((tmp_path / "vlm-answers").rglob("*.json"))) >= 1
+    assert len(list((tmp_path / "v2" / "memo-vlm-answers").rglob("*.thyra"))) >= 1
 
 
 def test_a_class_named_twice_is_refused_as_by_label_clip():

@@ -41,9 +41,10 @@ def backend_params(request) -> dict:
 def sam2_ctx(tmp_path):
     """A run context with its own resource cache and a disk cache folder."""
     from thyra_graph.engine.context import Context
+    from thyra_graph.engine.store import Store
     from thyra_graph.engine.resources import ResourceCache
 
-    return Context("sam", "segment.sam2_points", resources=ResourceCache(), cache_dir=tmp_path / "cache",
+    return Context("sam", "segment.sam2_points", resources=ResourceCache(), store=Store(tmp_path / "cache"),
                    graph_dir=tmp_path)
 
 

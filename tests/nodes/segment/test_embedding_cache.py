@@ -1,4 +1,4 @@
-"""The SAM 2 embedding cache: encode once per image and model, in memory and on disk."""
+"""The SAM 2 embedding cache: encode once per image and model, in memory and in the run's store."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ pytest.importorskip("transformers")
 
 from thyra_graph.engine.context import Context  # noqa: E402
 from thyra_graph.engine.resources import ResourceCache  # noqa: E402
+from thyra_graph.engine.store import Store  # noqa: E402
 from thyra_graph.nodes.segment import embedding_cache  # noqa: E402
 from thyra_graph.nodes.segment.embedding_cache import EmbeddingMemory, embed_cached  # noqa: E402
 from thyra_graph.nodes.segment.sam2_loading import load_segmenter  # noqa: E402
@@ -27,7 +28,8 @@ def counted(sam2_ctx, transformers_params):
 
 
 def fresh_context(cache_dir, resources=None):
-    return Context("sam", "segment.sam2_points", resources=resources or ResourceCache(), cache_dir=cache_dir)
+    store = Store(cache_dir) if cache_dir is not None else None
+    return Context("sam", "segment.sam2_points", resources=resources or ResourceCache(), store=store)
 
 
 def test_new_prompts_on_the_same_image_reuse_the_embedding_and_run_only_the_decoder(discs, sam2_ctx, counted):
@@ -48,7 +50,7 @@ def test_another_image_is_encoded_again(discs, sam2_ctx, counted):
 def test_the_embedding_survives_a_restart_through_the_disk_cache(discs, sam2_ctx, counted, tmp_path):
     segmenter, calls = counted
     stored = embed_cached(sam2_ctx, segmenter, discs)
-    files = list((tmp_path / "cache" / "sam2-embeddings").glob("*.npz"))
+    files = list((tmp_path / "cache" / "v2" / "memo-sam2-embeddings").rglob("*.thyra"))
     assert len(files) == 1
     # A new process: empty memory, same disk cache, same model.
     restarted = fresh_context(tmp_path / "cache", resources=sam2_ctx.resources)
@@ -64,24 +66,25 @@ def test_the_embedding_survives_a_restart_through_the_disk_cache(discs, sam2_ctx
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
-def test_a_damaged_embedding_file_is_deleted_and_recomputed(discs, sam2_ctx, counted, tmp_path, damage):
+def test_a_damaged_embedding_record_is_deleted_and_recomputed(discs, sam2_ctx, counted, tmp_path, damage):
     segmenter, calls = counted
     first = embed_cached(sam2_ctx, segmenter, discs)
-    path = next((tmp_path / "cache" / "sam2-embeddings").glob("*.npz"))
+    path = next((tmp_path / "cache" / "v2" / "memo-sam2-embeddings").rglob("*.thyra"))
     data = path.read_bytes()
     path.write_bytes({"truncate": data[: len(data) // 2], "garbage": b"\x00" * 64 + data[64:], "empty": b""}[damage])
     embedding_cache.memory_of(sam2_ctx).__init__()
     again = embed_cached(sam2_ctx, segmenter, discs)
     assert len(calls) == 2
     assert again.arrays["image_embed"].shape == first.arrays["image_embed"].shape
-    assert embedding_cache.read_embedding(path, model_key=segmenter.key) is not None  # rewritten whole
+    key = path.stem
+    assert embedding_cache.read_embedding(sam2_ctx, key, model_key=segmenter.key) is not None  # rewritten whole
 
 
 def test_an_embedding_stored_by_another_model_is_not_used(tmp_path):
-    path = tmp_path / "e.npz"
-    embedding_cache.write_embedding(path, ImageEmbedding({"a": np.zeros(3, np.float32)}, 4, 5, "model-a"))
-    assert embedding_cache.read_embedding(path, model_key="model-b") is None
-    assert not path.exists()
+    ctx = fresh_context(tmp_path)
+    embedding_cache.write_embedding(ctx, "e" * 64, ImageEmbedding({"a": np.zeros(3, np.float32)}, 4, 5, "model-a"))
+    assert embedding_cache.read_embedding(ctx, "e" * 64, model_key="model-a") is not None
+    assert embedding_cache.read_embedding(ctx, "e" * 64, model_key="model-b") is None
 
 
 def test_without_a_disk_cache_embeddings_stay_in_memory(discs, counted, sam2_ctx):

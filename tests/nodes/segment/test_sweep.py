@@ -225,4 +225,4 @@ def test_node_runs_the_tiny_sam2_and_encodes_the_image_once_across_runs(backend_
     assert [e["order"] for e in instances.extra] == list(range(len(instances)))
     # Other sweep settings on the same image reuse the stored embedding.
     sam2_auto(Image(rgb), candidates="grid", grid_per_side=2, min_area=5, ctx=sam2_ctx, **backend_params)
-    assert len(list((sam2_ctx.cache_dir / "sam2-embeddings").glob("*.npz"))) == 1
+    assert len(list((sam2_ctx.store.base / "memo-sam2-embeddings").rglob("*.thyra"))) == 1

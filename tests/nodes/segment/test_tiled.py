@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from thyra_graph.engine.context import Context
+from thyra_graph.engine.store import Store
 from thyra_graph.engine.declaration import NodeError
 from thyra_graph.nodes.segment import tiled as tiled_module
 from thyra_graph.nodes.segment.tiled import Piece, segment_tiled, stitch, tile_grid, tile_starts, tiled
@@ -202,7 +203,7 @@ def test_node_runs_the_tiny_sam2_on_each_tile(backend_params, sam2_ctx):
     instances.validate()
     assert instances.shape == (96, 150)
     # One embedding per tile (two tiles across, one down).
-    assert len(list((sam2_ctx.cache_dir / "sam2-embeddings").glob("*.npz"))) == 2
+    assert len(list((sam2_ctx.store.base / "memo-sam2-embeddings").rglob("*.thyra"))) == 2
 
 
 def test_one_click_follows_a_long_object_through_every_tile_it_crosses():

@@ -12,7 +12,7 @@ from thyra_graph.engine.context import Context
 from thyra_graph.engine.declaration import NodeError
 from thyra_graph.nodes.sim.render_waves import render_waves
 from thyra_graph.types import FieldSequence, Image, Video
-from thyra_graph.types.field_sequence import FieldSequenceWriter
+from thyra_graph.engine.chunks import FieldSequenceWriter
 
 ROWS, COLS, DX = 48, 64, 0.5
 

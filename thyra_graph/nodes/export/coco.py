@@ -31,7 +31,7 @@ INFO = {"description": "exported by Thyra", "version": "1.0"}
               help="rle: exact masks, holes kept (pycocotools RLE); polygon: outlines, editable in annotation tools, holes filled"),
         Param("scores", False, help="add each object's score (for prediction files evaluated with COCOeval)"),
         Param("merge", False, help="add these images to the COCO file already there (images of the same file_name are replaced)"),
-        Param("overwrite", False, help=OVERWRITE_HELP),
+        Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),
     ],
     outputs=[Output("path", Path, help="the COCO file written")],
 )

@@ -35,7 +35,7 @@ def encode_depth(depth: np.ndarray, suffix: str) -> bytes:
     inputs=[Input("depth", Field, help="a depth map (layer 'depth'), e.g. from recon.stereo_depth")],
     params=[
         Param("path", "out/depth.tiff", kind="path", io="write", help="the file to write: .npy or .tiff (float32, one value per pixel of the reference view)"),
-        Param("overwrite", False, help=OVERWRITE_HELP),
+        Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),
     ],
     outputs=[Output("path", Path, help="the depth file written")],
 )

@@ -31,7 +31,7 @@ INSTALL_HINT = "pip install OpenEXR (or pip install 'thyra-graph[exr]')"
               help="alpha: one channel A, 1 on every object; instances: one channel per object, named {instance:03d}_{class}"),
         Param("precision", "half", choices=("half", "float"), help="half: 16-bit float (smaller, what most tools expect); float: 32-bit"),
         Param("feather", 0.0, min=0, max=100, step=0.5, help="soften the edges of hard masks with a blur of this many pixels (0 = hard edges)"),
-        Param("overwrite", False, help=OVERWRITE_HELP),
+        Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),
     ],
     outputs=[Output("path", Files, help="the folder, and every file written")],
     requires=("OpenEXR",),

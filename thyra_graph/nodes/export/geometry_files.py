@@ -63,7 +63,7 @@ def _write(node: str, target: FsPath, overwrite: bool, what: str, write) -> Path
     inputs=GEOMETRY_INPUTS,
     params=[
         Param("path", "out/model.ply", kind="path", io="write", help="the .ply file to write"),
-        Param("overwrite", False, help=OVERWRITE_HELP),
+        Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),
     ],
     outputs=[Output("path", Path, help="the PLY file written")],
 )
@@ -93,7 +93,7 @@ def ply(cloud: PointCloud | None = None, mesh: Mesh | None = None, *, path: str,
     inputs=[Input("mesh", Mesh, help="the mesh to write")],
     params=[
         Param("path", "out/model.obj", kind="path", io="write", help="the .obj file to write"),
-        Param("overwrite", False, help=OVERWRITE_HELP),
+        Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),
     ],
     outputs=[Output("path", Path, help="the OBJ file written")],
 )
@@ -113,7 +113,7 @@ def obj(mesh: Mesh, *, path: str, overwrite: bool) -> Path:
     inputs=GEOMETRY_INPUTS,
     params=[
         Param("path", "out/model.glb", kind="path", io="write", help="the .glb (binary glTF) file to write"),
-        Param("overwrite", False, help=OVERWRITE_HELP),
+        Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),
     ],
     outputs=[Output("path", Path, help="the GLB file written")],
 )

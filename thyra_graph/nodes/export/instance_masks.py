@@ -24,7 +24,7 @@ INDEX_FILE = "index.json"
     params=[
         Param("path", "out/instances", kind="path", io="write", help="folder to write: {image}_{instance:03d}_{class}.png per object, and index.json"),
         IMAGE_NAME_PARAM,
-        Param("overwrite", False, help=OVERWRITE_HELP),
+        Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),
     ],
     outputs=[Output("path", Files, help="the folder, and every file written")],
 )

@@ -59,7 +59,7 @@ def mask_file_name(item: ExportItem, convention: str) -> str:
         Param("drop_classes", [], kind="json", help="ignore these classes (ids or names, e.g. [sky, person]); everything else is used"),
         Param("grow", 0, min=0, max=200, help="widen the ignored (black) area by this many pixels, so object edges give no features"),
         IMAGE_NAME_PARAM,
-        Param("overwrite", False, help=OVERWRITE_HELP),
+        Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),
     ],
     outputs=[Output("path", Files, help="the folder, and every file written")],
 )

@@ -31,7 +31,7 @@ LIMITS = {8: 255, 16: 65535}
         IMAGE_NAME_PARAM,
         Param("bit_depth", 8, choices=(8, 16), help="8: class ids up to 255 (what most tools read); 16: up to 65535"),
         Param("palette_png", False, help="also write {image}_palette.png for viewing: the same ids as an indexed PNG shown in class colours"),
-        Param("overwrite", False, help=OVERWRITE_HELP),
+        Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),
     ],
     outputs=[Output("path", Files, help="the folder, and every file written")],
 )

@@ -71,7 +71,7 @@ def _to_uint8(data: np.ndarray, *, stretch: bool) -> np.ndarray:
     params=[
         Param("path", "out/image.png", kind="path", io="write", help="where to write; the suffix picks the format (.png, .jpg, .tif, ...)"),
         Param("quality", 95, min=1, max=100, help="JPEG/WebP quality (ignored by lossless formats)"),
-        Param("overwrite", False, help=OVERWRITE_HELP),
+        Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),
     ],
     outputs=[Output("path", Path, help="the file written")],
 )

@@ -86,7 +86,7 @@ def video_frame(video: Video, *, index: int) -> Image:
     params=[
         Param("path", "out/video.mp4", kind="path", io="write", help="where to write; .mp4/.mov/.mkv (MPEG-4) or .avi (MJPEG)"),
         Param("fps", None, kind="float", min=0.1, max=1000, help="frame rate of the file; empty = the video's own (after sampling)"),
-        Param("overwrite", False, help=OVERWRITE_HELP),
+        Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),
     ],
     outputs=[Output("path", Path, help="the file written")],
 )

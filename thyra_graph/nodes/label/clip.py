@@ -20,7 +20,7 @@ from thyra_graph.types import Image, Instances, Table
 from ..image.pixels import require_same_size
 from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, pick_device, pick_dtype, release_models
 from ..models.quiet import quiet_transformers
-from ..models.weights import locate_model, looks_like_path, offline
+from ..models.weights import hub_download, locate_model, looks_like_path, offline
 from .crops import instance_crop
 from .labelling import check_classes
 
@@ -293,7 +293,7 @@ def score_table(classes: Sequence[str], labels: Sequence[str], result: ClipLabel
 
 
 @node(
-    "label.clip", category="label", device="gpu", requires=("torch", "transformers"),
+    "label.clip", category="label", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
     inputs=[
         Input("image", Image, help="the image the instances were found in"),
         Input("instances", Instances, help="the objects to name"),
@@ -312,7 +312,7 @@ def score_table(classes: Sequence[str], labels: Sequence[str], result: ClipLabel
         Param("set_class_ids", True, help="set class ids and names from the class list (1 = first class; 0 = unknown)"),
         Param("replace_scores", True, help="make each object's score the probability of its label (the mask score moves to extra['mask_score'])"),
         Param("batch_size", 16, min=1, max=512, help="crops encoded at once (lower it if the GPU runs out of memory)"),
-        Param("unload", False, help="free the model's memory after this node runs"),
+        Param("unload", False, affects_result=False, help="free the model's memory after this node runs"),
     ],
     outputs=[
         Output("instances", Instances, help="the objects with labels, scores and extra['clip'] = {class: probability}"),

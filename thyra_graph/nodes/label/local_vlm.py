@@ -8,6 +8,7 @@ from thyra_graph.types import Image, Instances, Table, Text
 
 from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, release_models
 from ..models.quiet import quiet_transformers
+from ..models.weights import hub_download
 from .crops import BACKGROUNDS
 from .labelling import USES
 
@@ -21,7 +22,7 @@ HOW_TO_GET = (
 
 
 @node(
-    "label.local_vlm", category="label", device="gpu", requires=("torch", "transformers"),
+    "label.local_vlm", category="label", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
     inputs=[
         Input("image", Image, help="the image the instances were segmented from"),
         Input("instances", Instances, help="the regions to name or describe"),
@@ -38,8 +39,8 @@ HOW_TO_GET = (
         Param("max_new_tokens", 120, min=1, max=4096, help="longest answer, in tokens"),
         Param("device", "auto", choices=DEVICE_CHOICES, help="where to run: auto uses a CUDA GPU when there is one"),
         Param("precision", "auto", choices=PRECISION_CHOICES, help="number format on the GPU (the CPU always uses float32)"),
-        Param("unload", False, help="free the model's memory after this node runs"),
-        Param("debug_dir", None, kind="path", optional=True,
+        Param("unload", False, affects_result=False, help="free the model's memory after this node runs"),
+        Param("debug_dir", None, kind="path", optional=True, affects_result=False,
               help="a folder to save the exact crops shown (D001.png …) and answers.json, to check what the model saw"),
     ],
     outputs=[

@@ -1,9 +1,9 @@
 """A small client for OpenAI-compatible chat-completions servers (LM Studio, Ollama, vLLM,
 llama.cpp server, OpenAI itself), sending one image and one prompt per request.
 
-The API key comes from an environment variable or a named secret and lives only in the
-``Authorization`` header: it is never a node parameter, never logged, and scrubbed from every
-message this module produces.
+The API key comes from a named secret the user bound to hosts and lives only in the
+``Authorization`` header: it is never a node parameter, never logged, scrubbed from every
+message this module produces, and never follows a redirect (redirects are refused).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from thyra_graph.engine.declaration import NodeError
+from thyra_graph.engine.trust import host_of, is_loopback
 
 DEFAULT_BASE_URL = "http://localhost:1234/v1"  # LM Studio's local server
 #: Answers worth waiting for: rate limits and a server that is busy, restarting or overloaded.
@@ -68,47 +68,36 @@ def display_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def secrets_file() -> Path:
-    """``<user config dir>/thyra/secrets.yaml``: a mapping of secret name → API key."""
-    import platformdirs
+def resolve_api_key(secret: str, url: str) -> str | None:
+    """The value of the named secret, checked against the hosts the user bound it to.
 
-    return Path(platformdirs.user_config_dir("thyra", appauthor=False)) / "secrets.yaml"
-
-
-def resolve_api_key(api_key_env: str, secret: str) -> str | None:
-    """The API key: the named secret when one is given, else the variable ``api_key_env``.
-
-    A secret is looked up in ``THYRA_SECRET_<NAME>`` (upper case, other characters → ``_``),
-    then in :func:`secrets_file`. No key at all is fine: local servers need none.
+    No secret (empty name) means no key: local servers need none. The binding comes from the
+    user config or ``THYRA_SECRET_<NAME>`` (:mod:`thyra_graph.engine.userconfig`), never from the
+    graph; a key is sent only to a host the user listed for it.
     """
+    from thyra_graph.engine.trust import secret_allowed
+    from thyra_graph.engine.userconfig import UserConfigError, load_user_config, secret_variable
+
     secret = (secret or "").strip()
-    if secret:
-        variable = "THYRA_SECRET_" + re.sub(r"[^A-Z0-9]", "_", secret.upper())
-        if os.environ.get(variable):
-            return os.environ[variable].strip()
-        file = secrets_file()
-        stored = _read_secrets(file).get(secret)
-        if isinstance(stored, str) and stored.strip():
-            return stored.strip()
-        raise NodeError(f"the secret {secret!r} is not set: put `{secret}: <your key>` in {file} "
-                        f"(readable only by you) or set the environment variable {variable}")
-    if api_key_env and os.environ.get(api_key_env, "").strip():
-        return os.environ[api_key_env].strip()
-    return None
-
-
-def _read_secrets(file: Path) -> dict:
-    import yaml
-
-    if not file.is_file():
-        return {}
+    if not secret:
+        return None
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        # The file's content may be a key: say only where the problem is.
-        raise NodeError(f"the secrets file {file} cannot be read as YAML: it must be a mapping of "
-                        "secret name to key, e.g. `openai: sk-…`") from None
-    return data if isinstance(data, dict) else {}
+        config = load_user_config()
+    except UserConfigError as exc:
+        raise NodeError(str(exc)) from None
+    binding = config.secret(secret)
+    if binding is None:
+        raise NodeError(f"the secret {secret!r} is not set: add `{secret}: {{env: VARIABLE, hosts: [HOST]}}` under "
+                        f"secrets: in {config.path}, or set the environment variable {secret_variable(secret)}")
+    host = host_of(url)
+    if not secret_allowed(host, binding.hosts):
+        raise NodeError(f"the secret {secret!r} may be sent only to {', '.join(binding.hosts)} (bound in "
+                        f"{binding.origin}), not to {host or url!r}: add the host to the secret's hosts if you trust it")
+    value = binding.resolve()
+    if value is None:
+        raise NodeError(f"the secret {secret!r} has no value: set the environment variable "
+                        f"{binding.env or secret_variable(secret)}")
+    return value
 
 
 def png_data_url(png: bytes) -> str:
@@ -224,8 +213,9 @@ class ChatClient:
         # A proxy set for the internet must not capture a server on this machine.
         with self._lock:
             if self._http is None:
-                self._http = httpx.Client(timeout=httpx.Timeout(self.timeout), follow_redirects=True,
-                                          trust_env=not _is_loopback(self.base_url))
+                # Redirects are not followed: the key would go to an address the user never allowed.
+                self._http = httpx.Client(timeout=httpx.Timeout(self.timeout), follow_redirects=False,
+                                          trust_env=not is_loopback(host_of(self.base_url)))
             return self._http
 
     def _body(self, png: bytes, prompt: str) -> dict:
@@ -292,20 +282,16 @@ def _server_message(response, scrub: Callable[[str], str]) -> str:
 
 def _advice(status: int) -> str:
     if status in (401, 403):
-        return (" — the server refused the API key: set it in the environment variable named by api_key_env, "
-                "or use a named secret")
+        return (" — the server refused the API key: check the value of the secret named by the node's "
+                "'secret' parameter (see SECURITY.md)")
+    if 300 <= status < 400:
+        return (" — the server redirected the request; Thyra does not follow redirects (the key must not go "
+                "where you did not send it): set base_url to the final address if you trust it")
     if status == 404:
         return " — check base_url (it ends in /v1 for most servers) and the model name"
     if status == 400:
         return " — the server rejected the request (a vision model loaded? json_mode unsupported?)"
     return ""
-
-
-def _is_loopback(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    host = (urlsplit(url).hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _int_or_none(value) -> int | None:

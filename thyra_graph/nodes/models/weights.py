@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from thyra_graph.engine.declaration import NodeError
+from thyra_graph.engine.declaration import Destination, NodeError
 
 #: What a transformers model needs from a hub repository; checkpoints in other formats are skipped.
 TRANSFORMERS_FILES = ("*.json", "*.safetensors", "*.txt", "*.model", "*.tiktoken", "*.jinja")
@@ -41,6 +41,27 @@ def models_dir_candidates(name: str) -> list[Path]:
     base = Path(root).expanduser()
     parts = [name, name.replace("/", "--"), name.rsplit("/", 1)[-1]]
     return [base / part for part in dict.fromkeys(parts)]
+
+
+def hub_download(params: dict) -> list[Destination]:
+    """The Hugging Face hub as a destination, when running would download ``params["model"]``.
+
+    Listed before a run (a ``destinations`` hook of model nodes) but allowed: the host is the
+    user's (``HF_ENDPOINT``, default huggingface.co; ``HF_HUB_OFFLINE=1`` turns downloads off),
+    and what is sent is the model id, no data of the graph's.
+    """
+    name = str(params.get("model") or "").strip()
+    if not name or offline() or looks_like_path(name) or any(c.exists() for c in models_dir_candidates(name)):
+        return []
+    try:
+        from huggingface_hub import snapshot_download
+
+        snapshot_download(name, local_files_only=True)
+        return []  # in the local cache: nothing to fetch
+    except Exception:  # noqa: BLE001 - not cached (or not a hub id): a run would try the hub
+        pass
+    endpoint = os.environ.get("HF_ENDPOINT", "").strip().rstrip("/") or "https://huggingface.co"
+    return [Destination(f"{endpoint}/{name}", chosen_by="user", note=f"downloads the model {name}")]
 
 
 def locate_model(name: str, *, ctx=None, what: str, how_to_get: str,

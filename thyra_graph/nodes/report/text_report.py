@@ -31,7 +31,7 @@ NO_LABEL = "(no label)"
         Param("json", True, help="also write the report as JSON beside it (report.md → report.json)"),
         Param("prefix", "D", help="text before each region's number: D gives D1, D2, … (as in report.annotated_image)"),
         Param("title", "", help="the report's heading (empty: 'Regions in <image file name>')"),
-        Param("overwrite", False, help=OVERWRITE_HELP),
+        Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),
     ],
     outputs=[
         Output("text", Text, help="the Markdown report"),

@@ -22,6 +22,7 @@ import numpy as np
 from thyra_graph.engine.declaration import Input, Output, Param, node
 from thyra_graph.types import Boxes, Image, Instances
 
+from ..models.weights import hub_download
 from .sam2_loading import load_segmenter, model_params, unload_segmenter
 from .sam2_points import sam_rgb
 from .segmenter import ImageEmbedding, Segmenter
@@ -139,7 +140,7 @@ def _classes(boxes: Boxes) -> dict[int, str]:
 
 
 @node(
-    "segment.crop_segment", category="segment", device="gpu", requires=("torch",),
+    "segment.crop_segment", category="segment", device="gpu", destinations=hub_download, requires=("torch",),
     inputs=[
         Input("image", Image),
         Input("boxes", Boxes, help="objects to segment, e.g. from a detector node or a plugin"),

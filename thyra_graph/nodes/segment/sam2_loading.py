@@ -68,7 +68,7 @@ def model_params() -> list[Param]:
         Param("device", "auto", choices=DEVICE_CHOICES, help="where to run: auto uses a CUDA GPU when there is one"),
         Param("precision", "auto", choices=PRECISION_CHOICES,
               help="auto: bfloat16/float16 on a GPU, float32 on the CPU"),
-        Param("unload", False, help="free the model's memory after this node runs"),
+        Param("unload", False, affects_result=False, help="free the model's memory after this node runs"),
     ]
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Image, Instances, Points
 
+from ..models.weights import hub_download
 from .points import pixel_of
 from .sam2_loading import load_segmenter, model_params, unload_segmenter
 from .sam2_points import sam_rgb
@@ -284,7 +285,7 @@ def _follow_across_seams(segmenter: Segmenter, rgb: np.ndarray, tiles: list[Tile
 
 
 @node(
-    "segment.tiled", category="segment", device="gpu", requires=("torch",),
+    "segment.tiled", category="segment", device="gpu", destinations=hub_download, requires=("torch",),
     inputs=[
         Input("image", Image),
         Input("points", Points, required=False,

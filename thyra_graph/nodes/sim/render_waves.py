@@ -42,7 +42,7 @@ WRITERS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".mkv": "mp4v", ".avi
         Param("composite", 1.0, min=0.0, max=1.0, help="with an image: 1 = the first frame is the photo, 0 = pure render"),
         Param("composite_fade", 1.5, min=0.0, max=3600.0, help="seconds over which the photo hands over to the rendered simulation"),
         Param("fps", None, kind="float", min=0.1, max=1000.0, help="frame rate of the file; empty = the snapshot rate"),
-        Param("overwrite", False, help=OVERWRITE_HELP),
+        Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),
     ],
     outputs=[
         Output("video", Video, help="the rendered video, for io.save_video or other video nodes"),

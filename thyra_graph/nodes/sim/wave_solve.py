@@ -16,7 +16,7 @@ import numpy as np
 
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Field, FieldSequence
-from thyra_graph.types.field_sequence import FieldSequenceWriter
+from thyra_graph.engine.chunks import FieldSequenceWriter
 
 from .memory_budget import check_memory, solve_memory
 from .taichi_runtime import DEVICES
@@ -181,9 +181,4 @@ def _nonfinite_message(grid: WaveGrid, flat_index: int, step: int, last_good: in
 
 
 def _fields_root(ctx) -> Path:
-    root = getattr(ctx, "cache_dir", None)
-    if root is None:
-        from thyra_graph.engine.diskcache import default_cache_dir
-
-        root = default_cache_dir()
-    return Path(root) / "fields"
+    return ctx.chunk_folder("fields")

@@ -1,0 +1,436 @@
+"""The one content-addressed store under Thyra's cache folder.
+
+Every record the engine or a node keeps between runs lives here: node results (the disk
+cache), node memos (SAM 2 embeddings, model answers: :class:`Memo`, reached as ``ctx.memo``)
+and chunk folders of streamed values (``ctx.chunk_folder``). One file per record::
+
+    <root>/v2/<kind>/<key[:2]>/<key>.thyra
+    b"THYRA2\\n" | 8-byte big-endian header length | header JSON | 16-byte header digest | body
+
+The header holds the record's kind and key, the body's length and digest, and the caller's
+fields. The header digest covers the header, and the header names the body's digest, so a
+flipped bit anywhere, a truncated file or a valid record copied over another key's file is
+detected, logged, removed and treated as a miss: never returned. Writes are atomic
+(:mod:`.atomic`) and made with the user's umask, so a group-shared folder works
+(``chmod g+ws`` on the folder, umask 002). A record another user made unreadable is a miss,
+never deleted. Reading a record marks it used (its mtime), which :meth:`Store.prune` reads to
+evict the least recently used first when the store is over its size limit.
+
+>>> import tempfile
+>>> store = Store(tempfile.mkdtemp())
+>>> store.put("memo-demo", "ab12", {"answer": 42}, b"body")
+True
+>>> record = store.get("memo-demo", "ab12")
+>>> record.header["answer"], record.body
+(42, b'body')
+>>> store.get("memo-demo", "cd34") is None
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import shutil
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from . import atomic
+
+MAGIC = b"THYRA2\n"
+LAYOUT = "v2"
+OLD_LAYOUTS = ("v1",)
+_HEADER_LEN = struct.Struct(">Q")
+_DIGEST = 16
+MAX_HEADER = 64 << 20
+KIND_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+KEY_PATTERN = re.compile(r"^[0-9a-zA-Z_-]{8,128}$")
+#: Default size limit of the store; ``THYRA_CACHE_MAX_SIZE`` changes it (``0`` or ``none``: no limit).
+DEFAULT_MAX_BYTES = 20 << 30
+#: A record's last use is recorded at most this often (seconds): eviction needs no finer grain,
+#: and a cached re-run then costs no extra system call per record.
+USE_RESOLUTION = 60
+
+log = logging.getLogger("thyra.cache")
+_swept: set[Path] = set()
+_swept_lock = threading.Lock()
+
+
+class CorruptRecord(Exception):
+    pass
+
+
+def default_cache_dir() -> Path:
+    """``THYRA_CACHE_DIR`` or the user cache folder (platformdirs)."""
+    env = os.environ.get("THYRA_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("thyra", appauthor=False))
+
+
+def parse_size(text: str) -> int | None:
+    """``'20G'``, ``'512M'``, ``'1.5T'``, ``'1000000'`` → bytes; ``'0'``/``'none'`` → None (no limit).
+
+    >>> parse_size("512M"), parse_size("none")
+    (536870912, None)
+    """
+    raw = str(text).strip().lower().removesuffix("b").removesuffix("i")
+    if raw in ("", "0", "none", "off", "unlimited"):
+        return None
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    scale = units.get(raw[-1], 1)
+    number = raw[:-1] if raw[-1] in units else raw
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"cannot read {text!r} as a size: write e.g. 20G, 512M or 0 for no limit") from None
+    if not value >= 0:
+        raise ValueError(f"a size must be positive, got {text!r}")
+    return int(value * scale) or None
+
+
+def max_bytes_from_env() -> int | None:
+    raw = os.environ.get("THYRA_CACHE_MAX_SIZE")
+    return DEFAULT_MAX_BYTES if raw is None else parse_size(raw)
+
+
+@dataclass
+class Record:
+    header: dict[str, Any]
+    body: bytes
+
+
+@dataclass
+class Usage:
+    """What the store holds: per kind, and per node type for results."""
+
+    root: Path
+    entries: int = 0
+    bytes: int = 0
+    kinds: dict[str, list[int]] = field(default_factory=dict)  # kind → [entries, bytes]
+    node_types: dict[str, list[int]] = field(default_factory=dict)  # node type → [entries, bytes]
+
+
+class Store:
+    """Records by (kind, key) under ``root``; see the module docstring."""
+
+    def __init__(self, root: str | Path | None = None, *, max_bytes: int | None = None) -> None:
+        self.root = Path(root) if root is not None else default_cache_dir()
+        self.base = self.root / LAYOUT
+        self.max_bytes = max_bytes
+        self._folders: set[Path] = set()
+        self._sweep_once()
+
+    # -- paths ------------------------------------------------------------------------------
+    def path_for(self, kind: str, key: str) -> Path:
+        return self.base / kind / key[:2] / f"{key}.thyra"
+
+    def folder(self, kind: str) -> Path:
+        """A folder of this store for content-addressed folders (chunks of streamed values)."""
+        _check_kind(kind)
+        path = self.base / kind
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    # -- writing ----------------------------------------------------------------------------
+    def put(self, kind: str, key: str, header: dict[str, Any], body: bytes = b"") -> bool:
+        """Store a record; returns False (and logs) when it cannot be stored."""
+        _check_kind(kind)
+        _check_key(key)
+        try:
+            head = json.dumps({**header, "kind": kind, "key": key, "body_len": len(body),
+                               "body_digest": _digest(body)}, allow_nan=True).encode()
+        except (TypeError, ValueError) as exc:
+            log.warning("a %s record cannot be stored: %s", kind, exc)
+            return False
+        target = self.path_for(kind, key)
+        for attempt in (1, 2):
+            try:
+                if target.parent not in self._folders:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    self._folders.add(target.parent)
+                atomic.write_bytes(target, MAGIC, _HEADER_LEN.pack(len(head)), head,
+                                   hashlib.blake2b(head, digest_size=_DIGEST).digest(), body, make_parents=False)
+                return True
+            except FileNotFoundError:  # the store was cleared meanwhile (another process): once more
+                self._folders.discard(target.parent)
+                if attempt == 2:
+                    break
+            except OSError as exc:
+                log.warning("cannot write the cache record %s (%s); the run goes on without it", target, exc)
+                return False
+        log.warning("cannot write the cache record %s (its folder keeps disappearing)", target)
+        return False
+
+    # -- reading ----------------------------------------------------------------------------
+    def head(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The record's header, checked (cheap: the body is not read), or None."""
+        found = self._read(kind, key, body=False)
+        return None if found is None else found.header
+
+    def get(self, kind: str, key: str) -> Record | None:
+        """The whole record, checked, or None."""
+        return self._read(kind, key, body=True)
+
+    def _read(self, kind: str, key: str, *, body: bool) -> Record | None:
+        path = self.path_for(kind, key)
+        try:
+            with open(path, "rb") as stream:
+                last_used = os.fstat(stream.fileno()).st_mtime
+                header = _read_header(stream, kind, key)
+                data = b""
+                if body:
+                    data = stream.read()
+                    if len(data) != header.get("body_len") or _digest(data) != header.get("body_digest"):
+                        raise CorruptRecord("its body does not match its checksum (truncated or altered)")
+        except FileNotFoundError:
+            return None
+        except PermissionError as exc:
+            # Another user's record we may not read: a miss, and not ours to delete.
+            log.warning("cache record %s is not readable (%s): make the shared cache folder group-readable "
+                        "(chmod -R g+rwX, umask 002); the node will be recomputed", path, exc)
+            return None
+        except (OSError, CorruptRecord, ValueError) as exc:
+            self.discard_path(path, exc)
+            return None
+        if time.time() - last_used > USE_RESOLUTION:
+            try:
+                os.utime(path)  # used now: what least-recently-used eviction reads
+            except OSError:
+                pass
+        return Record(header, data)
+
+    def discard_path(self, path: Path, reason: Exception | str) -> None:
+        log.warning("cache record %s is corrupt (%s): removed, it will be recomputed", path, reason)
+        _unlink(path)
+
+    def discard(self, kind: str, key: str) -> None:
+        _unlink(self.path_for(kind, key))
+
+    # -- maintenance ------------------------------------------------------------------------
+    def _sweep_once(self) -> None:
+        """Remove what writers killed mid-write left behind (once per process and root)."""
+        with _swept_lock:
+            if self.root in _swept:
+                return
+            _swept.add(self.root)
+        for folder in self._folders_with_temporaries():
+            atomic.sweep(folder)
+
+    def _folders_with_temporaries(self) -> Iterator[Path]:
+        if not self.base.is_dir():
+            return
+        for kind in _subfolders(self.base):
+            yield kind
+            yield from _subfolders(kind)
+
+    def usage(self) -> Usage:
+        usage = Usage(self.root)
+        for kind_dir, unit, size, _ in self._units():
+            usage.entries += 1
+            usage.bytes += size
+            counts = usage.kinds.setdefault(kind_dir.name, [0, 0])
+            counts[0] += 1
+            counts[1] += size
+            if kind_dir.name == "results":
+                node_type = _node_type(unit) or "?"
+                counts = usage.node_types.setdefault(node_type, [0, 0])
+                counts[0] += 1
+                counts[1] += size
+        return usage
+
+    def prune(self, max_bytes: int | None = None) -> tuple[int, int]:
+        """Evict least-recently-used records until the store holds at most ``max_bytes``
+        (default: its own limit). Returns (records removed, bytes freed)."""
+        limit = self.max_bytes if max_bytes is None else max_bytes
+        if limit is None:
+            return 0, 0
+        units = list(self._units())
+        total = sum(size for _, _, size, _ in units)
+        removed = freed = 0
+        for _, unit, size, _ in sorted(units, key=lambda u: u[3]):
+            if total <= limit:
+                break
+            if unit.is_dir():
+                shutil.rmtree(unit, ignore_errors=True)
+            elif not _unlink(unit):
+                continue
+            total -= size
+            freed += size
+            removed += 1
+        return removed, freed
+
+    def _units(self) -> Iterator[tuple[Path, Path, int, float]]:
+        """(kind folder, record file or chunk folder, bytes, last used) for everything stored."""
+        if not self.base.is_dir():
+            return
+        for kind_dir in _subfolders(self.base):
+            for shard in _subfolders(kind_dir):
+                if len(shard.name) == 2:
+                    for entry in _files(shard):
+                        if entry.name.endswith(".thyra"):
+                            yield kind_dir, Path(entry.path), *_size_and_time(entry)
+                elif not shard.name.startswith("."):
+                    # a chunk folder: one unit, used when any of its files was
+                    files = list(_files(shard))
+                    stats = [_size_and_time(f) for f in files]
+                    last = max((t for _, t in stats), default=0.0)
+                    yield kind_dir, shard, sum(s for s, _ in stats), last
+
+    def clear(self) -> int:
+        """Remove every record (and records of older layouts); returns how many there were."""
+        count = sum(1 for _ in self._units())
+        for folder in [self.base, *(self.root / old for old in OLD_LAYOUTS), self.root / "node-data"]:
+            if folder.is_dir():
+                shutil.rmtree(folder, ignore_errors=True)
+        self._folders.clear()
+        return count
+
+
+class Memo:
+    """Small things a node keeps between runs under its own keys (``ctx.memo``): SAM 2 image
+    embeddings, labelling answers. Each namespace is a kind of the store (``memo-<namespace>``);
+    values are JSON fields plus optional NumPy arrays, never pickles. Without a store (a run
+    with ``--no-cache``) nothing is kept and nothing is written."""
+
+    def __init__(self, store: Store | None) -> None:
+        self.store = store
+
+    def get(self, namespace: str, key: str) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+        if self.store is None:
+            return None
+        record = self.store.get(f"memo-{namespace}", key)
+        if record is None:
+            return None
+        try:
+            arrays = unpack_arrays(record.body)
+        except Exception as exc:  # noqa: BLE001 - a body that passed its checksum but is no NPZ
+            self.store.discard_path(self.store.path_for(f"memo-{namespace}", key), exc)
+            return None
+        return dict(record.header.get("value", {})), arrays
+
+    def put(self, namespace: str, key: str, value: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) -> bool:
+        if self.store is None:
+            return False
+        return self.store.put(f"memo-{namespace}", key, {"value": value}, pack_arrays(arrays or {}))
+
+
+def pack_arrays(arrays: dict[str, np.ndarray]) -> bytes:
+    """An uncompressed NPZ of ``arrays`` (empty bytes for none)."""
+    if not arrays:
+        return b""
+    buffer = io.BytesIO()
+    np.savez(buffer, **{name: np.asarray(array) for name, array in arrays.items()})
+    return buffer.getvalue()
+
+
+def unpack_arrays(body: bytes) -> dict[str, np.ndarray]:
+    if not body:
+        return {}
+    with np.load(io.BytesIO(body), allow_pickle=False) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
+def _read_header(stream, kind: str, key: str) -> dict[str, Any]:
+    if stream.read(len(MAGIC)) != MAGIC:
+        raise CorruptRecord("not a Thyra cache record")
+    raw = stream.read(_HEADER_LEN.size)
+    if len(raw) != _HEADER_LEN.size:
+        raise CorruptRecord("truncated header")
+    (length,) = _HEADER_LEN.unpack(raw)
+    if length > MAX_HEADER:
+        raise CorruptRecord("header too large")
+    head = stream.read(length)
+    digest = stream.read(_DIGEST)
+    if len(head) != length or len(digest) != _DIGEST:
+        raise CorruptRecord("truncated header")
+    if hashlib.blake2b(head, digest_size=_DIGEST).digest() != digest:
+        raise CorruptRecord("its header does not match its checksum (altered)")
+    header = json.loads(head)
+    if not isinstance(header, dict):
+        raise CorruptRecord("malformed header")
+    if header.get("key") != key or header.get("kind") != kind:
+        raise CorruptRecord(f"it holds the record of another key ({str(header.get('key'))[:16]}…)")
+    return header
+
+
+def _node_type(path: Path) -> str | None:
+    """The node type in a result record's header (read without checking the body)."""
+    try:
+        with open(path, "rb") as stream:
+            if stream.read(len(MAGIC)) != MAGIC:
+                return None
+            (length,) = _HEADER_LEN.unpack(stream.read(_HEADER_LEN.size))
+            if length > MAX_HEADER:
+                return None
+            return json.loads(stream.read(length)).get("node_type") or None
+    except (OSError, ValueError, struct.error, AttributeError):
+        return None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def _check_kind(kind: str) -> None:
+    if not KIND_PATTERN.match(kind):
+        raise ValueError(f"store kind {kind!r} must be lowercase letters, digits and dashes")
+
+
+def _check_key(key: str) -> None:
+    if not KEY_PATTERN.match(key):
+        raise ValueError(f"store key {key!r} must be 8-128 letters, digits, '-' or '_' (a hash)")
+
+
+def _subfolders(folder: Path) -> Iterator[Path]:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                yield Path(entry.path)
+        except OSError:
+            continue
+
+
+def _files(folder: Path) -> Iterator[os.DirEntry]:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_file(follow_symlinks=False):
+                yield entry
+        except OSError:
+            continue
+
+
+def _size_and_time(entry: os.DirEntry) -> tuple[int, float]:
+    try:
+        st = entry.stat(follow_symlinks=False)
+    except OSError:
+        return 0, 0.0
+    return st.st_size, st.st_mtime
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        path.unlink()
+        return True
+    except OSError:
+        return False
