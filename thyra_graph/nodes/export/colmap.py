@@ -24,7 +24,7 @@ from thyra_graph.types import Cameras, Files, PointCloud
     ],
     params=[
         Param("path", "out/colmap", kind="path", io="write", help="folder that receives cameras.txt, images.txt, points3D.txt"),
-        Param("overwrite", False, help=OVERWRITE_HELP),
+        Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),
     ],
     outputs=[Output("path", Files, help="the folder, and every file written")],
 )
