@@ -25,6 +25,8 @@ from .segment import crop_segment, points, prune_frames, sam2_points, sam2_video
 # labelling with vision-language models and CLIP, and reports (issue 8)
 from .label import clip as label_clip, local_vlm, vlm
 from .report import annotated_image, text_report
+# 3D from learned models: monocular depth, VGGT, multi-view segmentation (issue 14, 3d-learned)
+from .recon import align_depth, depth as recon_depth
 # 3D from stereo, depth and point clouds: meshing and 3D files (issue 14, 3d-stereo)
 from .recon import stereo_depth
 
@@ -86,6 +88,9 @@ THYRA_NODES: list[NodeSpec] = [
     label_clip.clip,
     annotated_image.annotated_image,
     text_report.text_report,
+    # recon: learned depth, its alignment, VGGT, multi-view segmentation (3d-learned)
+    recon_depth.depth,
+    align_depth.align_depth,
     # recon, pointcloud, mesh: stereo depth, depth to points, fusion, Open3D processing, 3D files (3d-stereo)
     stereo_depth.stereo_depth,
 ]
