@@ -26,7 +26,7 @@ from .segment import crop_segment, points, prune_frames, sam2_points, sam2_video
 from .label import clip as label_clip, local_vlm, vlm
 from .report import annotated_image, text_report
 # 3D from learned models: monocular depth, VGGT, multi-view segmentation (issue 14, 3d-learned)
-from .recon import align_depth, depth as recon_depth
+from .recon import align_depth, depth as recon_depth, vggt as recon_vggt
 # 3D from stereo, depth and point clouds: meshing and 3D files (issue 14, 3d-stereo)
 from .recon import stereo_depth
 
@@ -91,6 +91,7 @@ THYRA_NODES: list[NodeSpec] = [
     # recon: learned depth, its alignment, VGGT, multi-view segmentation (3d-learned)
     recon_depth.depth,
     align_depth.align_depth,
+    recon_vggt.vggt,
     # recon, pointcloud, mesh: stereo depth, depth to points, fusion, Open3D processing, 3D files (3d-stereo)
     stereo_depth.stereo_depth,
 ]
