@@ -29,6 +29,8 @@ from .report import annotated_image, text_report
 from .recon import align_depth, depth as recon_depth, vggt as recon_vggt
 # 3D from stereo, depth and point clouds: meshing and 3D files (issue 14, 3d-stereo)
 from .recon import stereo_depth
+# 3D reconstruction: structure from motion, multi-view stereo, COLMAP files (issue 14)
+from .recon import synthetic_scene as recon_synthetic_scene
 
 THYRA_NODES: list[NodeSpec] = [
     # io
@@ -94,4 +96,6 @@ THYRA_NODES: list[NodeSpec] = [
     recon_vggt.vggt,
     # recon, pointcloud, mesh: stereo depth, depth to points, fusion, Open3D processing, 3D files (3d-stereo)
     stereo_depth.stereo_depth,
+    # recon (3d-sfm): synthetic scene, structure from motion, multi-view stereo, COLMAP models
+    recon_synthetic_scene.synthetic_scene,
 ]
