@@ -27,6 +27,7 @@ from .label import clip as label_clip, local_vlm, vlm
 from .report import annotated_image, text_report
 # 3D from learned models: monocular depth, VGGT, multi-view segmentation (issue 14, 3d-learned)
 from .recon import align_depth, depth as recon_depth, vggt as recon_vggt
+from .segment import multiview as segment_multiview
 # 3D from stereo, depth and point clouds: meshing and 3D files (issue 14, 3d-stereo)
 from .recon import stereo_depth
 # 3D reconstruction: structure from motion, multi-view stereo, COLMAP files (issue 14)
@@ -94,6 +95,7 @@ THYRA_NODES: list[NodeSpec] = [
     recon_depth.depth,
     align_depth.align_depth,
     recon_vggt.vggt,
+    segment_multiview.multiview,
     # recon, pointcloud, mesh: stereo depth, depth to points, fusion, Open3D processing, 3D files (3d-stereo)
     stereo_depth.stereo_depth,
     # recon (3d-sfm): synthetic scene, structure from motion, multi-view stereo, COLMAP models
