@@ -147,7 +147,7 @@ def object_cloud(views: list[View], results: dict[int, ViewResult]) -> PointClou
     ],
     params=[
         Param("prompt", "", help="what to segment, e.g. 'the box on the left' or 'chair in the background' (spatial words pick among objects)"),
-        Param("view", -1, min=-1, help="the view the object is chosen in (clicks and box are in its pixels); -1 = the most relevant view"),
+        Param("view", -1, min=-1, help="the view the object is chosen in (always used; clicks and box are in its pixels); -1 = the most relevant view"),
         Param("clicks", [], kind="points", help="clicks on the object in 'view': [x, y, label], label 1 = on it, 0 = not on it"),
         Param("box", [], kind="json", help="a box around the object in 'view': [x0, y0, x1, y1] pixels ([] = none)"),
         Param("clip_model", CLIP_MODEL, help="CLIP model for view relevance and object words ('' = no CLIP: every view is relevant)"),
@@ -188,10 +188,10 @@ def multiview(frames: FrameSeries, cameras: Cameras, depths: FrameSeries, *, pro
         relevance = clip_scores(encoder, [v.rgb for v in views], [prompt], softmax=False)[:, 0]
     relevant = [i for i in range(len(views)) if not np.isfinite(relevance[i]) or relevance[i] >= threshold]
     anchor = view if view >= 0 else (int(np.nanargmax(relevance)) if np.isfinite(relevance).any() else 0)
-    if not relevant:
+    if not relevant and view < 0:
         raise NodeError(f"segment.multiview: no view's CLIP similarity to {prompt!r} reaches threshold {threshold:g} "
                         f"(best {np.nanmax(relevance):.3f}, view {anchor}); lower 'threshold' or reword the prompt")
-    if anchor not in relevant:
+    if anchor not in relevant:  # the view the user chose is used whatever CLIP thinks of it
         relevant = sorted([*relevant, anchor])
 
     def rank_by_text(index: int, masks: np.ndarray) -> np.ndarray:
