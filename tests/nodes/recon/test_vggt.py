@@ -113,3 +113,16 @@ def test_views_of_different_sizes_are_refused():
                                      (1, 0.0, Image(np.zeros((28, 42, 3), np.uint8)))])
     with pytest.raises(NodeError, match="different sizes"):
         vggt(frames)
+
+
+def test_the_point_map_head_can_give_the_cloud_instead():
+    quats, extrinsics, K = true_cameras(2)
+    images = [np.zeros((HEIGHT, WIDTH, 3), np.uint8)] * 2
+
+    def predict(batch: np.ndarray) -> dict[str, np.ndarray]:
+        out = vggt_outputs(quats, extrinsics, K, *batch.shape[2:])
+        out["world_points"][..., 0] = 7.0  # recognisably not from the depth maps
+        return out
+
+    cloud = reconstruction(images, predict, names=["a", "b"], resolution=126, points_from="point_map").cloud
+    assert len(cloud) > 0 and np.all(cloud.points[:, 0] == 7.0)

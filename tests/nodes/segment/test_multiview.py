@@ -90,3 +90,18 @@ def test_mismatched_inputs_are_refused(scene):
     relative = FrameSeries.from_items([(i, 0.0, Field({"inverse_depth": d})) for i, d in enumerate(scene.depths)])
     with pytest.raises(NodeError, match="recon.align_depth"):
         multiview(frames, cameras, relative, clicks=[[10, 10, 1]], clip_model="")
+
+
+def test_without_spatial_words_the_text_ranking_chooses(scene):
+    views = [View(scene.images[i], scene.depths[i], scene.cameras.intrinsics[i], scene.cameras.extrinsics[i])
+             for i in range(len(scene.images))]
+    segmenter = SceneSegmenter(scene.images, scene.object_ids)
+
+    def likes_the_middle_box(view: int, masks: np.ndarray) -> np.ndarray:  # stands in for CLIP on the crops
+        return np.array([iou(m, scene.object_ids[view] == MIDDLE) for m in masks])
+
+    results = segment_views(views, segmenter, lambda i: segmenter.embed(scene.images[i]), anchor=0,
+                            relevant=[0, 1, 2], choice=Choice("the small box", grid=16),
+                            rank_by_text=likes_the_middle_box)
+    assert sorted(results) == [0, 1, 2]
+    assert all(iou(r.mask, scene.object_ids[v] == MIDDLE) >= 0.8 for v, r in results.items())
