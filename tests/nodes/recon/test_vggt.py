@@ -126,3 +126,16 @@ def test_the_point_map_head_can_give_the_cloud_instead():
 
     cloud = reconstruction(images, predict, names=["a", "b"], resolution=126, points_from="point_map").cloud
     assert len(cloud) > 0 and np.all(cloud.points[:, 0] == 7.0)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vggt") is not None, reason="vggt is installed here")
+def test_a_graph_using_vggt_without_the_package_is_refused_with_the_install_command(tmp_path):
+    from thyra_graph.api import default_registry
+    from thyra_graph.engine.graphfile import load_graph_file
+
+    path = tmp_path / "g.yaml"
+    path.write_text("thyra: 1\nnodes:\n  scene: {type: recon.synthetic_scene}\n"
+                    "  vggt: {type: recon.vggt, inputs: {frames: scene.frames}}\n")
+    loaded = load_graph_file(path, default_registry())
+    messages = "\n".join(str(d) for d in loaded.diagnostics)
+    assert not loaded.ok and "vggt @ git+https://github.com/facebookresearch/vggt" in messages

@@ -105,3 +105,19 @@ def test_without_spatial_words_the_text_ranking_chooses(scene):
                             rank_by_text=likes_the_middle_box)
     assert sorted(results) == [0, 1, 2]
     assert all(iou(r.mask, scene.object_ids[v] == MIDDLE) >= 0.8 for v, r in results.items())
+
+
+def test_the_object_cloud_lies_on_the_object_and_leaves_out_disagreeing_views(scene):
+    from thyra_graph.nodes.segment.multiview import object_cloud
+    from thyra_graph.nodes.segment.multiview_consistency import ViewResult
+
+    views = [View(scene.images[i], scene.depths[i], scene.cameras.intrinsics[i], scene.cameras.extrinsics[i])
+             for i in range(len(scene.images))]
+    results = run(scene, "the box on the left")
+    cloud = object_cloud(views, results, agreement=0.7)
+    box = scene.boxes[LEFT - 1]
+    inside = np.all((cloud.points >= box.low - 0.02) & (cloud.points <= box.high + 0.02), axis=1)
+    assert inside.mean() > 0.99 and cloud.colors.shape == cloud.points.shape
+    results[1] = ViewResult(scene.object_ids[1] == RIGHT, 0.9, "re-prompted", agreement=0.1)  # a wrong mask
+    assert len(object_cloud(views, results, agreement=0.7)) < len(cloud)
+    assert np.all((object_cloud(views, results, agreement=0.7).points <= box.high + 0.02))

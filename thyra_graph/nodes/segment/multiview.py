@@ -122,11 +122,12 @@ def checked_views(frames: FrameSeries, cameras: Cameras, depths: FrameSeries) ->
     return views
 
 
-def object_cloud(views: list[View], results: dict[int, ViewResult]) -> PointCloud:
-    """The object's coloured points, lifted from its mask in every view."""
+def object_cloud(views: list[View], results: dict[int, ViewResult], *, agreement: float = 0.0) -> PointCloud:
+    """The object's coloured points, lifted from its mask in every view whose mask agrees with
+    the projection at least ``agreement`` (a wrong mask would put another object's points in)."""
     points, colors = [], []
     for index, result in sorted(results.items()):
-        if not result.mask.any():
+        if not result.mask.any() or not result.agreement >= agreement:
             continue
         view = views[index]
         xyz, flat = depth_to_points(view.depth, view.K, view.extrinsic, mask=result.mask)
@@ -160,7 +161,7 @@ def object_cloud(views: list[View], results: dict[int, ViewResult]) -> PointClou
     ],
     outputs=[
         Output("masks", FrameSeries, help="per view Instances: the object (id 1 in every view) or none where it is not seen or the view is not relevant"),
-        Output("cloud", PointCloud, help="the object's coloured points from all views, in the cameras' units"),
+        Output("cloud", PointCloud, help="the object's coloured points from the views whose masks agree with the projection, in the cameras' units"),
         Output("views", Table, help="per view: relevance, whether it was used, how the mask was found, agreement with the projection, pixels"),
     ],
 )
@@ -213,6 +214,10 @@ def multiview(frames: FrameSeries, cameras: Cameras, depths: FrameSeries, *, pro
                 unload_clip(ctx, encoder)
     if not results[anchor].mask.any():
         ctx.warn(f"SAM 2 found nothing at the prompt in view {anchor}; no view has a mask")
+    doubtful = [i for i, r in sorted(results.items()) if r.mask.any() and not r.agreement >= agreement]
+    if doubtful:
+        ctx.warn(f"the masks of view(s) {', '.join(map(str, doubtful))} still disagree with the projection after "
+                 f"re-prompting (IoU below {agreement:g}): they are in 'masks' but left out of 'cloud'")
     label = prompt.strip() or "object"
     items = []
     for index, v in enumerate(views):
@@ -231,4 +236,4 @@ def multiview(frames: FrameSeries, cameras: Cameras, depths: FrameSeries, *, pro
         "pixels": np.array([int(results[i].mask.sum()) if i in results else 0 for i in range(len(views))]),
     })
     masks = FrameSeries(frames.frames.copy(), frames.times.copy(), items, Instances)
-    return {"masks": masks, "cloud": object_cloud(views, results), "views": table}
+    return {"masks": masks, "cloud": object_cloud(views, results, agreement=agreement), "views": table}
