@@ -56,3 +56,13 @@ def test_exactly_one_input_is_needed(use_tiny_models):
         depth()
     with pytest.raises(NodeError, match="exactly one"):
         depth(photo(0), frames=FrameSeries.from_items([(0, 0.0, photo(1))]))
+
+
+def test_the_map_is_what_transformers_own_depth_pipeline_gives(use_tiny_models):
+    from PIL import Image as PILImage
+    from transformers import pipeline
+
+    image = photo(3)
+    folder = use_tiny_models / "depth-anything--Depth-Anything-V2-Small-hf"
+    expected = pipeline("depth-estimation", model=str(folder))(PILImage.fromarray(image.data))["predicted_depth"]
+    np.testing.assert_allclose(depth(image)["depth"]["inverse_depth"], expected.numpy(), rtol=1e-4, atol=1e-5)

@@ -86,10 +86,10 @@ def test_mismatched_inputs_are_refused(scene):
     frames, cameras, depths = scene_inputs(scene)
     short = FrameSeries.from_items([(i, 0.0, item) for i, item in enumerate(depths.items[:3])])
     with pytest.raises(NodeError, match="one camera and one depth map per frame"):
-        multiview(frames, cameras, short, clicks=[[10, 10, 1]], clip_model="")
+        multiview(frames, cameras, short, clicks=[[10, 10, 1]], view=0, clip_model="")
     relative = FrameSeries.from_items([(i, 0.0, Field({"inverse_depth": d})) for i, d in enumerate(scene.depths)])
     with pytest.raises(NodeError, match="recon.align_depth"):
-        multiview(frames, cameras, relative, clicks=[[10, 10, 1]], clip_model="")
+        multiview(frames, cameras, relative, clicks=[[10, 10, 1]], view=0, clip_model="")
 
 
 def test_without_spatial_words_the_text_ranking_chooses(scene):
@@ -121,3 +121,11 @@ def test_the_object_cloud_lies_on_the_object_and_leaves_out_disagreeing_views(sc
     results[1] = ViewResult(scene.object_ids[1] == RIGHT, 0.9, "re-prompted", agreement=0.1)  # a wrong mask
     assert len(object_cloud(views, results, agreement=0.7)) < len(cloud)
     assert np.all((object_cloud(views, results, agreement=0.7).points <= box.high + 0.02))
+
+
+def test_clicks_need_their_view_and_must_lie_inside_it(scene):
+    frames, cameras, depths = scene_inputs(scene)
+    with pytest.raises(NodeError, match="set 'view'"):
+        multiview(frames, cameras, depths, clicks=[[10, 10, 1]], clip_model="")
+    with pytest.raises(NodeError, match="outside the 200×150 image"):
+        multiview(frames, cameras, depths, clicks=[[500, 10, 1]], view=1, clip_model="")

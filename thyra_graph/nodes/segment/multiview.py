@@ -26,6 +26,7 @@ from .embedding_cache import embed_cached
 from .multiview_consistency import View, ViewResult, iou, propagate
 from .points import grid_points
 from .sam2_loading import load_segmenter, model_params, unload_segmenter
+from .sam2_points import check_points_inside
 from .segmenter import ImageEmbedding, Segmenter
 from .spatial_words import spatial_costs, spatial_words
 
@@ -182,6 +183,12 @@ def multiview(frames: FrameSeries, cameras: Cameras, depths: FrameSeries, *, pro
         raise NodeError(f"segment.multiview: 'box' must be [x0, y0, x1, y1] in pixels, got {box!r}")
     if view >= len(views):
         raise NodeError(f"segment.multiview: 'view' is {view} but there are {len(views)} views (0 to {len(views) - 1})")
+    if (clicks or box) and view < 0:
+        raise NodeError("segment.multiview: clicks and box are pixels of one view: set 'view' to the view they were "
+                        "made in (0 = the first)")
+    if clicks:
+        height, width = views[view].depth.shape
+        check_points_inside(np.asarray(clicks, np.float64).reshape(-1, 3)[:, :2], height, width)
     relevance = np.full(len(views), np.nan)
     encoder = None
     if prompt.strip() and clip_model.strip():
