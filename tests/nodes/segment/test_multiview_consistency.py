@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from thyra_graph.nodes.segment.multiview_consistency import View, iou, project_points, lift, propagate
+from thyra_graph.nodes.segment.multiview_consistency import View, agreement_with, iou, lift, project_points, propagate
 from tiny_models.scene_segmenter import SceneSegmenter
 
 
@@ -47,6 +47,17 @@ def test_a_box_clicked_in_one_view_is_segmented_in_every_other_view(scene, box_i
     for view, result in results.items():
         truth = scene.object_ids[view] == box_id
         assert iou(result.mask, truth) >= 0.8, (view, result.source)
+        # A right answer agrees with the projection at once, even where it shows faces view 0 never saw.
+        assert result.source == "projection" and result.agreement >= 0.7, (view, result.agreement)
+
+
+def test_agreement_is_low_for_another_object_or_one_that_took_the_floor_with_it(scene):
+    views = views_of(scene)
+    projected = project_points(lift(scene.object_ids[0] == 1, views[0]), views[3])
+    ids = scene.object_ids[3]
+    assert agreement_with(ids == 1, projected) >= 0.9
+    assert agreement_with(ids == 3, projected) < 0.1
+    assert agreement_with((ids == 1) | (ids == 0), projected) < 0.3
 
 
 class FirstAnswerWrong(SceneSegmenter):

@@ -157,7 +157,7 @@ def object_cloud(views: list[View], results: dict[int, ViewResult], *, agreement
         Param("grid", 8, min=2, max=32, help="candidate objects come from a grid × grid of clicks in the chosen view"),
         Param("max_area", 0.25, min=0.0, max=1.0, step=0.05, help="candidates larger than this fraction of the image (floor, wall, sky) are ignored"),
         Param("points", 5, min=1, max=50, help="prompt points sampled inside the projected mask in each other view"),
-        Param("agreement", 0.7, min=0.0, max=1.0, step=0.05, help="a view whose mask overlaps its projection less (IoU) is re-prompted"),
+        Param("agreement", 0.7, min=0.0, max=1.0, step=0.05, help="a view whose mask covers less of the object's projection is re-prompted (and left out of the cloud if it stays below)"),
         *model_params(),
     ],
     outputs=[
@@ -224,7 +224,7 @@ def multiview(frames: FrameSeries, cameras: Cameras, depths: FrameSeries, *, pro
     doubtful = [i for i, r in sorted(results.items()) if r.mask.any() and not r.agreement >= agreement]
     if doubtful:
         ctx.warn(f"the masks of view(s) {', '.join(map(str, doubtful))} still disagree with the projection after "
-                 f"re-prompting (IoU below {agreement:g}): they are in 'masks' but left out of 'cloud'")
+                 f"re-prompting (agreement below {agreement:g}): they are in 'masks' but left out of 'cloud'")
     label = prompt.strip() or "object"
     items = []
     for index, v in enumerate(views):

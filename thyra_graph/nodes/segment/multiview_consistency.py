@@ -36,13 +36,30 @@ class ViewResult:
     mask: np.ndarray
     score: float
     source: str  # "prompt" (the view prompted directly), "projection", "re-prompted", "not visible"
-    agreement: float = float("nan")  # IoU with the projected mask
+    agreement: float = float("nan")  # see :func:`agreement_with`
     prompts: list[dict] = field(default_factory=list)
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     union = np.logical_or(a, b).sum()
     return float(np.logical_and(a, b).sum() / union) if union else 0.0
+
+
+#: An answer may be this many times the projection's area (faces the source view never saw)
+#: before it counts as having taken more than the object.
+MAX_GROWTH = 4.0
+
+
+def agreement_with(answer: np.ndarray, projected: np.ndarray) -> float:
+    """How well a view's mask agrees with the object's projection, 0 to 1: the share of the
+    projection the mask covers, scaled down when the mask is more than :data:`MAX_GROWTH` times
+    the projection's area. Not IoU: the projection holds only the surfaces the source view saw,
+    so a right mask of an object seen from another side is larger than it."""
+    area, answer_area = projected.sum(), answer.sum()
+    if not area:
+        return 0.0
+    covered = float(np.logical_and(answer, projected).sum() / area)
+    return covered * min(1.0, MAX_GROWTH * area / answer_area) if answer_area else 0.0
 
 
 def lift(mask: np.ndarray, view: View, *, max_points: int = 20000) -> np.ndarray:
@@ -124,12 +141,13 @@ def segment_from_projection(segmenter: Segmenter, embedding: ImageEmbedding, pro
                             points: int = 5, agreement: float = 0.7) -> ViewResult:
     """The object in a view where it is expected at ``projected``: prompted with points inside
     the projection and its box; re-prompted (more points, negatives around it) when the answer
-    agrees with the projection less than ``agreement`` (IoU)."""
+    agrees with the projection less than ``agreement`` (:func:`agreement_with`)."""
     inside = inner_points(projected, points)
     prompt = {"points": inside.tolist(), "labels": [1] * len(inside), "box": box_of(projected).tolist()}
     first = segmenter.decode(embedding, points=inside, point_labels=np.ones(len(inside), np.int64),
                              box=np.asarray(prompt["box"]))
-    result = ViewResult(first.masks[0], float(first.scores[0]), "projection", iou(first.masks[0], projected), [prompt])
+    result = ViewResult(first.masks[0], float(first.scores[0]), "projection", agreement_with(first.masks[0], projected),
+                        [prompt])
     if result.agreement >= agreement:
         return result
     more, outside = inner_points(projected, 3 * points), ring_points(projected, 2 * points)
@@ -137,7 +155,7 @@ def segment_from_projection(segmenter: Segmenter, embedding: ImageEmbedding, pro
     labels = np.concatenate([np.ones(len(more), np.int64), np.zeros(len(outside), np.int64)])
     second = segmenter.decode(embedding, points=xy, point_labels=labels)
     retry = {"points": xy.tolist(), "labels": labels.tolist()}
-    agrees = iou(second.masks[0], projected)
+    agrees = agreement_with(second.masks[0], projected)
     if agrees > result.agreement:
         return ViewResult(second.masks[0], float(second.scores[0]), "re-prompted", agrees, [prompt, retry])
     result.prompts.append(retry)
