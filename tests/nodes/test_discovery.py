@@ -507,5 +507,7 @@ def test_unavailable_lists_nodes_whose_optional_libraries_are_missing(plugin_dir
 
     registry = discover_folder(plugin_dir)
 
-    assert registry.unavailable() == {"opt.needs_absent": ["thyra_test_absent_library"]}
+    # Built-ins with optional backends (recon.vggt without the vggt package) may be listed too.
+    plugin_nodes = {key: value for key, value in registry.unavailable().items() if key.startswith("opt.")}
+    assert plugin_nodes == {"opt.needs_absent": ["thyra_test_absent_library"]}
     assert isinstance(registry["opt.needs_absent"], NodeSpec)

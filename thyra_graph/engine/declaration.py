@@ -320,6 +320,7 @@ class NodeSpec:
     cache: str = "disk"
     device: str = "cpu"
     requires: tuple[str, ...] = ()
+    install: str = ""  # how to install ``requires`` when plain ``pip install <module>`` is not the way
     migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
     wants_ctx: bool = False
     fingerprint: Callable[[dict[str, Any]], str] | None = None
@@ -367,6 +368,10 @@ class NodeSpec:
                 missing.append(module)
         return missing
 
+    def install_hint(self) -> str:
+        """What to run to install this node's missing requirements (``install``, or pip install <modules>)."""
+        return self.install or f"pip install {' '.join(self.missing_requirements() or self.requires)}"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "version": self.version, "category": self.category,
@@ -375,7 +380,7 @@ class NodeSpec:
             "outputs": [{"name": p.name, "type": p.type.type_name, "help": p.help} for p in self.outputs],
             "params": [p.to_json() for p in self.params],
             "deterministic": self.deterministic, "cache": self.cache, "device": self.device,
-            "requires": list(self.requires),
+            "requires": list(self.requires), "install": self.install_hint(),
         }
 
     # -- direct use --------------------------------------------------------------------------
@@ -408,6 +413,7 @@ def node(
     cache: str = "disk",
     device: str = "cpu",
     requires: Iterable[str] = (),
+    install: str = "",
     migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
     fingerprint: Callable[[dict[str, Any]], str] | None = None,
     destinations: Callable[[dict[str, Any]], Sequence[Destination]] | None = None,
@@ -436,7 +442,7 @@ def node(
             inputs=tuple(inputs), outputs=tuple(outputs), params=tuple(params),
             title=title or id.split(".")[-1].replace("_", " ").capitalize(),
             doc=inspect.getdoc(func) or "", deterministic=deterministic, cache=cache,
-            device=device, requires=(requires,) if isinstance(requires, str) else tuple(requires),
+            device=device, requires=(requires,) if isinstance(requires, str) else tuple(requires), install=install,
             migrations=dict(migrations or {}),
             wants_ctx="ctx" in inspect.signature(func).parameters,
             fingerprint=fingerprint,

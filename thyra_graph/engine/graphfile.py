@@ -232,7 +232,7 @@ class _Loader:
             return False
         missing = spec.missing_requirements()
         if missing:
-            self.problem(at + ("type",), f"node type {type_id!r} needs {', '.join(missing)}, which is not installed: install it (pip install {' '.join(missing)}) to run this node", node_id)
+            self.problem(at + ("type",), f"node type {type_id!r} needs {', '.join(missing)}, which is not installed: install it ({spec.install_hint()}) to run this node", node_id)
         params = body.get("params") or {}
         if not isinstance(params, dict):
             self.problem(at + ("params",), f"'params' must be a mapping of name to value, got a {_kind(params)}", node_id)

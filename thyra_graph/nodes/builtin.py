@@ -40,6 +40,9 @@ from .io import ply_files
 from .recon import mvs as recon_mvs, sfm as recon_sfm, synthetic_scene as recon_synthetic_scene
 from .export import colmap as export_colmap
 from .io import colmap_files
+# 3D from learned models: monocular depth, VGGT, multi-view segmentation (issue 14, 3d-learned)
+from .recon import align_depth, depth as recon_depth, vggt as recon_vggt
+from .segment import multiview as segment_multiview
 
 THYRA_NODES: list[NodeSpec] = [
     # io
@@ -121,6 +124,11 @@ THYRA_NODES: list[NodeSpec] = [
     recon_mvs.mvs,
     export_colmap.colmap,
     colmap_files.load_colmap,
+    # recon: learned depth, its alignment, VGGT, multi-view segmentation (3d-learned)
+    recon_depth.depth,
+    align_depth.align_depth,
+    recon_vggt.vggt,
+    segment_multiview.multiview,
 ]
 
 # The built-in port types and param kinds, registered through the same path as a plugin's.
