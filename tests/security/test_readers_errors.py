@@ -5,11 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from hostile_files import nested_json
 
 from thyra_graph.engine.declaration import NodeError
 from thyra_graph.nodes.io.coco_files import load_coco
 from thyra_graph.nodes.io.image_files import load_image
 from thyra_graph.nodes.io.limits import check_file_size
+from thyra_graph.nodes.io.paths import MANIFEST_NAME, read_manifest
 from thyra_graph.nodes.io.video_files import load_video
 
 
@@ -62,3 +64,8 @@ def test_check_file_size_names_the_file_and_the_limit(tmp_path):
     (tmp_path / "none.ply").write_bytes(b"")
     with pytest.raises(NodeError, match=r"none\.ply.* is empty"):
         check_file_size(tmp_path / "none.ply", 50, "point cloud")
+
+
+def test_a_hostile_overwrite_manifest_counts_as_none(tmp_path):
+    nested_json(tmp_path / MANIFEST_NAME, 100_000, inside="files")
+    assert read_manifest(tmp_path) == {}  # every file there then counts as foreign: never overwritten
