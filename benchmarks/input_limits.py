@@ -45,7 +45,10 @@ try:
 except NodeError as exc:
     outcome = "refused" if "over the limit" in str(exc) else f"failed: {str(exc)[:60]}"
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+try:  # VmHWM: ru_maxrss of a forked-then-exec'd child starts at the parent's RSS
+    peak = int([l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]) / 1024
+except (OSError, IndexError):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
 print(json.dumps({"outcome": outcome, "seconds": seconds, "peak_mb": peak}))
 """
 

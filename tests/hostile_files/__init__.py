@@ -92,10 +92,15 @@ def coco_file(path: Path, images: list[dict], annotations: list[dict] | None = N
 
 REPO = Path(__file__).resolve().parents[2]
 
+# VmHWM where there is /proc: ru_maxrss of a forked-then-exec'd child starts at the parent's RSS.
 _REPORT_PEAK = """
 import resource as _resource, sys as _sys
-_peak = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss
-print("PEAK_MB", _peak / (1024 * 1024 if _sys.platform == "darwin" else 1024), file=_sys.stderr)
+try:
+    _hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+    _peak_mb = int(_hwm.split()[1]) / 1024
+except (OSError, IndexError):
+    _peak_mb = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024 if _sys.platform == "darwin" else 1024)
+print("PEAK_MB", _peak_mb, file=_sys.stderr)
 """
 
 
