@@ -357,7 +357,7 @@ def test_nodes_json_gives_full_declarations_with_availability(tmp_path, odd_plug
 
 def test_nodes_errors_lists_a_broken_plugin_and_run_still_works(tmp_path, odd_plugins):
     errors = thyra("nodes", "--errors", home=tmp_path, plugin_path=odd_plugins)
-    assert errors.returncode == EXIT_OK
+    assert errors.returncode == EXIT_FAILED  # scripts can tell a broken plugin
     assert "broken_plugin.py" in errors.stdout and "the frobnicator is missing" in errors.stdout
     run = thyra("run", CHAIN, home=tmp_path, plugin_path=odd_plugins)
     assert run.returncode == EXIT_OK, run.stderr

@@ -1,12 +1,12 @@
 """The ``thyra`` command: run | validate | nodes | edit | cache.
 
-Exit codes: 0 ok, 1 a node failed, 2 invalid graph file or arguments, 130 interrupted.
+Exit codes: 0 ok, 1 a node failed, 2 invalid graph file or arguments, 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM, which stops a run as cleanly as Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -14,6 +14,8 @@ import sys
 import threading
 from pathlib import Path
 from typing import Any, Sequence
+
+from thyra_graph.cli_process import EXIT_TERMINATED, Termination, sigterm_as_interrupt, stdout_to_stderr
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -27,6 +29,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="thyra: %(levelname)s: %(message)s", stream=sys.stderr)
+    # A run stopped by SIGTERM (kill, timeout, a batch scheduler) is cancelled like Ctrl-C.
+    with sigterm_as_interrupt(enabled=args.command == "run") as termination:
+        code = _dispatch(args, termination)
+    return EXIT_TERMINATED if termination.received and code == EXIT_INTERRUPTED else code
+
+
+def _dispatch(args: argparse.Namespace, termination: Termination) -> int:
     try:
         return args.func(args)
     except UsageError as exc:
@@ -40,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # (entries are written atomically).
             sys.stdout.flush()
             sys.stderr.flush()
-            os._exit(EXIT_INTERRUPTED)
+            os._exit(EXIT_TERMINATED if termination.received else EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
@@ -78,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
 
     nodes = sub.add_parser("nodes", help="list node types by category")
     nodes.add_argument("--json", action="store_true", help="full declarations as JSON")
-    nodes.add_argument("--errors", action="store_true", help="list plugins that failed to load, and why")
+    nodes.add_argument("--errors", action="store_true", help="list plugins that failed to load, and why (exit 1 if any did)")
     nodes.set_defaults(func=cmd_nodes)
 
     edit = sub.add_parser("edit", help="open the visual editor (needs the 'editor' extra)")
@@ -126,7 +135,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from thyra_graph.engine.graph import GraphError
     from thyra_graph.engine.graphfile import load_graph_file
 
-    registry = default_registry()
+    with stdout_to_stderr(args.json):  # a plugin that prints at import must not break the JSON
+        registry = default_registry()
     for problem in registry.problems:
         print(f"thyra: warning: plugin {problem.origin}: {problem.message}", file=sys.stderr)
     loaded = load_graph_file(args.graph, registry)
@@ -159,7 +169,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     stdout = sys.stdout
     # With --json, stdout carries exactly one JSON object: what node code prints goes to stderr.
-    with contextlib.redirect_stdout(sys.stderr if args.json else stdout), \
+    with stdout_to_stderr(args.json), \
             ProgressDisplay(graph, enabled=sys.stderr.isatty() or not args.json) as display:
         # The executor turns Ctrl-C into a cancelled run; a second one reaches main().
         result = executor.run(graph, args.targets, use_cache=not args.no_cache, on_event=display.handle, cancel=cancel)
@@ -228,7 +238,7 @@ def _run_batch(graph, executor, inputs: list[str], args: argparse.Namespace) -> 
             graph.set_param(n, p, str(template).format(**fields))
         if not args.json:
             print(f"\n[{index + 1}/{len(inputs)}] {path}")
-        with contextlib.redirect_stdout(sys.stderr if args.json else stdout), \
+        with stdout_to_stderr(args.json), \
                 ProgressDisplay(graph, enabled=sys.stderr.isatty() or not args.json) as display:
             result = executor.run(graph, args.targets, use_cache=not args.no_cache, on_event=display.handle)
         statuses.append(result.status)
@@ -264,6 +274,10 @@ def _apply_override(graph, override: str) -> str | None:
         value = yaml.safe_load(raw) if raw.strip() else raw
     except yaml.YAMLError:
         value = raw
+    if declared is not None and declared.kind in ("int", "float") and isinstance(value, str):
+        # YAML 1.1 reads 5e-1, 1e3 or inf as text; a number param takes any Python number
+        # syntax (the param's own range then refuses inf and nan, with its message).
+        value = _python_number(value)
     if declared is not None and declared.kind in ("str", "path", "choice") and not isinstance(value, str):
         # "--set save.path=001" or a choice like "1": keep the text as typed.
         try:
@@ -281,6 +295,16 @@ def _apply_override(graph, override: str) -> str | None:
     if declared is not None and declared.kind == "path" and declared.io != "read":
         return str(graph.resolve_path(graph.params(node_id)[param]))
     return None
+
+
+def _python_number(text: str) -> int | float | str:
+    """``text`` as a Python int or float literal (1_000, 5e-1, .5, -3., inf), else unchanged."""
+    for parse in (int, float):
+        try:
+            return parse(text.strip())
+        except ValueError:
+            continue
+    return text
 
 
 def _invalid(args: argparse.Namespace, name: str, errors: list[str]) -> int:
@@ -361,7 +385,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_nodes(args: argparse.Namespace) -> int:
     from thyra_graph.api import default_registry
 
-    registry = default_registry()
+    with stdout_to_stderr(args.json):  # a plugin that prints at import must not break the JSON
+        registry = default_registry()
     if args.errors:
         if args.json:
             print(json.dumps([{"origin": p.origin, "message": p.message} for p in registry.problems], indent=2))
@@ -369,7 +394,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
             print("no plugin errors")
         for p in registry.problems if not args.json else []:
             print(f"{p.origin}:\n  {p.message}")
-        return EXIT_OK
+        return EXIT_FAILED if registry.problems else EXIT_OK
     if args.json:
         listing = []
         for spec in registry:

@@ -22,6 +22,8 @@ from typing import Iterator
 import numpy as np
 
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
+from thyra_graph.nodes.io.image_files import decode_image_file
+from thyra_graph.nodes.io.limits import check_image_header
 from thyra_graph.nodes.io.paths import existing_file
 from thyra_graph.types import Image, Number, Points
 
@@ -176,10 +178,8 @@ def _read_whole(file: FsPath) -> np.ndarray:
     """Other formats are decoded whole (OpenCV cannot read part of a PNG or JPEG)."""
     import cv2
 
-    data = cv2.imdecode(np.fromfile(str(file), dtype=np.uint8), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
-    if data is None:
-        raise NodeError(f"{str(file)!r} could not be decoded as an image; for images too large to decode at once, "
-                        "save them as .npy (numpy.save), which is read tile by tile")
+    check_image_header(file)  # a huge image belongs in a .npy, read tile by tile
+    data = decode_image_file(file)
     if data.ndim == 3:
         data = cv2.cvtColor(data, cv2.COLOR_BGR2RGB if data.shape[2] == 3 else cv2.COLOR_BGRA2RGBA)
     return data

@@ -3,13 +3,13 @@ evaluation tools (pycocotools, Detectron2, MMDetection, CVAT, Label Studio, Fift
 
 from __future__ import annotations
 
-import json
 from pathlib import Path as FsPath
 from typing import Any
 
 import numpy as np
 
 from thyra_graph.engine.declaration import NodeError, Output, Param, node
+from thyra_graph.nodes.io.limits import load_json_limited
 from thyra_graph.nodes.io.paths import OVERWRITE_HELP, OutputFiles
 from thyra_graph.types import FrameSeries, Image, Instances, Path
 
@@ -120,8 +120,8 @@ def polygons(crop: np.ndarray, y0: int, x0: int) -> list[list[float]]:
 
 def _read_existing(target: FsPath) -> dict[str, Any]:
     try:
-        document = json.loads(target.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        document = load_json_limited(target, what="COCO")
+    except (OSError, NodeError) as exc:
         raise NodeError(f"merge: cannot read the COCO file {str(target)!r} already there ({exc}); "
                         "turn merge off to replace it, or write to another path") from None
     if not isinstance(document, dict) or not all(isinstance(document.get(k), list) for k in ("images", "annotations")):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -11,6 +10,7 @@ import numpy as np
 from thyra_graph.engine.declaration import NodeError, Output, Param, node
 from thyra_graph.types import Image, Instances
 
+from .limits import MAX_IMAGE_PIXELS, load_json_limited
 from .paths import existing_file
 
 # Annotations hold one full-size mask each; refuse files that would exhaust memory.
@@ -44,7 +44,7 @@ def load_coco(*, path: str, image: str, image_dir: str | None, ctx) -> dict:
     file = existing_file(path, what="COCO")
     document = _read(file)
     entry = _pick_image(document, image, file)
-    height, width = int(entry["height"]), int(entry["width"])
+    width, height = _image_size(entry, file)
     annotations = [a for a in document["annotations"] if isinstance(a, dict) and a.get("image_id") == entry["id"]]
     if len(annotations) * height * width > MAX_MASK_BYTES:
         raise NodeError(f"{len(annotations)} annotations of a {width}×{height} image need "
@@ -72,9 +72,9 @@ def load_coco(*, path: str, image: str, image_dir: str | None, ctx) -> dict:
 
 def _read(file: FsPath) -> dict[str, Any]:
     try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise NodeError(f"{str(file)!r} is not readable JSON ({exc}): point 'path' at a COCO instances file") from None
+        document = load_json_limited(file, what="COCO")
+    except OSError as exc:
+        raise NodeError(f"{str(file)!r} cannot be read ({exc.strerror or exc}): point 'path' at a COCO instances file") from None
     if not isinstance(document, dict) or not isinstance(document.get("images"), list) \
             or not isinstance(document.get("annotations"), list):
         raise NodeError(f"{str(file)!r} is not a COCO instances file: it needs 'images' and 'annotations' lists "
@@ -98,6 +98,21 @@ def _pick_image(document: dict[str, Any], wanted: str, file: FsPath) -> dict[str
     raise NodeError(f"no image {wanted!r} in {str(file)!r}: give one of its file names or ids ({shown})")
 
 
+def _image_size(entry: dict[str, Any], file: FsPath) -> tuple[int, int]:
+    """The (width, height) an image entry declares, checked before any mask is allocated."""
+    width, height = entry["width"], entry["height"]
+    whole = all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 and float(v).is_integer()
+                for v in (width, height))
+    if not whole:
+        raise NodeError(f"image {entry['id']!r} in {str(file)!r} has width {width!r} and height {height!r}: "
+                        "both must be positive whole numbers of pixels; fix the file")
+    bound = MAX_IMAGE_PIXELS.value()
+    if bound and width * height > bound:
+        raise NodeError(f"image {entry['id']!r} in {str(file)!r} declares {width}×{height} pixels, over the limit of "
+                        f"{bound:,} pixels: if you trust the file, raise {MAX_IMAGE_PIXELS.env} (0 = no limit)")
+    return int(width), int(height)
+
+
 def _rle(segmentation: Any, height: int, width: int, mask_utils) -> dict:
     """A compressed RLE of any COCO segmentation, as pycocotools' annToRLE builds it."""
     if isinstance(segmentation, list):  # polygons: several parts of one object
@@ -112,11 +127,11 @@ def _rle(segmentation: Any, height: int, width: int, mask_utils) -> dict:
 def _load_image(entry: dict[str, Any], file: FsPath, image_dir: str | None, ctx) -> Image:
     from .image_files import load_image
 
-    height, width = int(entry["height"]), int(entry["width"])
+    width, height = _image_size(entry, file)
     meta = {k: entry[k] for k in ("frame_index", "timestamp") if k in entry}
     folder = FsPath(image_dir) if image_dir else file.parent
     name = str(entry.get("file_name", ""))
-    candidate = folder / name if name else None
+    candidate = _inside(folder, name, file) if name else None
     if candidate is not None and candidate.is_file():
         loaded = load_image(path=str(candidate), stretch=False)
         if (loaded.height, loaded.width) != (height, width):
@@ -126,3 +141,17 @@ def _load_image(entry: dict[str, Any], file: FsPath, image_dir: str | None, ctx)
     ctx.warn(f"the image {name!r} is not in {str(folder)!r}: showing a grey placeholder; set image_dir to the "
              "folder of the images")
     return Image(np.full((height, width, 3), 128, dtype=np.uint8), {"path": str(candidate or folder), "placeholder": True, **meta})
+
+
+def _inside(folder: FsPath, name: str, file: FsPath) -> FsPath:
+    """``folder / name``, refused when ``name`` leads out of ``folder`` (``..``, an absolute path, a link)."""
+    candidate = folder / name
+    try:
+        inside = candidate.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a link loop
+        inside = False
+    if not inside:
+        raise NodeError(f"the file_name {name!r} in {str(file)!r} points outside the image folder {str(folder)!r}: "
+                        "a COCO file may only name images inside image_dir (give names relative to it, "
+                        "without '..' or a leading '/')")
+    return candidate

@@ -9,6 +9,7 @@ import numpy as np
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Image, Path
 
+from .limits import check_image_header
 from .paths import OVERWRITE_HELP, OutputFiles, existing_file
 
 WRITABLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
@@ -19,33 +20,53 @@ WRITABLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
     params=[
         Param("path", "image.png", kind="path", io="read", help="the image file to read (PNG, JPEG, TIFF, BMP, WebP)"),
         Param("stretch", False, help="map the darkest..brightest value to 0-255 (for 12/16-bit scans that use part of the range)"),
+        Param("max_pixels", None, kind="int", min=0, optional=True, affects_result=False,
+              help="refuse larger images before decoding; empty = $THYRA_MAX_IMAGE_PIXELS or 89.5 million, 0 = no limit"),
     ],
     outputs=[Output("image", Image, help="the image as H×W×3 RGB uint8")],
 )
-def load_image(*, path: str, stretch: bool) -> Image:
+def load_image(*, path: str, stretch: bool, max_pixels: int | None = None) -> Image:
     """Read an image file as 8-bit RGB.
 
     Grey images are repeated into three channels, an alpha channel is dropped, 16-bit and
-    float images are brought to 0-255, and the EXIF orientation of photos is applied.
+    float images are brought to 0-255, and the EXIF orientation of photos is applied. The size
+    is read from the file's header first: an image over ``max_pixels`` is refused undecoded.
 
     Example: ``{type: io.load_image, params: {path: samples/coins.png}}``
     """
     import cv2
 
     file = existing_file(path, what="image")
-    # np.fromfile + imdecode rather than imread: imread cannot open non-ASCII paths on Windows.
-    # ANYDEPTH|ANYCOLOR keeps 16-bit data and applies EXIF orientation (UNCHANGED would not).
-    data = cv2.imdecode(np.fromfile(str(file), dtype=np.uint8), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
-    if data is None:
-        raise NodeError(
-            f"{str(file)!r} could not be decoded as an image: the file is corrupt or not in a "
-            "format OpenCV reads (PNG, JPEG, TIFF, BMP, WebP)")
-    data = _to_uint8(data, stretch=stretch)
+    check_image_header(file, max_pixels, param="max_pixels")
+    data = _to_uint8(decode_image_file(file), stretch=stretch)
     if data.ndim == 2:
         data = np.repeat(data[:, :, None], 3, axis=2)
     else:
         data = cv2.cvtColor(data, cv2.COLOR_BGR2RGB)
     return Image(np.ascontiguousarray(data), {"path": str(file)})
+
+
+def decode_image_file(file: FsPath) -> np.ndarray:
+    """Decode a whole image file with OpenCV (BGR order, any depth); errors name the file.
+
+    Call :func:`~thyra_graph.nodes.io.limits.check_image_header` first: decoding allocates
+    whatever size the header claims.
+    """
+    import cv2
+
+    # np.fromfile + imdecode rather than imread: imread cannot open non-ASCII paths on Windows.
+    # ANYDEPTH|ANYCOLOR keeps 16-bit data and applies EXIF orientation (UNCHANGED would not).
+    try:
+        data = cv2.imdecode(np.fromfile(str(file), dtype=np.uint8), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    except cv2.error as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "OpenCV error"
+        raise NodeError(f"{str(file)!r} could not be decoded as an image ({reason}): the file is corrupt, "
+                        "truncated or not in a format OpenCV reads (PNG, JPEG, TIFF, BMP, WebP)") from None
+    if data is None:
+        raise NodeError(
+            f"{str(file)!r} could not be decoded as an image: the file is corrupt, truncated or not in a "
+            "format OpenCV reads (PNG, JPEG, TIFF, BMP, WebP)")
+    return data
 
 
 def _to_uint8(data: np.ndarray, *, stretch: bool) -> np.ndarray:

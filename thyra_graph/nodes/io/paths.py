@@ -19,6 +19,8 @@ from typing import Any, Iterable, Iterator
 
 from thyra_graph.engine.declaration import NodeError
 
+from .limits import load_json_limited
+
 RELATIVE_HINT = "relative paths are resolved against the folder of the graph file"
 
 
@@ -80,10 +82,10 @@ def read_manifest(folder: Path) -> dict[str, dict[str, Any]]:
     A missing or unreadable manifest lists nothing, so every existing file counts as foreign.
     """
     try:
-        data = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+        data = load_json_limited(folder / MANIFEST_NAME, what="manifest")  # a shared folder may hold anything
         files = data["files"]
         return {str(name): dict(entry) for name, entry in files.items() if isinstance(entry, dict)}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, NodeError, ValueError, KeyError, TypeError, AttributeError):
         return {}
 
 

@@ -12,6 +12,7 @@ from pathlib import Path as FsPath
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Image, Path, Video, VideoDecodeError
 
+from .limits import check_video_frame_size
 from .paths import OVERWRITE_HELP, OutputFiles, existing_file
 
 #: File suffix → FourCC of a codec every OpenCV build can write.
@@ -27,7 +28,7 @@ def load_video(*, path: str, ctx) -> Video:
     """Open a video file; frame rate, frame count and size come from the container.
 
     No frame is decoded here: downstream nodes stream frames on demand, so a video of any
-    length costs the same to load.
+    length costs the same to load. A frame size over ``THYRA_MAX_VIDEO_PIXELS`` is refused.
 
     Example: ``{type: io.load_video, params: {path: samples/bikes.mp4}}``
     """
@@ -46,6 +47,7 @@ def load_video(*, path: str, ctx) -> Video:
         height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
     finally:
         capture.release()
+    check_video_frame_size(file, width, height)
     if count <= 0 or width <= 0 or height <= 0:
         raise NodeError(
             f"{str(file)!r} opened as a video but reports no frames or no picture size (a stream "
