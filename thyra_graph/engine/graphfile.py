@@ -120,11 +120,11 @@ class _Loader:
         for p in parsed.problems:
             message = p.message
             node = None
-            # PyYAML would silently keep the last of two nodes with one id; the YAML layer
-            # reports every duplicate key, and one whose line is a node's line is a node id.
-            match = re.match(r"the key '([^']*)' appears twice", message)
+            # The YAML layer reports every duplicate key; one whose kept line is a node's line
+            # is a node id.
+            match = re.match(r"the key '([^']*)' appears twice in the same mapping, on lines (\d+)", message)
             nodes = parsed.data.get("nodes") if isinstance(parsed.data, dict) else None
-            if match and isinstance(nodes, dict) and match.group(1) in nodes and parsed.lines.line("nodes", match.group(1)) == p.line:
+            if match and isinstance(nodes, dict) and match.group(1) in nodes and parsed.lines.line("nodes", match.group(1)) == int(match.group(2)):
                 node = match.group(1)
                 message = f"duplicate node id: {message}"
             self.diagnostics.append(Diagnostic(self.source, p.line, message, node))
@@ -138,6 +138,8 @@ class _Loader:
             self.problem((), f"a graph file is a mapping (thyra:, name:, nodes:), but this file holds a {_kind(data)}")
             return LoadResult(None, self.diagnostics)
         graph = self.build(data)
+        if graph is not None:
+            graph.document = parsed.document
         # In file order, as an editor shows them (problems without a line first).
         self.diagnostics.sort(key=lambda d: d.line or 0)
         return LoadResult(graph, self.diagnostics)
@@ -382,7 +384,12 @@ def graph_to_data(graph: Graph) -> dict[str, Any]:
 
 
 def dumps(graph: Graph) -> str:
-    return dump_yaml(graph_to_data(graph))
+    """The graph file's text: the file it was loaded from with only the edits applied (its
+    comments and layout kept), or a new file in the standard layout."""
+    if graph.document is None or not isinstance(graph.document.tree, dict):
+        return dump_yaml(graph_to_data(graph))
+    graph.document.update(graph_to_data(graph))
+    return graph.document.dumps()
 
 
 def save_graph(graph: Graph, path: str | Path) -> Path:
