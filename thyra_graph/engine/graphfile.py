@@ -386,10 +386,39 @@ def graph_to_data(graph: Graph) -> dict[str, Any]:
 def dumps(graph: Graph) -> str:
     """The graph file's text: the file it was loaded from with only the edits applied (its
     comments and layout kept), or a new file in the standard layout."""
+    data = graph_to_data(graph)
     if graph.document is None or not isinstance(graph.document.tree, dict):
-        return dump_yaml(graph_to_data(graph))
-    graph.document.update(graph_to_data(graph))
+        return dump_yaml(data)
+    written = graph.document.tree.get("nodes")
+    written = written if isinstance(written, dict) else {}
+    gone, added = [k for k in written if k not in data["nodes"]], [k for k in data["nodes"] if k not in written]
+    renamed = {added[0]: gone[0]} if len(gone) == len(added) == 1 else {}  # as the document takes it
+    for node_id, body in data["nodes"].items():
+        old = written.get(renamed.get(node_id, node_id))
+        if isinstance(old, dict):
+            _keep_as_written(graph.spec(node_id), old, body)
+    graph.document.update(data)
     return graph.document.dumps()
+
+
+def _keep_as_written(spec: NodeSpec, written: dict[str, Any], body: dict[str, Any]) -> None:
+    """Leave what the file says as it is where it still means the same, so that saving
+    changes only the lines of real edits."""
+    # Without 'version:' a node is read as the current version, which is what it still is.
+    if "version" not in written:
+        del body["version"]
+    old_params, params = written.get("params"), body.get("params", {})
+    if not isinstance(old_params, dict):
+        return
+    for name, value in params.items():
+        param = spec.param(name)
+        if name in old_params and param is not None:
+            try:
+                same = param.coerce(old_params[name]) == value  # '{0: x}' in a json param is {'0': x}
+            except ParamError:
+                same = False
+            if same:
+                params[name] = old_params[name]
 
 
 def save_graph(graph: Graph, path: str | Path) -> Path:
