@@ -203,8 +203,7 @@ def _run_batch(graph, executor, inputs: list[str], args: argparse.Namespace) -> 
 
 def _apply_override(graph, override: str) -> None:
     from thyra_graph.engine.graph import GraphError
-
-    import yaml
+    from thyra_graph.engine.yamlfile import parse_yaml
 
     target, sep, raw = override.partition("=")
     node_id, dot, param = target.partition(".")
@@ -215,10 +214,8 @@ def _apply_override(graph, override: str) -> None:
     except GraphError as exc:
         raise GraphError(f"--set {override!r}: {exc}") from None
     declared = spec.param(param)
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else raw
-    except yaml.YAMLError:
-        value = raw
+    parsed = parse_yaml(raw) if raw.strip() else None  # read as the graph file reads values
+    value = raw if parsed is None or parsed.fatal else parsed.data
     if declared is not None and declared.kind in ("str", "path", "choice") and not isinstance(value, str):
         # "--set save.path=001" or a choice like "1": keep the text as typed.
         try:

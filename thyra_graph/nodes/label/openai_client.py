@@ -98,17 +98,19 @@ def resolve_api_key(api_key_env: str, secret: str) -> str | None:
 
 
 def _read_secrets(file: Path) -> dict:
-    import yaml
+    from thyra_graph.engine.yamlfile import parse_yaml
 
     if not file.is_file():
         return {}
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        parsed = parse_yaml(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        parsed = None
+    if parsed is None or parsed.fatal:
         # The file's content may be a key: say only where the problem is.
         raise NodeError(f"the secrets file {file} cannot be read as YAML: it must be a mapping of "
                         "secret name to key, e.g. `openai: sk-…`") from None
-    return data if isinstance(data, dict) else {}
+    return parsed.data if isinstance(parsed.data, dict) else {}
 
 
 def png_data_url(png: bytes) -> str:
