@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from difflib import SequenceMatcher
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -34,7 +35,9 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent, CollectionEndEvent, CollectionStartEvent, DocumentStartEvent, MappingStartEvent, ScalarEvent,
+    StreamEndEvent,
 )
+from ruamel.yaml.parser import RoundTripParser
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import Reader, ReaderError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
@@ -175,8 +178,9 @@ def parse_yaml(text: str, *, max_nodes: int = 100_000, max_chars: int = 10_000_0
             "may hold: keep large data in separate files and refer to them by path",
         ))
     handler = _yaml()
+    handler.Parser = _MeasuredParser
+    handler.measure = _Measure(max_nodes, handler.resolver)
     try:
-        _measure(handler.parse(text), handler, max_nodes)
         document = handler.load(text)
     except _Refused as refused:
         return ParsedYaml(None, LineMap(), refused.problems, True)
@@ -203,55 +207,76 @@ def _fatal(problem: YamlProblem) -> ParsedYaml:
     return ParsedYaml(None, LineMap(), [problem], True)
 
 
-def _measure(events: Iterable[Any], handler: YAML, max_nodes: int) -> None:
-    """Refuse, from the event stream, what must never be built (see the module docstring).
+class _Measure:
+    """Refuses, event by event as the composer reads them, what must never be built (see the
+    module docstring). The expanded size of each anchor is known when it closes, so an alias
+    costs a lookup: the billion-laughs document is measured in the time it takes to read it."""
 
-    The expanded size of each anchor is known when it closes, so an alias costs a lookup:
-    the billion-laughs document is measured in the time it takes to read it.
-    """
-    frames: list[list[Any]] = []  # open collections: [anchor, expanded values, expanded depth]
-    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, depth) once closed
-    anchors: dict[str, int] = {}  # anchor -> line where it is defined
-    total = documents = 0
-    refused: list[YamlProblem] = []  # every refused tag is reported at once
-    for event in events:
+    def __init__(self, max_nodes: int, resolver: Any) -> None:
+        self.max_nodes, self.resolver = max_nodes, resolver
+        self.frames: list[list[Any]] = []  # open collections: [anchor, expanded values, depth]
+        self.sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, depth) once closed
+        self.anchors: dict[str, int] = {}  # anchor -> line where it is defined
+        self.total = self.documents = 0
+        self.refused: list[YamlProblem] = []  # every refused tag is reported at once
+
+    def see(self, event: Any) -> None:
+        if isinstance(event, StreamEndEvent) and self.refused:
+            raise _Refused(self.refused[0].line, self.refused[0].message, *self.refused[1:])
         if isinstance(event, DocumentStartEvent):
-            documents += 1
-            if documents > 1:
+            self.documents += 1
+            if self.documents > 1:
                 raise _Refused(_line(event), f"a graph file holds one YAML document, but a second one starts on line {_line(event)}: remove the extra '---' line or split the file in two")
-            continue
-        if isinstance(event, CollectionEndEvent):
-            anchor, count, depth = frames.pop()
-            _add(frames, count, depth + 1)
+        elif isinstance(event, CollectionEndEvent):
+            anchor, count, depth = self.frames.pop()
+            _add(self.frames, count, depth + 1)
             if anchor is not None:
-                sizes[anchor] = (count, depth + 1)
-            continue
-        if not isinstance(event, (ScalarEvent, AliasEvent, CollectionStartEvent)):
-            continue
+                self.sizes[anchor] = (count, depth + 1)
+        elif isinstance(event, (ScalarEvent, AliasEvent, CollectionStartEvent)):
+            self.value(event)
+
+    def value(self, event: Any) -> None:
         if isinstance(event, AliasEvent):
-            if event.anchor in anchors and event.anchor not in sizes:
-                raise _Refused(_line(event), f"the alias *{event.anchor} on line {_line(event)} is inside the anchored value that contains it (starting on line {anchors[event.anchor]}), which would repeat forever: refer to a value defined elsewhere")
-            count, depth = sizes.get(event.anchor, (1, 1))  # an undefined alias: the composer says so
+            if event.anchor in self.anchors and event.anchor not in self.sizes:
+                raise _Refused(_line(event), f"the alias *{event.anchor} on line {_line(event)} is inside the anchored value that contains it (starting on line {self.anchors[event.anchor]}), which would repeat forever: refer to a value defined elsewhere")
+            count, depth = self.sizes.get(event.anchor, (1, 1))  # an undefined alias: the composer says so
         else:
-            refused += _tag_problems(event, handler)
+            self.refused += _tag_problems(event, self.resolver)
             if event.anchor is not None:
-                if event.anchor in anchors:
-                    raise _Refused(_line(event), f"YAML error: the anchor &{event.anchor} is defined twice, on lines {anchors[event.anchor]} and {_line(event)}: give each anchor a different name")
-                anchors[event.anchor] = _line(event)
+                if event.anchor in self.anchors:
+                    raise _Refused(_line(event), f"YAML error: the anchor &{event.anchor} is defined twice, on lines {self.anchors[event.anchor]} and {_line(event)}: give each anchor a different name")
+                self.anchors[event.anchor] = _line(event)
             count, depth = 1, 1
-        if len(frames) + depth > MAX_DEPTH:
+        if len(self.frames) + depth > MAX_DEPTH:
             raise _Refused(_line(event), f"the YAML document is nested more than {MAX_DEPTH} levels deep (counting what aliases expand to): flatten the structure")
-        total += count
-        if total > max_nodes:
-            raise _Refused(_line(event), f"the YAML document expands to more than {max_nodes:,} values (too many nodes, as in an alias bomb, where aliases repeat aliases): write the values out instead of nesting aliases, or split the data into separate files referred to by path")
+        self.total += count
+        if self.total > self.max_nodes:
+            raise _Refused(_line(event), f"the YAML document expands to more than {self.max_nodes:,} values (too many nodes, as in an alias bomb, where aliases repeat aliases): write the values out instead of nesting aliases, or split the data into separate files referred to by path")
         if isinstance(event, CollectionStartEvent):
-            frames.append([event.anchor, 1, 0])
+            self.frames.append([event.anchor, 1, 0])
         else:
-            _add(frames, count, depth)
+            _add(self.frames, count, depth)
             if isinstance(event, ScalarEvent) and event.anchor is not None:
-                sizes[event.anchor] = (1, 1)
-    if refused:
-        raise _Refused(refused[0].line, refused[0].message, *refused[1:])
+                self.sizes[event.anchor] = (1, 1)
+
+
+class _MeasuredParser(RoundTripParser):
+    """ruamel's round-trip parser, each event measured as the composer takes it: what is
+    refused is never composed (the composer recurses per level) nor constructed."""
+
+    _measured: Any = None
+
+    def peek_event(self) -> Any:
+        return self._measure(super().peek_event())
+
+    def get_event(self) -> Any:
+        return self._measure(super().get_event())
+
+    def _measure(self, event: Any) -> Any:
+        if event is not None and event is not self._measured:  # the composer peeks, then gets
+            self._measured = event
+            self.loader.measure.see(event)
+        return event
 
 
 def _add(frames: list[list[Any]], count: int, depth: int) -> None:
@@ -260,13 +285,13 @@ def _add(frames: list[list[Any]], count: int, depth: int) -> None:
         frames[-1][2] = max(frames[-1][2], depth)
 
 
-def _tag_problems(event: Any, handler: YAML) -> list[YamlProblem]:
+def _tag_problems(event: Any, resolver: Any) -> list[YamlProblem]:
     tag = event.tag
     if tag is None or (tag == "!" and isinstance(event, ScalarEvent)):
         return []
     short = "!!" + tag[len(_YAML_TAG):] if tag.startswith(_YAML_TAG) else tag
     if isinstance(event, ScalarEvent) and tag in _SCALAR_TAGS:
-        resolved = handler.resolver.resolve(ScalarNode, event.value, (True, False))
+        resolved = resolver.resolve(ScalarNode, event.value, (True, False))
         if tag in (_YAML_TAG + "str", resolved) or (tag == _YAML_TAG + "float" and resolved == _YAML_TAG + "int"):
             return []
         return [YamlProblem(_line(event), f"the value {event.value!r} on line {_line(event)} cannot be read as '{short}': fix the value or remove the tag")]
@@ -357,8 +382,18 @@ def dump_yaml(data: Any) -> str:
 
 def _dump(document: Any) -> str:
     stream = io.StringIO()
-    _yaml().dump(document, stream)
+    _writer().dump(document, stream)
     return stream.getvalue()
+
+
+_writers = threading.local()
+
+
+def _writer() -> YAML:
+    """This thread's writer: building one costs more than writing a short line with it."""
+    if not hasattr(_writers, "yaml"):
+        _writers.yaml = _yaml()
+    return _writers.yaml
 
 
 def _styled(value: Any, depth: int, path: set[int]) -> Any:
@@ -391,10 +426,11 @@ def _styled(value: Any, depth: int, path: set[int]) -> Any:
 
 def _fits_one_line(styled: CommentedMap | CommentedSeq) -> bool:
     items = list(styled.items()) if isinstance(styled, CommentedMap) else [(None, v) for v in styled]
-    for key, value in items:
-        for part in (key, value):
-            if isinstance(part, (CommentedMap, CommentedSeq, LiteralScalarString)):
-                return False
+    parts = [part for item in items for part in item if part is not None or isinstance(styled, CommentedMap)]
+    if any(isinstance(part, (CommentedMap, CommentedSeq, LiteralScalarString)) for part in parts):
+        return False
+    if sum(len(str(part)) + 2 for part in parts if part is not None) > _FLOW_WIDTH:  # too long however written
+        return False
     styled.fa.set_flow_style()
     return len(_dump(styled).rstrip("\n")) <= _FLOW_WIDTH
 
@@ -466,6 +502,7 @@ class YamlDocument:
     def __init__(self, text: str, tree: Any) -> None:
         self.text = text
         self.tree = tree
+        self._rendered: str | None = None  # ruamel's rendering of ``text``, made on first save
 
     def update(self, data: dict[str, Any]) -> None:
         """Make the tree hold ``data``, touching only what differs.
@@ -480,7 +517,9 @@ class YamlDocument:
 
     def dumps(self) -> str:
         """The text as read, with the edits made since."""
-        return _patched(self.text, _dump(_yaml().load(self.text)), _dump(self.tree))
+        if self._rendered is None:
+            self._rendered = _dump(_yaml().load(self.text))
+        return _patched(self.text, self._rendered, _dump(self.tree))
 
 
 def _patched(original: str, before: str, after: str) -> str:
