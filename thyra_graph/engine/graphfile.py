@@ -75,7 +75,7 @@ def load_graph_file(path: str | Path, registry: Registry) -> LoadResult:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return LoadResult(None, [Diagnostic(shown, None, f"the file is {size} bytes; graph files are limited to {MAX_FILE_BYTES} bytes")])
+            return LoadResult(None, [Diagnostic(shown, None, f"the file is {size:,} bytes, more than the {MAX_FILE_BYTES:,} a graph file may hold (is it really a graph file?): keep large data such as point lists in separate files and refer to them by path")])
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return LoadResult(None, [Diagnostic(shown, None, "no such file: check the path")])
