@@ -20,7 +20,8 @@ from thyra_graph.types import is_compatible
 from .declaration import NodeSpec, ParamError
 from .graph import FORMAT_VERSION, NODE_ID_PATTERN, Graph, _closest
 from .registry import Registry
-from .yamlfile import LineMap, dump_yaml, parse_yaml
+from .yamlfile import LineMap, parse_yaml
+from .yamlwrite import YamlDocument, dump_yaml
 
 TOP_KEYS = ("thyra", "name", "description", "nodes", "outputs", "ui")
 NODE_KEYS = ("type", "version", "inputs", "params", "title")
@@ -139,7 +140,7 @@ class _Loader:
             return LoadResult(None, self.diagnostics)
         graph = self.build(data)
         if graph is not None:
-            graph.document = parsed.document
+            graph.document = YamlDocument(text, parsed.tree)
         # In file order, as an editor shows them (problems without a line first).
         self.diagnostics.sort(key=lambda d: d.line or 0)
         return LoadResult(graph, self.diagnostics)
