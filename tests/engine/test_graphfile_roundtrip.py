@@ -117,6 +117,19 @@ def test_every_shipped_graph_saves_back_byte_for_byte(path, tmp_path, builtins):
     assert copy.read_bytes() == path.read_bytes()
 
 
+def test_a_file_without_name_and_versions_is_saved_without_them(tmp_path, builtins):
+    path = tmp_path / "bare.yaml"
+    text = "thyra: 1\nnodes:\n  load: {type: io.load_image, params: {path: a.png}}  # the input\n"
+    path.write_text(text, encoding="utf-8")
+    graph = load(path, builtins)
+    graph.set_param("load", "path", "b.png")
+
+    assert saved_diff(path, graph) == [
+        "-  load: {type: io.load_image, params: {path: a.png}}  # the input",
+        "+  load: {type: io.load_image, params: {path: b.png}}  # the input",
+    ]
+
+
 def test_adding_a_node_adds_its_lines_and_its_position(graph_file, builtins):
     graph = load(graph_file, builtins)
     graph.add_node("image.contours", "coins", params={"min_area": 300})

@@ -390,6 +390,8 @@ def dumps(graph: Graph) -> str:
     data = graph_to_data(graph)
     if graph.document is None or not isinstance(graph.document.tree, dict):
         return dump_yaml(data)
+    if "name" not in graph.document.tree and graph.source is not None and data["name"] == graph.source.stem:
+        del data["name"]  # the file's name is still the graph's name, as when it was read
     written = graph.document.tree.get("nodes")
     written = written if isinstance(written, dict) else {}
     gone, added = [k for k in written if k not in data["nodes"]], [k for k in data["nodes"] if k not in written]

@@ -96,7 +96,7 @@ def _fits_one_line(styled: CommentedMap | CommentedSeq) -> bool:
 
 
 def _update_map(target: CommentedMap, new: dict, depth: int) -> None:
-    own = [k for k in target if k in target._ok]  # merged keys live in their anchor
+    own = [k for k in target if k in target._ok]  # ruamel's own keys: merged ones live in their anchor
     gone = [k for k in own if k not in new]
     added = [k for k in new if k not in target]
     if len(gone) == 1 and len(added) == 1:  # a rename: keep the body, its comments and place
@@ -131,7 +131,10 @@ def _updated(old: Any, new: Any, depth: int) -> Any:
         return old
     styled = _styled(new, depth, set())
     if isinstance(old, (CommentedMap, CommentedSeq)) and isinstance(styled, (CommentedMap, CommentedSeq)):
-        styled.fa._flow_style = old.fa.flow_style()  # a list written on one line stays on one line
+        if old.fa.flow_style():  # a list written on one line stays on one line, and so on
+            styled.fa.set_flow_style()
+        elif old.fa.flow_style() is False:
+            styled.fa.set_block_style()
     return styled
 
 
@@ -146,7 +149,9 @@ def _same(old: Any, new: Any) -> bool:
     numbers = (int, float)
     if isinstance(old, numbers) or isinstance(new, numbers):
         return isinstance(old, numbers) and isinstance(new, numbers) and old == new
-    return type(old) is type(new) or isinstance(old, str) and isinstance(new, str) and old == new if old == new else False
+    if isinstance(old, str) or isinstance(new, str):
+        return isinstance(old, str) and isinstance(new, str) and old == new
+    return old is None and new is None
 
 
 class YamlDocument:
