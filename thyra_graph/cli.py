@@ -258,8 +258,7 @@ def _run_batch(graph, executor, inputs: list[str], args: argparse.Namespace) -> 
 def _apply_override(graph, override: str) -> str | None:
     """Apply ``--set``; returns the path when a write path was typed (the user chose it, so it is allowed)."""
     from thyra_graph.engine.graph import GraphError
-
-    import yaml
+    from thyra_graph.engine.yamlfile import parse_yaml
 
     target, sep, raw = override.partition("=")
     node_id, dot, param = target.partition(".")
@@ -270,12 +269,10 @@ def _apply_override(graph, override: str) -> str | None:
     except GraphError as exc:
         raise GraphError(f"--set {override!r}: {exc}") from None
     declared = spec.param(param)
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else raw
-    except yaml.YAMLError:
-        value = raw
+    parsed = parse_yaml(raw) if raw.strip() else None  # read as the graph file reads values
+    value = raw if parsed is None or parsed.fatal else parsed.data
     if declared is not None and declared.kind in ("int", "float") and isinstance(value, str):
-        # YAML 1.1 reads 5e-1, 1e3 or inf as text; a number param takes any Python number
+        # 5e-1, 1_000 or .5 typed on a command line: a number param takes any Python number
         # syntax (the param's own range then refuses inf and nan, with its message).
         value = _python_number(value)
     if declared is not None and declared.kind in ("str", "path", "choice") and not isinstance(value, str):

@@ -9,7 +9,8 @@ import sys
 
 import numpy as np
 import pytest
-import yaml
+
+from thyra_graph.engine.yamlfile import parse_yaml
 
 pytest.importorskip("PySide6")
 pytest.importorskip("NodeGraphQt")
@@ -109,7 +110,7 @@ def test_backdrops_are_saved_under_ui_reopen_and_do_not_change_a_headless_run(wi
     saved = tmp_path / "grouped.yaml"
     assert window.save_as(saved)
 
-    data = yaml.safe_load(saved.read_text())
+    data = parse_yaml(saved.read_text()).data
     [backdrop] = data["ui"]["backdrops"]
     assert backdrop["title"] == "Preprocess" and backdrop["nodes"] == ["gray", "blur"]
     assert set(backdrop) == {"title", "x", "y", "width", "height", "nodes"}

@@ -237,3 +237,23 @@ def test_clicking_the_preview_of_sam2_points_adds_a_click_and_runs_sam2(window, 
     assert len(clicks) == before + 1 and clicks[-1][2] == 1
     assert "sam" in window.controller.states.executed
     assert len(window.controller.last_result.outputs["sam.instances"]) == before + 1  # object_per: point
+
+
+def test_a_parameter_edited_in_its_widget_saves_as_a_one_line_diff_of_the_hand_written_file(window, tmp_path):
+    source = QUICKSTART.read_text(encoding="utf-8")
+    path = tmp_path / "graphs" / "quickstart.yaml"  # the same depth: relative paths still hold
+    path.parent.mkdir()
+    path.write_text(source, encoding="utf-8")
+    assert window.open_file(path)
+    window.canvas.select(["blur"])
+    window.properties.editor("sigma").field.setValue(2.5)
+
+    assert window.save() and not window.document.modified
+
+    import difflib
+    diff = [line for line in difflib.unified_diff(source.splitlines(), path.read_text(encoding="utf-8").splitlines(),
+                                                  lineterm="", n=0) if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert diff == [
+        "-  blur:      {type: image.blur, inputs: {image: gray.image}, params: {sigma: 2.0}}",
+        "+  blur: {type: image.blur, inputs: {image: gray.image}, params: {sigma: 2.5}}",
+    ]

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import yaml
-
 from thyra_graph.engine.declaration import Param, ParamError
+from thyra_graph.engine.yamlfile import parse_yaml
 
 
 def parse_text(param: Param, text: str) -> Any:
@@ -46,23 +45,22 @@ def parse_text(param: Param, text: str) -> Any:
         return param.coerce(stripped)
     if kind == "points":
         return param.coerce(parse_points(text))
-    try:
-        value = yaml.safe_load(text) if stripped else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ParamError(f"cannot read this value{where}: write YAML or JSON, e.g. [1, 2] or {{a: 1}}") from None
-    return param.coerce(value)
+    parsed = parse_yaml(text)  # read as the graph file will read it
+    if parsed.fatal:
+        line = parsed.problems[0].line
+        where = f" (line {line})" if line else ""
+        raise ParamError(f"cannot read this value{where}: write YAML or JSON, e.g. [1, 2] or {{a: 1}}")
+    return param.coerce(parsed.data)
 
 
 def parse_points(text: str) -> list[list[float]]:
     """Points typed one per line as ``x, y`` or ``x, y, label`` (or as a YAML list)."""
     stripped = text.strip()
     if stripped.startswith("["):
-        try:
-            return yaml.safe_load(stripped)
-        except yaml.YAMLError:
-            raise ParamError("cannot read the list of points: write [[x, y, label], ...]") from None
+        parsed = parse_yaml(stripped)
+        if parsed.fatal:
+            raise ParamError("cannot read the list of points: write [[x, y, label], ...]")
+        return parsed.data
     points = []
     for number, line in enumerate(stripped.splitlines(), start=1):
         line = line.strip()

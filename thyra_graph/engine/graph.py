@@ -55,6 +55,8 @@ class Graph:
         self.description = description
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
         self.source: Path | None = None  # the graph file this graph was loaded from
+        # That file's round-trip YAML tree: saving edits it so comments and layout survive.
+        self.document: Any = None
         self.nodes: dict[str, NodeInstance] = {}
         self.dag = nx.DiGraph()
         self.ui: dict[str, Any] = {}

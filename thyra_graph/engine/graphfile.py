@@ -20,7 +20,8 @@ from thyra_graph.types import is_compatible
 from .declaration import NodeSpec, ParamError
 from .graph import FORMAT_VERSION, NODE_ID_PATTERN, Graph, _closest
 from .registry import Registry
-from .yamlfile import LineMap, dump_yaml, parse_yaml
+from .yamlfile import LineMap, parse_yaml
+from .yamlwrite import YamlDocument, dump_yaml
 
 TOP_KEYS = ("thyra", "name", "description", "nodes", "outputs", "ui")
 NODE_KEYS = ("type", "version", "inputs", "params", "title")
@@ -75,7 +76,7 @@ def load_graph_file(path: str | Path, registry: Registry) -> LoadResult:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return LoadResult(None, [Diagnostic(shown, None, f"the file is {size} bytes; graph files are limited to {MAX_FILE_BYTES} bytes")])
+            return LoadResult(None, [Diagnostic(shown, None, f"the file is {size:,} bytes, more than the {MAX_FILE_BYTES:,} a graph file may hold (is it really a graph file?): keep large data such as point lists in separate files and refer to them by path")])
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return LoadResult(None, [Diagnostic(shown, None, "no such file: check the path")])
@@ -120,11 +121,11 @@ class _Loader:
         for p in parsed.problems:
             message = p.message
             node = None
-            # PyYAML would silently keep the last of two nodes with one id; the YAML layer
-            # reports every duplicate key, and one whose line is a node's line is a node id.
-            match = re.match(r"the key '([^']*)' appears twice", message)
+            # The YAML layer reports every duplicate key; one whose kept line is a node's line
+            # is a node id.
+            match = re.match(r"the key '([^']*)' appears twice in the same mapping, on lines (\d+)", message)
             nodes = parsed.data.get("nodes") if isinstance(parsed.data, dict) else None
-            if match and isinstance(nodes, dict) and match.group(1) in nodes and parsed.lines.line("nodes", match.group(1)) == p.line:
+            if match and isinstance(nodes, dict) and match.group(1) in nodes and parsed.lines.line("nodes", match.group(1)) == int(match.group(2)):
                 node = match.group(1)
                 message = f"duplicate node id: {message}"
             self.diagnostics.append(Diagnostic(self.source, p.line, message, node))
@@ -138,6 +139,8 @@ class _Loader:
             self.problem((), f"a graph file is a mapping (thyra:, name:, nodes:), but this file holds a {_kind(data)}")
             return LoadResult(None, self.diagnostics)
         graph = self.build(data)
+        if graph is not None:
+            graph.document = YamlDocument(text, parsed.tree)
         # In file order, as an editor shows them (problems without a line first).
         self.diagnostics.sort(key=lambda d: d.line or 0)
         return LoadResult(graph, self.diagnostics)
@@ -382,7 +385,43 @@ def graph_to_data(graph: Graph) -> dict[str, Any]:
 
 
 def dumps(graph: Graph) -> str:
-    return dump_yaml(graph_to_data(graph))
+    """The graph file's text: the file it was loaded from with only the edits applied (its
+    comments and layout kept), or a new file in the standard layout."""
+    data = graph_to_data(graph)
+    if graph.document is None or not isinstance(graph.document.tree, dict):
+        return dump_yaml(data)
+    if "name" not in graph.document.tree and graph.source is not None and data["name"] == graph.source.stem:
+        del data["name"]  # the file's name is still the graph's name, as when it was read
+    written = graph.document.tree.get("nodes")
+    written = written if isinstance(written, dict) else {}
+    gone, added = [k for k in written if k not in data["nodes"]], [k for k in data["nodes"] if k not in written]
+    renamed = {added[0]: gone[0]} if len(gone) == len(added) == 1 else {}  # as the document takes it
+    for node_id, body in data["nodes"].items():
+        old = written.get(renamed.get(node_id, node_id))
+        if isinstance(old, dict):
+            _keep_as_written(graph.spec(node_id), old, body)
+    graph.document.update(data)
+    return graph.document.dumps()
+
+
+def _keep_as_written(spec: NodeSpec, written: dict[str, Any], body: dict[str, Any]) -> None:
+    """Leave what the file says as it is where it still means the same, so that saving
+    changes only the lines of real edits."""
+    # Without 'version:' a node is read as the current version, which is what it still is.
+    if "version" not in written:
+        del body["version"]
+    old_params, params = written.get("params"), body.get("params", {})
+    if not isinstance(old_params, dict):
+        return
+    for name, value in params.items():
+        param = spec.param(name)
+        if name in old_params and param is not None:
+            try:
+                same = param.coerce(old_params[name]) == value  # '{0: x}' in a json param is {'0': x}
+            except ParamError:
+                same = False
+            if same:
+                params[name] = old_params[name]
 
 
 def save_graph(graph: Graph, path: str | Path) -> Path:

@@ -96,14 +96,17 @@ def load_user_config(path: Path | None = None) -> UserConfig:
         if os.environ.get(CONFIG_ENV, "").strip() and path == config_path():
             raise UserConfigError(f"{CONFIG_ENV} points at {path}, which is not a file: correct or unset {CONFIG_ENV}")
         return UserConfig(path)
-    import yaml
+    from .yamlfile import parse_yaml  # the same safe reader as graph files
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        parsed = parse_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        parsed = None
+    if parsed is None or parsed.fatal or parsed.problems:
         # The file may hold keys: say only where the problem is, never quote it.
         raise UserConfigError(f"the Thyra user config {path} cannot be read as YAML: fix or remove it "
                               "(see SECURITY.md for its format)") from None
+    data = parsed.data
     if data is None:
         return UserConfig(path)
     if not isinstance(data, dict):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
+from thyra_graph.engine.yamlfile import parse_yaml
 from thyra_graph.nodes.builtin import THYRA_NODES
 from thyra_graph.types import Image, Instances
 
@@ -21,7 +21,7 @@ GRAPH = Path(__file__).resolve().parents[3] / "graphs" / "quickstart.yaml"
 def run_in_file_order(graph_file: Path, out_dir: Path) -> dict[str, dict]:
     """A minimal stand-in for the executor: nodes in file order, paths against the file."""
     specs = {spec.id: spec for spec in THYRA_NODES}
-    document = yaml.safe_load(graph_file.read_text())
+    document = parse_yaml(graph_file.read_text()).data
     results: dict[str, dict] = {}
     for node_id, entry in document["nodes"].items():
         spec = specs[entry["type"]]

@@ -1,0 +1,243 @@
+"""Writing graph files: new data in the readable layout, and a file as read with edits applied.
+
+:func:`dump_yaml` writes a graph made from scratch. :class:`YamlDocument` writes back a file that
+was read, changing only the lines of what was edited: comments, blank lines, key order, flow or
+block style, quoting and hand alignment of the rest survive (``git diff`` shows the edit).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from difflib import SequenceMatcher
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.reader import Reader
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
+
+from .yamlfile import round_trip_yaml
+
+# A flat collection is written on one line when its flow form is at most this long.
+_FLOW_WIDTH = 60
+# Mappings this shallow are always block style: the top level, its sections (nodes, ui) and
+# each node's body, so that every node and every setting gets its own diffable line.
+_BLOCK_MAPPING_DEPTH = 2
+_LINE_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+
+
+def dump_yaml(data: Any) -> str:
+    """Write plain data as the YAML of a graph file: the same data always gives the same text.
+
+    Keys keep their order. The top level, its sections and each node's body are block style;
+    short flat lists and mappings below them (``[0, 0]``, ``{path: coins.png}``) stay on one
+    line; multi-line text is a literal block; strings that would read as another type are
+    quoted. Tuples are written as lists. Anything but str, int, float, bool, None, list, tuple
+    and dict raises TypeError; data that contains itself raises ValueError.
+    """
+    return _dump(_styled(data, 0, set()))
+
+
+def _dump(document: Any) -> str:
+    stream = io.StringIO()
+    _writer().dump(document, stream)
+    return stream.getvalue()
+
+
+_writers = threading.local()
+
+
+def _writer() -> YAML:
+    """This thread's writer: building one costs more than writing a short line with it."""
+    if not hasattr(_writers, "yaml"):
+        _writers.yaml = round_trip_yaml()
+    return _writers.yaml
+
+
+def _styled(value: Any, depth: int, path: set[int]) -> Any:
+    """``value`` as ruamel's tree with the layout choices of graph files (see dump_yaml)."""
+    if isinstance(value, (dict, list, tuple)):
+        if id(value) in path:
+            raise ValueError("cannot write data that contains itself to a graph file")
+        inner = path | {id(value)}
+        if isinstance(value, dict):
+            styled: Any = CommentedMap((_styled(k, depth + 1, inner), _styled(v, depth + 1, inner)) for k, v in value.items())
+            flow = not value or (depth > _BLOCK_MAPPING_DEPTH and _fits_one_line(styled))
+        else:
+            styled = CommentedSeq(_styled(v, depth + 1, inner) for v in value)
+            flow = not value or (depth > 0 and _fits_one_line(styled))
+        if flow:
+            styled.fa.set_flow_style()
+        else:
+            styled.fa.set_block_style()
+        return styled
+    if isinstance(value, str):
+        # A block scalar would normalise these line breaks and cannot hold unprintable
+        # characters; double quotes escape both.
+        if _LINE_BREAKS.search(value) or Reader.NON_PRINTABLE.search(value):
+            return DoubleQuotedScalarString(value)
+        return LiteralScalarString(value) if "\n" in value else str(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    raise TypeError(f"cannot write a {type(value).__name__} ({value!r:.80}) to a graph file: convert it to plain str, int, float, bool, None, list or dict first")
+
+
+def _fits_one_line(styled: CommentedMap | CommentedSeq) -> bool:
+    items = list(styled.items()) if isinstance(styled, CommentedMap) else [(None, v) for v in styled]
+    parts = [part for item in items for part in item if part is not None or isinstance(styled, CommentedMap)]
+    if any(isinstance(part, (CommentedMap, CommentedSeq, LiteralScalarString)) for part in parts):
+        return False
+    if sum(len(str(part)) + 2 for part in parts if part is not None) > _FLOW_WIDTH:  # too long however written
+        return False
+    styled.fa.set_flow_style()
+    return len(_dump(styled).rstrip("\n")) <= _FLOW_WIDTH
+
+
+def _update_map(target: CommentedMap, new: dict, depth: int) -> None:
+    own = [k for k in target if k in target._ok]  # ruamel's own keys: merged ones live in their anchor
+    gone = [k for k in own if k not in new]
+    added = [k for k in new if k not in target]
+    if len(gone) == 1 and len(added) == 1:  # a rename: keep the body, its comments and place
+        old, key = gone[0], added[0]
+        position = list(target).index(old)
+        comment = target.ca.items.pop(old, None)
+        target.insert(position, key, target.pop(old))
+        if comment is not None:
+            target.ca.items[key] = comment
+    else:
+        for key in gone:
+            del target[key]
+    previous = None
+    for key, value in new.items():
+        if key not in target:
+            position = list(target).index(previous) + 1 if previous in target else 0
+            target.insert(position, key, _styled(value, depth + 1, set()))
+        elif not _same(target[key], value):
+            target[key] = _updated(target[key], value, depth + 1)
+        previous = key
+
+
+def _updated(old: Any, new: Any, depth: int) -> Any:
+    shared = getattr(getattr(old, "anchor", None), "value", None) is not None
+    if isinstance(old, CommentedMap) and isinstance(new, dict) and not shared:
+        _update_map(old, new, depth)
+        return old
+    if isinstance(old, CommentedSeq) and isinstance(new, (list, tuple)) and len(old) == len(new) and not shared:
+        for i, item in enumerate(new):
+            if not _same(old[i], item):
+                old[i] = _updated(old[i], item, depth + 1)
+        return old
+    styled = _styled(new, depth, set())
+    if isinstance(old, (CommentedMap, CommentedSeq)) and isinstance(styled, (CommentedMap, CommentedSeq)):
+        if old.fa.flow_style():  # a list written on one line stays on one line, and so on
+            styled.fa.set_flow_style()
+        elif old.fa.flow_style() is False:
+            styled.fa.set_block_style()
+    return styled
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal as graph-file values: 2 and 2.0 are the same number, True and 1 are not."""
+    if isinstance(old, dict) or isinstance(new, dict):
+        return isinstance(old, dict) and isinstance(new, dict) and list(old) == list(new) and all(_same(old[k], new[k]) for k in new)
+    if isinstance(old, list) or isinstance(new, (list, tuple)):
+        return isinstance(old, list) and isinstance(new, (list, tuple)) and len(old) == len(new) and all(map(_same, old, new))
+    if isinstance(old, bool) or isinstance(new, bool):
+        return old is new or (isinstance(old, bool) and isinstance(new, bool) and bool(old) == bool(new))
+    numbers = (int, float)
+    if isinstance(old, numbers) or isinstance(new, numbers):
+        return isinstance(old, numbers) and isinstance(new, numbers) and old == new
+    if isinstance(old, str) or isinstance(new, str):
+        return isinstance(old, str) and isinstance(new, str) and old == new
+    return old is None and new is None
+
+
+class YamlDocument:
+    """A graph file as read, to be written back with edits: comments and layout kept.
+
+    ruamel keeps comments, order, flow or block style and quoting, but writes its own
+    spacing (``key:   {...}`` aligned by hand becomes ``key: {...}``). So the edited tree is
+    not written as is: the lines that differ between ruamel's rendering of the file as read
+    and of the edited tree are patched into the original text, and every other line keeps its
+    bytes. An unedited document gives back exactly the text it was read from.
+    """
+
+    def __init__(self, text: str, tree: Any) -> None:
+        self.text = text
+        self.tree = tree
+        self._rendered: str | None = None  # ruamel's rendering of ``text``, made on first save
+
+    def update(self, data: dict[str, Any]) -> None:
+        """Make the tree hold ``data``, touching only what differs.
+
+        Unchanged values keep their text, comments and style; changed scalars are replaced in
+        place; a key that vanished while one appeared at the same level is taken as a rename
+        and keeps its body; new keys are written in dump_yaml's layout after their predecessor
+        in ``data``. An anchored (shared) value is replaced, never edited, so its aliases keep
+        their meaning.
+        """
+        _update_map(self.tree, data, 0)
+
+    def dumps(self) -> str:
+        """The text as read, with the edits made since."""
+        if self._rendered is None:
+            self._rendered = _dump(round_trip_yaml().load(self.text))
+        return _patched(self.text, self._rendered, _dump(self.tree))
+
+
+def _patched(original: str, before: str, after: str) -> str:
+    """``original`` with the line changes that turn ``before`` into ``after``.
+
+    ``before`` is ruamel's rendering of ``original``: most lines are equal, some differ in
+    spacing or line breaks. A change that touches such a re-spaced stretch replaces the whole
+    stretch with ruamel's lines; every other line of ``original`` keeps its bytes.
+    """
+    old, base, new = (text.splitlines(keepends=True) for text in (original, before, after))
+    edits = SequenceMatcher(None, base, new, autojunk=False).get_opcodes()
+    layout = []  # re-spaced lines pair up one to one where they can, so each stands alone
+    for tag, b1, b2, o1, o2 in SequenceMatcher(None, base, old, autojunk=False).get_opcodes():
+        if tag == "replace" and b2 - b1 == o2 - o1:
+            layout += [(tag, b, b + 1, o1 + b - b1, o1 + b - b1 + 1) for b in range(b1, b2)]
+        else:
+            layout.append((tag, b1, b2, o1, o2))
+    dirty = [False] * len(base)
+    spans = []  # (start, end) in base lines; an insertion is an empty span
+    for tag, i1, i2, _, _ in edits:
+        if tag != "equal":
+            dirty[i1:i2] = [True] * (i2 - i1)
+            if i1 == i2:
+                spans.append((i1, i1))
+    for tag, b1, b2, _, _ in layout:
+        if tag != "equal" and b1 < b2 and (any(dirty[b1:b2]) or any(b1 < p < b2 for p, _ in spans)):
+            dirty[b1:b2] = [True] * (b2 - b1)
+    for i, flag in enumerate(dirty):
+        if flag:
+            spans.append((i, i + 1))
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    pieces, kept = [], 0
+    for start, end in merged:
+        o2 = _boundary(layout, end, len(old))
+        o1 = _boundary(layout, start, len(old), skip_inserts=True) if end > start else o2
+        insert_at_end = [j2 for tag, i1, _, _, j2 in edits if tag == "insert" and i1 == end]
+        a2 = insert_at_end[0] if insert_at_end else _boundary(edits, end, len(new))
+        pieces += old[kept:o1] + new[_boundary(edits, start, len(new)):a2]
+        kept = o2
+    return "".join(pieces + old[kept:])
+
+
+def _boundary(ops: list[tuple[str, int, int, int, int]], line: int, total: int, *, skip_inserts: bool = False) -> int:
+    """Where the boundary before ``line`` of a diff's left side falls on its right side
+    (before lines inserted there, or after them with ``skip_inserts``)."""
+    for tag, i1, i2, j1, _ in ops:
+        if i1 == line and not (skip_inserts and tag == "insert"):
+            return j1
+        if tag == "equal" and i1 < line < i2:
+            return j1 + line - i1
+    return total
