@@ -68,7 +68,7 @@ def atomic_path(target: str | os.PathLike[str], *, make_parents: bool = True) ->
         yield temporary
         os.replace(temporary, target)
     finally:
-        _unlink(temporary)
+        unlink(temporary)
 
 
 def write_bytes(target: str | os.PathLike[str], *chunks: bytes, make_parents: bool = True) -> None:
@@ -83,7 +83,7 @@ def write_bytes(target: str | os.PathLike[str], *chunks: bytes, make_parents: bo
                 stream.write(chunk)
         os.replace(temporary, target)
     except BaseException:
-        _unlink(temporary)
+        unlink(temporary)
         raise
 
 
@@ -124,7 +124,7 @@ def sweep(folder: str | os.PathLike[str]) -> int:
         if is_folder:  # a folder being filled before its rename (chunks of a streamed value)
             shutil.rmtree(entry.path, ignore_errors=True)
             removed += 1
-        elif _unlink(Path(entry.path)):
+        elif unlink(Path(entry.path)):
             removed += 1
     return removed
 
@@ -151,7 +151,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _unlink(path: Path) -> bool:
+def unlink(path: Path) -> bool:
+    """Remove a file; False when it was not there or could not be removed."""
     try:
         path.unlink()
         return True

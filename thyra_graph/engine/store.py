@@ -18,12 +18,12 @@ evict the least recently used first when the store is over its size limit.
 
 >>> import tempfile
 >>> store = Store(tempfile.mkdtemp())
->>> store.put("memo-demo", "ab12", {"answer": 42}, b"body")
+>>> store.put("memo-demo", "ab12cd34", {"answer": 42}, b"body")
 True
->>> record = store.get("memo-demo", "ab12")
+>>> record = store.get("memo-demo", "ab12cd34")
 >>> record.header["answer"], record.body
 (42, b'body')
->>> store.get("memo-demo", "cd34") is None
+>>> store.get("memo-demo", "cd34ef56") is None
 True
 """
 
@@ -46,6 +46,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import atomic
+from .atomic import unlink as _unlink
 
 MAGIC = b"THYRA2\n"
 LAYOUT = "v2"
@@ -394,30 +395,26 @@ def _check_key(key: str) -> None:
         raise ValueError(f"store key {key!r} must be 8-128 letters, digits, '-' or '_' (a hash)")
 
 
-def _subfolders(folder: Path) -> Iterator[Path]:
+def _entries(folder: Path, *, folders: bool) -> Iterator[os.DirEntry]:
+    """The sub-folders (or files) of ``folder``, never following links; unreadable ones skipped."""
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return
     for entry in entries:
         try:
-            if entry.is_dir(follow_symlinks=False):
-                yield Path(entry.path)
-        except OSError:
-            continue
-
-
-def _files(folder: Path) -> Iterator[os.DirEntry]:
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    for entry in entries:
-        try:
-            if entry.is_file(follow_symlinks=False):
+            if entry.is_dir(follow_symlinks=False) if folders else entry.is_file(follow_symlinks=False):
                 yield entry
         except OSError:
             continue
+
+
+def _subfolders(folder: Path) -> Iterator[Path]:
+    return (Path(entry.path) for entry in _entries(folder, folders=True))
+
+
+def _files(folder: Path) -> Iterator[os.DirEntry]:
+    return _entries(folder, folders=False)
 
 
 def _size_and_time(entry: os.DirEntry) -> tuple[int, float]:
@@ -426,11 +423,3 @@ def _size_and_time(entry: os.DirEntry) -> tuple[int, float]:
     except OSError:
         return 0, 0.0
     return st.st_size, st.st_mtime
-
-
-def _unlink(path: Path) -> bool:
-    try:
-        path.unlink()
-        return True
-    except OSError:
-        return False
