@@ -252,3 +252,16 @@ def test_no_cache_leaves_the_cache_folder_byte_identical(tmp_path):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["nodes"]["m"]["status"] == "executed"
     assert snapshot(tmp_path / "cache") == before
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGKILL")
+def test_a_sinks_output_folder_is_swept_of_what_a_killed_run_left_on_the_next_write(tmp_path):
+    from thyra_graph.nodes.io.paths import atomic_write
+
+    out = tmp_path / "out"
+    out.mkdir()
+    done = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(out / "overlay.png")], timeout=60)
+    assert done.returncode == -signal.SIGKILL and len(list(out.iterdir())) == 1
+    with atomic_write(out / "count.json", what="JSON") as temporary:
+        temporary.write_text("{}")
+    assert [p.name for p in out.iterdir()] == ["count.json"]

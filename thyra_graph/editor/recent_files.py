@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import platformdirs
+
+from thyra_graph.engine import atomic
 
 MAX_RECENT = 10
 
@@ -34,6 +35,4 @@ class RecentFiles:
         resolved = str(Path(path).resolve())
         entries = [resolved] + [str(p) for p in self.list() if str(p) != resolved]
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.file.with_name(f".recent.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(entries[:MAX_RECENT], indent=1), encoding="utf-8")
-        os.replace(tmp, self.file)
+        atomic.write_text(self.file, json.dumps(entries[:MAX_RECENT], indent=1))

@@ -9,9 +9,9 @@ user is offered to restore it.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
+from thyra_graph.engine import atomic
 from thyra_graph.engine.graph import Graph
 
 
@@ -32,11 +32,9 @@ class Recovery:
     def write(self, graph: Graph, path: Path | None) -> Path:
         target = self.file_for(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         # Relative paths in the graph are relative to its folder, not to the recovery folder.
         header = f"{BASE_DIR_MARK}{Path(graph.base_dir).resolve()}\n"
-        tmp.write_text(header + graph.dumps(), encoding="utf-8")
-        os.replace(tmp, target)
+        atomic.write_text(target, header + graph.dumps())
         return target
 
     def pending(self, path: Path | None) -> Path | None:

@@ -18,6 +18,7 @@ import networkx as nx
 from thyra_graph.types import is_compatible
 
 from .declaration import NodeSpec, ParamError
+from . import atomic
 from .graph import FORMAT_VERSION, NODE_ID_PATTERN, Graph, _closest
 from .registry import Registry
 from .yamlfile import LineMap, parse_yaml
@@ -432,9 +433,7 @@ def save_graph(graph: Graph, path: str | Path) -> Path:
         _rebase_paths(graph, target_dir)
     text = dumps(graph)
     target_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic.write_text(path, text)
     graph.source = path.resolve()
     return path
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import os
 import threading
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from thyra_graph.engine import atomic
 from thyra_graph.engine.declaration import NodeError
 
 from .limits import load_json_limited
@@ -49,12 +49,9 @@ def atomic_write(path: str | os.PathLike[str], *, what: str) -> Iterator[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise NodeError(f"cannot create the folder {str(target.parent)!r} for the {what}: {exc.strerror or exc}") from None
-    temporary = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp{target.suffix}")
-    try:
+    atomic.sweep(target.parent)  # what a run killed mid-write left in this folder
+    with atomic.atomic_path(target, make_parents=False) as temporary:
         yield temporary
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 # -- overwrite safety ---------------------------------------------------------------------------
