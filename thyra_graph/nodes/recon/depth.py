@@ -139,7 +139,7 @@ def images_of(image: Image | None, frames: FrameSeries | None) -> list[tuple[int
         Param("model", DEFAULT_MODEL, help="a transformers depth-estimation model: Hugging Face id or local folder (THYRA_MODELS_DIR is searched)"),
         Param("device", "auto", choices=DEVICE_CHOICES, help="where to run: auto uses a CUDA GPU when there is one"),
         Param("precision", "auto", choices=PRECISION_CHOICES, help="number format on the GPU (auto: bfloat16 where supported); the CPU always uses float32"),
-        Param("unload", False, help="free the model's memory after this node runs"),
+        Param("unload", False, affects_result=False, help="free the model's memory after this node runs"),
     ],
     outputs=[
         Output("depth", Field, help="the (first) image's map: layer 'depth' in metres (metric models) or 'inverse_depth', relative (others)"),

@@ -180,7 +180,7 @@ def views_of(frames: FrameSeries) -> tuple[list[np.ndarray], list[str]]:
         Param("keep_percent", 50.0, min=1.0, max=100.0, step=5.0, help="the point cloud keeps this percentage of the most confident pixels"),
         Param("device", "auto", choices=DEVICE_CHOICES, help="where to run: auto uses a CUDA GPU when there is one"),
         Param("precision", "auto", choices=PRECISION_CHOICES, help="number format on the GPU (auto: bfloat16 where supported); the CPU always uses float32"),
-        Param("unload", False, help="free the model's memory after this node runs"),
+        Param("unload", False, affects_result=False, help="free the model's memory after this node runs"),
     ],
     outputs=[
         Output("cameras", Cameras, help="one camera per view (world = first camera's frame, relative scale), at the input size"),
