@@ -9,6 +9,7 @@ from thyra_graph.types import Image, Instances, Table, Text
 from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, release_models
 from ..models.quiet import quiet_transformers
 from ..models.weights import hub_download
+from ..models.needs import hub_models
 from .crops import BACKGROUNDS
 from .labelling import USES
 
@@ -23,6 +24,7 @@ HOW_TO_GET = (
 
 @node(
     "label.local_vlm", category="label", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
+    models=hub_models("model"),
     inputs=[
         Input("image", Image, help="the image the instances were segmented from"),
         Input("instances", Instances, help="the regions to name or describe"),

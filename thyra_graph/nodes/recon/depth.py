@@ -24,6 +24,7 @@ from thyra_graph.types import Field, FrameSeries, Image
 from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, pick_device, pick_dtype, release_models
 from ..models.quiet import quiet_transformers
 from ..models.weights import locate_model
+from ..models.needs import hub_models
 
 DEFAULT_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"
 HOW_TO_GET = (
@@ -131,6 +132,7 @@ def images_of(image: Image | None, frames: FrameSeries | None) -> list[tuple[int
 
 @node(
     "recon.depth", category="recon", device="gpu", requires=("torch", "transformers"),
+    models=hub_models("model"),
     inputs=[
         Input("image", Image, required=False, help="one photo (or connect 'frames')"),
         Input("frames", FrameSeries, required=False, help="several photos or video frames, each estimated on its own"),
