@@ -89,9 +89,11 @@ def _size(n: int | None) -> str:
 
 
 def _offline_note() -> str:
+    from thyra_graph.nodes.models.inventory import offline_switches
     from thyra_graph.nodes.models.weights import offline
 
-    return "offline mode is on: nothing is fetched, and sizes are not asked for" if offline() else ""
+    return (f"offline mode is on ({offline_switches()}): nothing is fetched, and sizes are not asked for"
+            if offline() else "")
 
 
 def _where(model) -> str:

@@ -168,7 +168,7 @@ def pull(model: Model, *, into_models_dir: bool = False, tqdm_class: Any = None)
                             f"(looked at {', '.join(model.looked)}): fix the path, nothing can be downloaded for it")
         return model.found
     if offline():
-        raise NodeError(f"offline mode is on ({_offline_switch()}): {ref.name} was not fetched")
+        raise NodeError(f"offline mode is on ({offline_switches()}): {ref.name} was not fetched")
     models_dir = os.environ.get("THYRA_MODELS_DIR", "").strip()
     try:
         if ref.source == "url" and models_dir:
@@ -220,6 +220,6 @@ def verify(model: Model) -> tuple[int, list[hub.Damage]]:
     return hub.verify_folder(model.found, remote)
 
 
-def _offline_switch() -> str:
+def offline_switches() -> str:
     names = [n for n in OFFLINE_VARIABLES if os.environ.get(n, "").strip().lower() in ("1", "true", "yes", "on")]
     return "=1, ".join(names) + "=1"

@@ -1,0 +1,181 @@
+"""``thyra models``: listing, pulling, resuming, verifying and removing the models graphs need,
+with the real huggingface_hub client against a loopback hub serving the tiny test models."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from thyra_graph.cli import main
+
+REPO = Path(__file__).resolve().parents[3]
+SEGMENT_CLICKS = REPO / "graphs" / "segment_clicks.yaml"
+DESCRIBE_REGIONS = REPO / "graphs" / "describe_regions.yaml"
+MULTIVIEW = REPO / "graphs" / "multiview_segment.yaml"
+SAM2 = "facebook/sam2.1-hiera-tiny"
+
+
+def run_json(capsys, *args: str) -> tuple[int, object]:
+    capsys.readouterr()  # what earlier commands printed
+    code = main(["models", *args, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def snapshot_files(cache: Path, repo: str) -> list[Path]:
+    folder = cache / f"models--{repo.replace('/', '--')}" / "snapshots"
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def test_models_lists_what_the_example_graphs_need_with_sizes_and_licences(hub_env, fake_hub, capsys):
+    code, models = run_json(capsys, str(SEGMENT_CLICKS), str(DESCRIBE_REGIONS), str(MULTIVIEW))
+    assert code == 1  # missing models
+    by_name = {m["name"]: m for m in models}
+    assert set(by_name) == {SAM2, "openai/clip-vit-base-patch32"}
+    sam = by_name[SAM2]
+    assert not sam["present"] and sam["license"] == "apache-2.0"
+    served = fake_hub.repos[SAM2].files
+    assert sam["size"] == sum(f.size for name, f in served.items() if name.endswith((".json", ".safetensors")))
+    assert {(u["graph"].split("/")[-1], u["node"], u["param"]) for u in sam["used_by"]} == {
+        ("segment_clicks.yaml", "sam", "model"), ("describe_regions.yaml", "sweep", "model"),
+        ("multiview_segment.yaml", "segment", "model")}
+    assert any("Hugging Face cache" in place for place in sam["looked"])
+    assert not [r for r in fake_hub.requests if r[0] == "GET" and "/resolve/" in r[1]]  # nothing downloaded
+
+
+def test_pull_fetches_with_a_progress_bar_per_file_and_the_graph_then_runs(
+        hub_env, fake_hub, capsys, tmp_path, monkeypatch):
+    assert main(["models", "pull", str(SEGMENT_CLICKS)]) == 0
+    err = capsys.readouterr().err
+    assert "model.safetensors" in err and "config.json" in err  # tqdm bars, one per file
+    assert main(["models", str(SEGMENT_CLICKS), "--no-remote"]) == 0
+    capsys.readouterr()
+
+    # The graph finds the pulled model by itself, offline, through the standard cache.
+    import huggingface_hub.constants
+    from test_graphs import run_graph_file
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    report = run_graph_file(SEGMENT_CLICKS, tmp_path, monkeypatch)
+    assert report.ok, report.errors if hasattr(report, "errors") else report
+
+
+def test_an_interrupted_download_resumes_where_it_stopped(hub_env, fake_hub, capsys, monkeypatch):
+    import huggingface_hub.constants
+
+    # The client resumes in whole chunks (10 MB); smaller chunks let the 5 MB tiny model stand for a big one.
+    monkeypatch.setattr(huggingface_hub.constants, "DOWNLOAD_CHUNK_SIZE", 64 * 1024)
+    fake_hub.cut_after["model.safetensors"] = 1_000_000
+    assert main(["models", "pull", SAM2]) == 0
+    ranges = [r[2] for r in fake_hub.downloads("model.safetensors")]
+    assert ranges[0] == "" and ranges[1].startswith("bytes=") and int(ranges[1][6:-1]) > 0
+    code, report = run_json(capsys, "verify", SAM2)
+    assert code == 0 and report[0]["status"] == "ok" and report[0]["checked"] >= 3
+
+
+def test_a_corrupted_file_is_caught_by_verify_and_fetched_again_by_pull(hub_env, fake_hub, capsys):
+    assert main(["models", "pull", SAM2]) == 0
+    weights = next(p for p in snapshot_files(hub_env, SAM2) if p.name == "model.safetensors")
+    blob = Path(os.path.realpath(weights))
+    data = bytearray(blob.read_bytes())
+    data[1000] ^= 0xFF
+    blob.write_bytes(bytes(data))
+    capsys.readouterr()
+
+    assert main(["models", "verify", SAM2]) == 1
+    out = capsys.readouterr().out
+    assert "DAMAGED" in out and "model.safetensors" in out and f"thyra models pull {SAM2}" in out
+
+    fetched_before = len(fake_hub.downloads("model.safetensors"))
+    assert main(["models", "pull", SAM2]) == 0
+    assert len(fake_hub.downloads("model.safetensors")) == fetched_before + 1
+    code, report = run_json(capsys, "verify", SAM2)
+    assert code == 0 and report[0]["status"] == "ok"
+
+
+def test_a_server_that_is_down_gives_a_clear_error_and_leaves_nothing_that_looks_complete(hub_env, capsys, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    assert main(["models", "pull", str(SEGMENT_CLICKS)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot reach http://127.0.0.1:{port}" in err and SAM2 in err
+    assert snapshot_files(hub_env, SAM2) == []
+
+
+def test_offline_mode_fetches_nothing_and_says_so(hub_env, fake_hub, capsys, monkeypatch):
+    monkeypatch.setenv("THYRA_OFFLINE", "1")
+    assert main(["models", "pull", str(SEGMENT_CLICKS)]) == 1
+    err = capsys.readouterr().err
+    assert "offline mode is on (THYRA_OFFLINE=1)" in err
+    assert SAM2 in err
+    assert fake_hub.requests == []
+    assert snapshot_files(hub_env, SAM2) == []
+
+
+def test_dry_run_prints_what_would_be_fetched_and_the_total_size(hub_env, fake_hub, capsys):
+    code, plan = run_json(capsys, "pull", str(MULTIVIEW), "--dry-run")
+    assert code == 0
+    assert {m["name"] for m in plan["fetch"]} == {SAM2, "openai/clip-vit-base-patch32"}
+    assert plan["total_size"] == sum(m["size"] for m in plan["fetch"]) > 0
+    assert not [r for r in fake_hub.requests if "/resolve/" in r[1]]
+
+
+def test_a_gated_model_says_how_to_accept_its_licence(hub_env, fake_hub, capsys):
+    fake_hub.gated.add("openai/clip-vit-base-patch32")
+    assert main(["models", "pull", "openai/clip-vit-base-patch32"]) == 1
+    err = capsys.readouterr().err
+    assert "gated" in err and f"{fake_hub.url}/openai/clip-vit-base-patch32" in err and "hf auth login" in err
+
+
+def test_list_shows_pulled_models_with_size_and_graphs_and_rm_removes_them(hub_env, capsys):
+    assert main(["models", "pull", SAM2]) == 0
+    capsys.readouterr()
+    code, rows = run_json(capsys, "list", str(SEGMENT_CLICKS))
+    assert code == 0
+    row = next(r for r in rows if r["model"] == SAM2)
+    assert row["size"] > 5_000_000 and row["graphs"] == [str(SEGMENT_CLICKS)]
+    assert main(["models", "rm", SAM2]) == 0
+    assert "freed" in capsys.readouterr().out
+    code, rows = run_json(capsys, "list")
+    assert rows == []
+    assert main(["models", "rm", SAM2]) == 1
+
+
+def test_a_graph_file_with_errors_is_reported_not_a_traceback(hub_env, tmp_path, capsys):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("thyra: 1\nnodes:\n  a: {type: segment.sam2_pointz}\n")
+    assert main(["models", str(broken)]) == 2
+    assert "sam2_pointz" in capsys.readouterr().err
+
+
+@pytest.fixture
+def meta_graph(tmp_path) -> Path:
+    graph = tmp_path / "meta.yaml"
+    graph.write_text("thyra: 1\nnodes:\n"
+                     "  load: {type: io.load_image, params: {path: x.png}}\n"
+                     "  sam:\n    type: segment.sam2_points\n    inputs: {image: load.image}\n"
+                     f"    params: {{backend: sam2, model: {SAM2}}}\n")
+    return graph
+
+
+def test_meta_checkpoints_come_from_their_published_url_into_the_models_folder(
+        hub_env, fake_hub, meta_graph, tmp_path, capsys, monkeypatch):
+    models_dir = tmp_path / "models"
+    monkeypatch.setenv("THYRA_MODELS_DIR", str(models_dir))
+    assert main(["models", "pull", str(meta_graph)]) == 0
+    assert [r[1] for r in fake_hub.downloads("sam2.1_hiera_tiny.pt")] == ["/segment_anything_2/092824/sam2.1_hiera_tiny.pt"]
+    checkpoint = models_dir / "sam2.1_hiera_tiny.pt"
+    assert checkpoint.read_bytes() == fake_hub.loose["segment_anything_2/092824/sam2.1_hiera_tiny.pt"].path.read_bytes()
+    capsys.readouterr()
+    code, report = run_json(capsys, "verify", str(meta_graph))
+    assert code == 0 and report[0]["status"] == "ok"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:-10] + b"0123456789")
+    code, report = run_json(capsys, "verify", str(meta_graph))
+    assert code == 1 and report[0]["status"] == "damaged"
