@@ -78,4 +78,5 @@ def hub_env(fake_hub, tmp_path, monkeypatch):
     fake_hub.requests.clear()
     fake_hub.gated.clear()
     fake_hub.cut_after.clear()
+    fake_hub.slow.clear()
     return cache

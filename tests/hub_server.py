@@ -11,7 +11,7 @@ huggingface_hub client, with ``HF_ENDPOINT`` pointed here, lists, downloads and 
 - ``GET /{path}`` of ``loose`` files (Meta's published checkpoints), with ``Range``.
 
 Tests steer it: ``cut_after[file] = n`` sends only ``n`` bytes of the next download of a
-file and drops the connection; ``gated`` repos answer 401 ``GatedRepo``; ``requests`` logs
+file and drops the connection; ``slow[file] = s`` pauses ``s`` seconds after every 64 KB; ``gated`` repos answer 401 ``GatedRepo``; ``requests`` logs
 what was asked (method, path, Range header).
 """
 
@@ -21,6 +21,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -66,6 +67,7 @@ class FakeHub:
         self.loose = {name: ServedFile.of(path) for name, path in (loose or {}).items()}
         self.gated: set[str] = set()
         self.cut_after: dict[str, int] = {}
+        self.slow: dict[str, float] = {}  # file → seconds to wait between 64 KB pieces
         self.requests: list[tuple[str, str, str]] = []
         self._server: ThreadingHTTPServer | None = None
 
@@ -182,6 +184,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[:cut])
             self.wfile.flush()
             self.close_connection = True
+            return
+        pause = self.fake.slow.get(key)
+        if pause:
+            try:
+                for start in range(0, len(body), 1 << 16):
+                    self.wfile.write(body[start:start + (1 << 16)])
+                    self.wfile.flush()
+                    time.sleep(pause)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (a cancelled download)
+                self.close_connection = True
             return
         self.wfile.write(body)
 

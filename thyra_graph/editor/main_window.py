@@ -22,6 +22,7 @@ from thyra_graph.engine.results import RunResult
 from . import commands as cmd
 from .canvas import Canvas
 from .catalog import Catalog
+from .models_dialog import ModelsCheck
 from .dialogs import CANCEL, SAVE, Prompter
 from .run_gate import RunGate
 from .document import Document
@@ -52,6 +53,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.catalog = Catalog(registry)
         self.prompter = prompter or Prompter(self)
         self.gate = RunGate(self.prompter)
+        self.models_check = ModelsCheck(self)
         folder = Path(config_dir) if config_dir is not None else editor_config_dir()
         self.recent = RecentFiles(folder)
         self.recovery = Recovery(folder)
@@ -275,6 +277,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.problems_dock.show()
         else:
             self.show_message(f"opened {path}")
+        self.models_check.ask(document.graph)  # badges, and the download dialog when models are missing
         return True
 
     def save(self) -> bool:
@@ -407,8 +410,15 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self.gate.allows(graph, str(self.document.path or "untitled"), targets):
             self.show_message("not run: see the message about where the graph sends data or writes")
             return
-        self._has_run = True
-        self.controller.run(graph, targets)
+
+        def start() -> None:
+            self._has_run = True
+            self.controller.run(graph, targets)
+
+        if self.models_check.ask(graph, then=start):
+            start()
+        else:
+            self.show_message("not run yet: the graph's models are missing (see the dialog)")
 
     def run_selected(self) -> None:
         ids = self.canvas.selected_ids()

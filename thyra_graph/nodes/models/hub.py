@@ -97,10 +97,11 @@ def cached_folder(repo: str, *, files: Sequence[str] = (), revision: str | None 
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(repo, revision=revision, allow_patterns=_patterns(files),
-                                      cache_dir=cache_dir(), local_files_only=True))
+        folder = Path(snapshot_download(repo, revision=revision, allow_patterns=_patterns(files),
+                                        cache_dir=cache_dir(), local_files_only=True))
     except Exception:  # noqa: BLE001 - any failure means "not (completely) in the cache"
         return None
+    return folder if any(p.is_file() for p in folder.rglob("*")) else None
 
 
 def hash_file(path: Path, expected: str) -> str:
@@ -186,21 +187,48 @@ def download(remote: RemoteModel, *, local_dir: Path | None = None, tqdm_class: 
     else:
         common["cache_dir"] = cache_dir()
     folder = None
-    for item in remote.files:
-        if on_file is not None:
-            on_file(item)
-        path = Path(hf_hub_download(remote.repo, item.path, tqdm_class=tqdm_class, **common))
-        folder = path.parents[len(Path(item.path).parts) - 1]
-        if item.expected_hash and hash_file(path, item.expected_hash) != item.expected_hash:
-            discard(Damage(path, item.expected_hash, "?"))
-            path = Path(hf_hub_download(remote.repo, item.path, tqdm_class=tqdm_class, force_download=True, **common))
-            if hash_file(path, item.expected_hash) != item.expected_hash:
+    linked_now: list[Path] = []  # files this call added to the snapshot
+    try:
+        for item in remote.files:
+            if on_file is not None:
+                on_file(item)
+            before = _snapshot_path(remote, item, local_dir)
+            existed = before is not None and before.exists()
+            path = Path(hf_hub_download(remote.repo, item.path, tqdm_class=tqdm_class, **common))
+            if not existed:
+                linked_now.append(path)
+            folder = path.parents[len(Path(item.path).parts) - 1]
+            if item.expected_hash and hash_file(path, item.expected_hash) != item.expected_hash:
                 discard(Damage(path, item.expected_hash, "?"))
-                raise NodeError(f"{remote.repo}: {item.path} downloaded twice from {endpoint()} and its content "
-                                f"does not match the hash the hub lists; the file was removed. Try again later.")
+                path = Path(hf_hub_download(remote.repo, item.path, tqdm_class=tqdm_class, force_download=True,
+                                            **common))
+                if hash_file(path, item.expected_hash) != item.expected_hash:
+                    discard(Damage(path, item.expected_hash, "?"))
+                    raise NodeError(f"{remote.repo}: {item.path} downloaded twice from {endpoint()} and its content "
+                                    f"does not match the hash the hub lists; the file was removed. Try again later.")
+    except BaseException:
+        # An interrupted pull must not leave a snapshot that looks complete: its new links go
+        # (the cache's blobs stay, so the next pull links them again without downloading).
+        for path in linked_now:
+            path.unlink(missing_ok=True)
+        snapshot = _snapshot_path(remote, RemoteFile(".", 0), local_dir)
+        if snapshot is not None and snapshot.is_dir():
+            for emptied in sorted((p for p in snapshot.rglob("*") if p.is_dir()), reverse=True) + [snapshot]:
+                if not any(emptied.iterdir()):
+                    emptied.rmdir()
+        raise
     # Records the file listing beside the snapshot, so a later offline lookup can tell it is complete.
     snapshot = snapshot_download(remote.repo, allow_patterns=[f.path for f in remote.files] or None, **common)
     return Path(snapshot) if folder is None else folder
+
+
+def _snapshot_path(remote: RemoteModel, item: RemoteFile, local_dir: Path | None) -> Path | None:
+    """Where a file of ``remote`` lands: under ``local_dir``, or in the cache snapshot of its commit."""
+    if local_dir is not None:
+        return Path(local_dir) / item.path
+    if not remote.commit:
+        return None
+    return (cache_dir() / f"models--{remote.repo.replace('/', '--')}" / "snapshots" / remote.commit / item.path)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,106 @@
+"""Opening or running a graph whose models are missing: the nodes say so on their badge, one
+dialog lists the models with their sizes, and its Download button fetches them in the background
+(progress, cancel) from the loopback hub, with the real huggingface_hub client. The dialog's
+buttons are pressed with real mouse events (QTest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("NodeGraphQt")
+
+from PySide6 import QtCore  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from thyra_graph.editor.run_states import DONE, MISSING_MODEL  # noqa: E402
+
+from .conftest import REPO, redirect_outputs  # noqa: E402
+
+SEGMENT_CLICKS = REPO / "graphs" / "segment_clicks.yaml"
+SAM2 = "facebook/sam2.1-hiera-tiny"
+
+
+def click(button) -> None:
+    assert button.isVisible() and button.isEnabled(), button.text()
+    QTest.mouseClick(button, QtCore.Qt.LeftButton)
+
+
+def cached_weights(cache: Path) -> list[Path]:
+    folder = cache / f"models--{SAM2.replace('/', '--')}" / "snapshots"
+    return sorted(folder.rglob("model.safetensors")) if folder.exists() else []
+
+
+@pytest.fixture
+def dialog_closer(window):
+    yield
+    if window.models_check.dialog is not None:
+        window.models_check.dialog.wait()
+        window.models_check.dialog.close()
+
+
+def test_opening_a_graph_badges_the_node_and_the_dialog_downloads_its_model(
+        window, qtbot, hub_env, fake_hub, dialog_closer):
+    assert window.open_file(SEGMENT_CLICKS)
+    assert window.controller.states.get("sam").status == MISSING_MODEL
+    assert window.canvas.badge("sam").text == "model missing" and window.canvas.badge("sam").isVisible()
+    assert "facebook/sam2.1-hiera-tiny" in window.canvas.badge("sam").toolTip()
+    dialog = window.models_check.dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.table.topLevelItemCount() == 1 and dialog.table.topLevelItem(0).text(0) == SAM2
+    size = sum(f.size for name, f in fake_hub.repos[SAM2].files.items() if name.endswith((".json", ".safetensors")))
+    qtbot.waitUntil(lambda: dialog.table.topLevelItem(0).text(2) == f"{size / 1e6:.1f} MB", timeout=10_000)
+
+    with qtbot.waitSignal(dialog.downloaded, timeout=30_000) as done:
+        click(dialog.download_button)
+    assert done.args == [True]
+    assert cached_weights(hub_env) and not dialog.isVisible()
+    assert window.controller.states.get("sam").status != MISSING_MODEL
+    assert not window.canvas.badge("sam").isVisible()
+
+
+def test_running_waits_for_the_download_then_runs(window, qtbot, hub_env, tmp_path, dialog_closer):
+    assert window.open_file(SEGMENT_CLICKS)
+    redirect_outputs(window.document, tmp_path / "out")
+    click(window.models_check.dialog.close_button)  # not now
+    assert window.controller.states.get("sam").status == MISSING_MODEL
+
+    window.run()
+    dialog = window.models_check.dialog
+    assert dialog.isVisible() and dialog.close_button.text() == "Run without them"
+    assert not window._has_run  # nothing runs while the models are missing
+    with qtbot.waitSignal(window.controller.run_finished, timeout=60_000) as finished:
+        click(dialog.download_button)
+    result = finished.args[0]
+    assert result.status == "ok", {n: r.error for n, r in result.nodes.items() if r.error}
+    assert window.controller.states.get("sam").status == DONE
+
+
+def test_cancel_stops_the_download_and_leaves_no_complete_looking_file(
+        window, qtbot, hub_env, fake_hub, monkeypatch, dialog_closer):
+    import huggingface_hub.constants
+
+    # The client reports progress per chunk (10 MB); smaller chunks let the 5 MB tiny model stand for a big one.
+    monkeypatch.setattr(huggingface_hub.constants, "DOWNLOAD_CHUNK_SIZE", 64 * 1024)
+    fake_hub.slow["model.safetensors"] = 0.05  # about 4 s for the 5 MB file
+    assert window.open_file(SEGMENT_CLICKS)
+    dialog = window.models_check.dialog
+    click(dialog.download_button)
+    qtbot.waitUntil(lambda: "model.safetensors" in dialog.table.topLevelItem(0).text(3), timeout=20_000)
+    assert dialog.progress.isVisible()
+    with qtbot.waitSignal(dialog.downloaded, timeout=20_000) as done:
+        click(dialog.cancel_button)
+    assert done.args == [False]
+    assert dialog.row_status(0) == "cancelled" and dialog.download_button.text() == "Retry download"
+    assert cached_weights(hub_env) == []
+    assert window.controller.states.get("sam").status == MISSING_MODEL
+
+
+def test_offline_the_dialog_offers_no_download_and_asks_nothing(window, hub_env, fake_hub, monkeypatch, dialog_closer):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert window.open_file(SEGMENT_CLICKS)
+    dialog = window.models_check.dialog
+    assert not dialog.download_button.isEnabled() and "Offline mode is on" in dialog.status.text()
+    assert fake_hub.requests == []
