@@ -87,7 +87,7 @@ def fetch(url: str, target: Path, *, sha256: str = "", tqdm_class: Any = None, r
                         bar.n = done
                         bar.refresh()
                     with partial.open("ab" if done else "wb") as handle:
-                        for chunk in response.iter_bytes(CHUNK):
+                        for chunk in response.iter_bytes():  # as it arrives: a drop loses nothing written
                             handle.write(chunk)
                             if bar is not None:
                                 bar.update(len(chunk))
@@ -102,7 +102,7 @@ def fetch(url: str, target: Path, *, sha256: str = "", tqdm_class: Any = None, r
                 if attempt == retries:
                     kept = (f"; the {partial.stat().st_size} bytes fetched so far are kept in {partial} and the next "
                             "pull continues from there") if partial.exists() and partial.stat().st_size else ""
-                    raise NodeError(f"downloading {url} failed after {retries + 1} tries: {exc or type(exc).__name__}"
+                    raise NodeError(f"downloading {url} failed after {retries + 1} {'try' if retries == 0 else 'tries'}: {exc or type(exc).__name__}"
                                     f"{kept}. Check the network (or set THYRA_OFFLINE=1 to work offline)") from None
                 time.sleep(min(2 ** attempt, 10) * 0.25)
     finally:
