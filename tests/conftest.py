@@ -79,4 +79,5 @@ def hub_env(fake_hub, tmp_path, monkeypatch):
     fake_hub.gated.clear()
     fake_hub.cut_after.clear()
     fake_hub.slow.clear()
+    fake_hub.broken.clear()
     return cache

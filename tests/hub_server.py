@@ -11,7 +11,8 @@ huggingface_hub client, with ``HF_ENDPOINT`` pointed here, lists, downloads and 
 - ``GET /{path}`` of ``loose`` files (Meta's published checkpoints), with ``Range``.
 
 Tests steer it: ``cut_after[file] = n`` sends only ``n`` bytes of the next download of a
-file and drops the connection; ``slow[file] = s`` pauses ``s`` seconds after every 64 KB; ``gated`` repos answer 401 ``GatedRepo``; ``requests`` logs
+file and drops the connection; ``slow[file] = s`` pauses ``s`` seconds after every 64 KB;
+``broken`` files answer 500; ``gated`` repos answer 401 ``GatedRepo``; ``requests`` logs
 what was asked (method, path, Range header).
 """
 
@@ -68,6 +69,7 @@ class FakeHub:
         self.gated: set[str] = set()
         self.cut_after: dict[str, int] = {}
         self.slow: dict[str, float] = {}  # file → seconds to wait between 64 KB pieces
+        self.broken: set[str] = set()  # files whose download answers 500
         self.requests: list[tuple[str, str, str]] = []
         self._server: ThreadingHTTPServer | None = None
 
@@ -149,6 +151,8 @@ class _Handler(BaseHTTPRequestHandler):
         served = repo.files.get(match["path"])
         if served is None:
             return self._error(404, "EntryNotFound", f"{match['path']} is not in {repo.id}")
+        if match["path"] in self.fake.broken and not head:
+            return self._error(500, "", "the storage backend failed")
         headers = {"X-Repo-Commit": repo.sha, "ETag": f'"{served.etag}"'}
         if served.lfs:
             headers.update({"X-Linked-Etag": f'"{served.sha256}"', "X-Linked-Size": str(served.size)})

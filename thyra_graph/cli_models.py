@@ -27,7 +27,8 @@ def main(argv: Sequence[str]) -> int:
     argv = list(argv)
     action = argv.pop(0) if argv and argv[0] in ACTIONS else "status"
     parser = argparse.ArgumentParser(prog=f"thyra models{'' if action == 'status' else ' ' + action}",
-                                     description=__doc__.split("\n\n")[0])
+                                     description=__doc__.replace("``", "`"),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     if action == "rm":
         parser.add_argument("targets", nargs="+", metavar="ID", help="hub ids (or THYRA_MODELS_DIR entries) to remove")
     else:

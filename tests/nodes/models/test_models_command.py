@@ -88,6 +88,7 @@ def test_a_corrupted_file_is_caught_by_verify_and_fetched_again_by_pull(hub_env,
     assert main(["models", "verify", SAM2]) == 1
     out = capsys.readouterr().out
     assert "DAMAGED" in out and "model.safetensors" in out and f"thyra models pull {SAM2}" in out
+    assert main(["models", "verify"]) == 1  # no arguments: everything in the cache
 
     fetched_before = len(fake_hub.downloads("model.safetensors"))
     assert main(["models", "pull", SAM2]) == 0
@@ -179,3 +180,25 @@ def test_meta_checkpoints_come_from_their_published_url_into_the_models_folder(
     checkpoint.write_bytes(checkpoint.read_bytes()[:-10] + b"0123456789")
     code, report = run_json(capsys, "verify", str(meta_graph))
     assert code == 1 and report[0]["status"] == "damaged"
+
+
+def test_pull_into_the_models_folder_puts_the_model_where_nodes_look_first(hub_env, tmp_path, capsys, monkeypatch):
+    models_dir = tmp_path / "models"
+    monkeypatch.setenv("THYRA_MODELS_DIR", str(models_dir))
+    assert main(["models", "pull", str(SEGMENT_CLICKS), "--models-dir"]) == 0
+    assert (models_dir / "facebook--sam2.1-hiera-tiny" / "model.safetensors").is_file()
+    assert snapshot_files(hub_env, SAM2) == []
+    code, models = run_json(capsys, str(SEGMENT_CLICKS), "--no-remote")
+    assert code == 0 and models[0]["found_in"] == "THYRA_MODELS_DIR"
+    code, report = run_json(capsys, "verify", str(SEGMENT_CLICKS))
+    assert code == 0 and report[0]["status"] == "ok" and report[0]["checked"] == 3
+
+
+def test_a_pull_into_the_models_folder_that_fails_leaves_no_folder_behind(hub_env, fake_hub, tmp_path, capsys, monkeypatch):
+    models_dir = tmp_path / "models"
+    monkeypatch.setenv("THYRA_MODELS_DIR", str(models_dir))
+    fake_hub.broken.add("processor_config.json")  # the last file: two are already fetched when it fails
+    assert main(["models", "pull", SAM2, "--models-dir"]) == 1
+    err = capsys.readouterr().err
+    assert f"fetching {SAM2} from {fake_hub.url} failed" in err and "500" in err
+    assert not (models_dir / "facebook--sam2.1-hiera-tiny").exists()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -188,6 +189,7 @@ def download(remote: RemoteModel, *, local_dir: Path | None = None, tqdm_class: 
         common["cache_dir"] = cache_dir()
     folder = None
     linked_now: list[Path] = []  # files this call added to the snapshot
+    new_local_dir = local_dir is not None and not Path(local_dir).exists()
     try:
         for item in remote.files:
             if on_file is not None:
@@ -211,15 +213,30 @@ def download(remote: RemoteModel, *, local_dir: Path | None = None, tqdm_class: 
         # (the cache's blobs stay, so the next pull links them again without downloading).
         for path in linked_now:
             path.unlink(missing_ok=True)
+        if new_local_dir:  # a models-folder entry is "there" as soon as it exists
+            shutil.rmtree(local_dir, ignore_errors=True)
         snapshot = _snapshot_path(remote, RemoteFile(".", 0), local_dir)
         if snapshot is not None and snapshot.is_dir():
             for emptied in sorted((p for p in snapshot.rglob("*") if p.is_dir()), reverse=True) + [snapshot]:
                 if not any(emptied.iterdir()):
                     emptied.rmdir()
         raise
-    # Records the file listing beside the snapshot, so a later offline lookup can tell it is complete.
-    snapshot = snapshot_download(remote.repo, allow_patterns=[f.path for f in remote.files] or None, **common)
+    # Records the file listing beside the snapshot, so a later offline lookup can tell it is complete
+    # (everything is here by now: no bar of its own).
+    snapshot = snapshot_download(remote.repo, allow_patterns=[f.path for f in remote.files] or None,
+                                 tqdm_class=_silent_bar(), **common)
     return Path(snapshot) if folder is None else folder
+
+
+def _silent_bar() -> Any:
+    from huggingface_hub.utils import tqdm
+
+    class Silent(tqdm):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["disable"] = True
+            super().__init__(*args, **kwargs)
+
+    return Silent
 
 
 def _snapshot_path(remote: RemoteModel, item: RemoteFile, local_dir: Path | None) -> Path | None:

@@ -153,8 +153,8 @@ def explain(exc: BaseException, model: Model) -> str:
         return f"{repo} has no revision {ref.revision!r} on {where}"
     if kind in ("ConnectError", "ConnectTimeout", "ReadTimeout", "TimeoutException", "LocalEntryNotFoundError",
                 "OfflineModeIsEnabled", "RemoteProtocolError", "ReadError"):
-        return (f"cannot reach {where} ({kind}): check the network or HF_ENDPOINT; nothing was changed "
-                "on disk, and anything half-fetched is not used")
+        return (f"cannot reach {where} ({kind}): check the network or HF_ENDPOINT and pull again; nothing "
+                "half-fetched is left looking complete")
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else kind
     return f"fetching {repo} from {where} failed: {text}"
 
