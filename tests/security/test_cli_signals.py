@@ -79,6 +79,7 @@ def test_sigterm_stops_an_over_batch_after_the_current_input(tmp_path):
     returncode, stdout, stderr = start_and_stop(tmp_path, graph, signal.SIGTERM, "--over", str(tmp_path / "*.png"),
                                                 "--bind", "load.path")
     assert returncode == EXIT_TERMINATED, stderr
-    result = json.loads(stdout)
-    assert result["status"] == "cancelled" and len(result["runs"]) == 1
+    *runs, summary = [json.loads(line) for line in stdout.splitlines()]  # JSON lines: inputs, then the batch
+    assert summary["status"] == "cancelled" and [run["status"] for run in runs] == ["cancelled"]
+    assert summary["not_run"] == 1
     assert leftovers(tmp_path) == []

@@ -90,7 +90,15 @@ def run_batch(graph: Graph, inputs: Sequence[BatchInput | Mapping[str, Any]], *,
     if executor == "ray":
         from .ray_pool import run_on_ray
 
-        done += run_on_ray(setup, todo, graph=graph, address=address, jobs=jobs, retries=retries,
+        if use_cache and cache_dir is None:
+            # Every actor must use the folder this process would: name it, rather than let each
+            # resolve its own default on its own machine.
+            from dataclasses import replace
+
+            from thyra_graph.engine.diskcache import DiskCache
+
+            setup = replace(setup, cache_dir=str(DiskCache().root))
+        done += run_on_ray(setup, todo, graph=graph, address=address, jobs_hint=jobs, retries=retries,
                            gpus_per_input=gpus_per_input, notify=notify)
     elif jobs == 1:
         worker = GraphWorker(setup, graph=_copy(graph, setup))

@@ -1,19 +1,23 @@
 """An exclusive lock between processes (and machines on a shared folder), held on a lock file.
 
 ``fcntl.flock`` on POSIX, ``msvcrt.locking`` on Windows; the lock is released when the block
-ends or the process dies, so a killed writer never leaves a folder locked. The lock file stays
-(removing it would let two processes lock two different files of the same name).
+ends or the process dies, so a killed writer never leaves a folder locked. The holder removes
+the lock file when it is done, so a user's output folder keeps no trace of it; a waiter that
+then gets the lock on the removed file notices (the path no longer names the file it locked)
+and tries again on the new one.
 
 >>> import tempfile, pathlib
 >>> lock = pathlib.Path(tempfile.mkdtemp()) / ".example.lock"
 >>> with locked(lock):
-...     pass
->>> lock.exists()
+...     lock.exists()
 True
+>>> lock.exists()
+False
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from contextlib import contextmanager
@@ -34,15 +38,33 @@ def locked(path: str | os.PathLike[str]) -> Iterator[None]:
     with _guard:
         thread_lock = _thread_locks.setdefault(key, threading.Lock())
     with thread_lock:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            _lock(fd)
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
             try:
-                yield
+                _lock(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            if _still_named(fd, path):
+                break
+            _unlock(fd)  # the holder before us removed this file: lock the one there now
+            os.close(fd)
+        try:
+            yield
+        finally:
+            try:
+                with contextlib.suppress(OSError):  # Windows keeps an open file; it stays then
+                    os.unlink(path)
             finally:
                 _unlock(fd)
-        finally:
-            os.close(fd)
+                os.close(fd)
+
+
+def _still_named(fd: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
 
 
 if os.name == "nt":  # pragma: no cover - exercised on Windows CI only
