@@ -23,6 +23,8 @@ from .worker import GraphWorker, InputResult, WorkerSetup
 
 #: Environment a worker needs to find the same plugins, models and cache as the driver.
 FORWARDED_ENV = ("THYRA_PLUGIN_PATH", "THYRA_MODELS_DIR", "THYRA_CACHE_MAX_SIZE", "HF_HUB_OFFLINE", "HF_HOME")
+#: Ray's switch for clusters on Windows/macOS; "0" also keeps a Linux Ray on 127.0.0.1.
+LOOPBACK_ONLY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 #: How long stopped actors get to cancel their run before they are killed.
 STOP_GRACE_SECONDS = 10.0
 
@@ -42,6 +44,10 @@ class RayGraphWorker:
 
 def connect(address: str | None) -> bool:
     """Join the cluster at ``address`` or start Ray on this machine; True if started here."""
+    if not address:
+        # Read when Ray is imported, and by the processes it starts: a Ray started for one
+        # batch listens on the loopback address only (by default it listens on every interface).
+        os.environ.setdefault(LOOPBACK_ONLY_ENV, "0")
     import ray
 
     if ray.is_initialized():
