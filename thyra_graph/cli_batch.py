@@ -101,9 +101,22 @@ def _check_reachable(address: str) -> None:
 
 
 def _execute(graph: Any, args: argparse.Namespace, jobs: list) -> Any:
+    if args.executor == "ray":  # joined (or started) before the progress bar: a refusal is then the only output
+        from thyra_graph.batch.ray_pool import connect, disconnect
+
+        started_ray = connect(args.address)
+        try:
+            return _execute_here(graph, args, jobs)
+        finally:
+            disconnect(started_ray)
+    return _execute_here(graph, args, jobs)
+
+
+def _execute_here(graph: Any, args: argparse.Namespace, jobs: list) -> Any:
     from thyra_graph.batch import run_batch
     from thyra_graph.batch.summary import BatchProgress
     from thyra_graph.cli_process import stdout_to_stderr
+
     json_out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8") if args.json else None
     show = sys.stderr.isatty() or not args.json
     in_process = args.jobs == 1 and args.executor == "local"

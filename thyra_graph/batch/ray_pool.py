@@ -66,6 +66,14 @@ def connect(address: str | None) -> bool:
     return True
 
 
+def disconnect(started_here: bool) -> None:
+    """Stop the Ray that :func:`connect` started here (its actors with it)."""
+    import ray
+
+    if started_here:
+        ray.shutdown()
+
+
 def run_on_ray(setup: WorkerSetup, jobs: Sequence[BatchJob], *, graph: Graph, address: str | None, jobs_hint: int,
                retries: int, gpus_per_input: float,
                notify: Callable[[str, BatchJob, InputResult | None], None]) -> list[InputResult]:
@@ -79,8 +87,7 @@ def run_on_ray(setup: WorkerSetup, jobs: Sequence[BatchJob], *, graph: Graph, ad
         return _run(ray, setup, list(jobs), graph=graph, jobs_hint=jobs_hint, retries=retries,
                     gpus_per_input=gpus_per_input, notify=notify)
     finally:
-        if started_here:
-            ray.shutdown()
+        disconnect(started_here)
 
 
 def _run(ray: Any, setup: WorkerSetup, jobs: list[BatchJob], *, graph: Graph, jobs_hint: int, retries: int,
