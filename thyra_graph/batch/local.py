@@ -70,7 +70,14 @@ def run_in_pool(setup: WorkerSetup, jobs: Sequence[BatchJob], *, processes: int,
         while queue and len(in_flight) < 2 * processes:
             job = queue.pop()
             attempts[job.index] = attempts.get(job.index, 0) + 1
-            in_flight[pool.submit(_run_job, job)] = job
+            try:
+                in_flight[pool.submit(_run_job, job)] = job
+            except cf.BrokenExecutor as exc:  # a worker died (killed, out of memory): the rest cannot run
+                result = InputResult(job.index, job.label, "failed", attempts=attempts[job.index],
+                                     error=f"the worker processes ended ({exc}); run the batch again to retry")
+                notify("finished", job, result)
+                results.append(result)
+                continue
             if len(in_flight) <= processes:
                 notify("started", job, None)
 
