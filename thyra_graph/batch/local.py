@@ -99,7 +99,9 @@ def run_in_pool(setup: WorkerSetup, jobs: Sequence[BatchJob], *, processes: int,
     except KeyboardInterrupt:  # what finished is returned; the batch reports itself cancelled
         _stop(pool, in_flight, results, notify)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # All done: the idle workers exit on their own while the summary is printed (Python
+        # joins them at exit). Stopped or failed: wait for them here.
+        pool.shutdown(wait=bool(in_flight or queue), cancel_futures=True)
     return results
 
 
