@@ -48,7 +48,11 @@ def connect(address: str | None) -> bool:
         # Read when Ray is imported, and by the processes it starts: a Ray started for one
         # batch listens on the loopback address only (by default it listens on every interface).
         os.environ.setdefault(LOOPBACK_ONLY_ENV, "0")
-    import ray
+    try:
+        import ray
+    except ImportError as exc:
+        raise BatchError(f"the Ray executor needs Ray ({exc}): pip install 'thyra-graph[ray]', "
+                         "or use the local process pool (jobs=N)") from None
 
     if ray.is_initialized():
         return False
