@@ -166,7 +166,8 @@ def _report(batch: Any, args: argparse.Namespace) -> int:
     if not args.json:
         print_table(batch, verbose=args.verbose)
     if batch.status == "cancelled":
-        print(f"thyra: interrupted; {len(batch.results)} of {batch.planned} inputs finished, their results are cached: "
+        finished = sum(batch.count(s) for s in ("ok", "failed", "resumed"))
+        print(f"thyra: interrupted; {finished} of {batch.planned} inputs finished, their results are cached: "
               "run the same command again to continue (add --resume to skip finished inputs)", file=sys.stderr)
     if args.verbose:
         for result in batch.results:
