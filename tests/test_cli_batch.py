@@ -235,3 +235,22 @@ nodes:
     assert len(counts) == 1 and counts.pop() > 0  # the same picture thrice: the same objects thrice
     parallel = thyra("run", "graph.yaml", "--over", "photos/*.png", "--bind", "load.path", "--jobs", "2", cwd=tmp_path)
     assert parallel.returncode == 2 and "--jobs 1" in parallel.stderr
+
+
+def test_gpu_nodes_on_several_local_workers_are_warned_about(tmp_path):
+    (tmp_path / "in").mkdir()
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / "in" / name).write_text(name)
+    (tmp_path / "graph.yaml").write_text("""\
+thyra: 1
+name: gpu
+nodes:
+  probe: {type: batchkit.gpu_probe, params: {path: in.txt, out: 'out/{stem}.json', seconds: 0}}
+""", encoding="utf-8")
+    plugins = REPO / "tests" / "fixtures" / "batch_plugins"
+    env = dict(os.environ, THYRA_CACHE_DIR=str(tmp_path / "cache"), THYRA_PLUGIN_PATH=str(plugins), NO_COLOR="1")
+    done = subprocess.run([sys.executable, "-m", "thyra_graph.cli", "run", "graph.yaml", "--over", "in/*.txt",
+                           "--bind", "probe.path", "--jobs", "2"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "GPU nodes" in done.stderr and "--gpus-per-input" in done.stderr

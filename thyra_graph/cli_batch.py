@@ -52,6 +52,13 @@ def run_batch_command(graph: Any, args: argparse.Namespace, typed: list[str], or
     writes = {f"{n}.{p.name}" for n in order for p in graph.spec(n).params if p.kind == "path" and p.io == "write"}
     typed = typed + [str(v) for job in jobs for name, v in job.values.items()
                      if name in writes and name in inputs[job.index].values and isinstance(v, str)]
+    if args.executor == "local" and args.jobs > 1:
+        from thyra_graph.batch.plan import uses_gpu
+
+        if uses_gpu(graph, args.targets):
+            print(f"thyra: warning: the graph has GPU nodes and each of the {args.jobs} worker processes loads its own "
+                  "models onto the GPU; if they do not fit, use --jobs 1, or --executor ray with --gpus-per-input "
+                  "to let Ray place them", file=sys.stderr)
     checked = review(graph, args, typed, nodes=order)
     for line in checked.send_lines():
         print(f"thyra: {line}", file=sys.stderr)

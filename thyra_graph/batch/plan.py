@@ -84,6 +84,13 @@ def plan_batch(graph: Graph, inputs: Sequence[BatchInput], *, nodes: Iterable[st
     return jobs
 
 
+def uses_gpu(graph: Graph, targets: Sequence[str] = ()) -> bool:
+    """Whether a node that will run declares a GPU device."""
+    from thyra_graph.engine.planner import make_plan
+
+    return any(graph.spec(n).device != "cpu" for n in make_plan(graph, list(targets) or None).order)
+
+
 def _templates(graph: Graph, order: Sequence[str]) -> dict[str, str]:
     return {name: value for name in _write_params(graph, order)
             if isinstance(value := _current(graph, name), str) and PLACEHOLDER.search(value)}

@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 from thyra_graph.engine.graph import Graph
 
 from .inputs import BatchError
-from .plan import BatchJob
+from .plan import BatchJob, uses_gpu
 from .worker import GraphWorker, InputResult, WorkerSetup
 
 #: Environment a worker needs to find the same plugins, models and cache as the driver.
@@ -98,7 +98,7 @@ def _run(ray: Any, setup: WorkerSetup, jobs: list[BatchJob], *, graph: Graph, jo
          gpus_per_input: float, notify: Callable[..., None]) -> list[InputResult]:
     resources = ray.cluster_resources()
     env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
-    if needs_gpu(graph, setup.targets):
+    if uses_gpu(graph, setup.targets):
         gpus = resources.get("GPU", 0)
         if gpus < gpus_per_input:
             raise BatchError(f"the graph has GPU nodes and asks {gpus_per_input} GPU per input, but the Ray cluster has "
@@ -149,13 +149,6 @@ def _run(ray: Any, setup: WorkerSetup, jobs: list[BatchJob], *, graph: Graph, jo
         for actor in actors:
             ray.kill(actor)
     return results
-
-
-def needs_gpu(graph: Graph, targets: Sequence[str] = ()) -> bool:
-    """Whether a node that will run declares a GPU device."""
-    from thyra_graph.engine.planner import make_plan
-
-    return any(graph.spec(n).device != "cpu" for n in make_plan(graph, list(targets) or None).order)
 
 
 def _outcome(ray: Any, ref: Any, job: BatchJob) -> InputResult:
