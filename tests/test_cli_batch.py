@@ -254,3 +254,21 @@ nodes:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "GPU nodes" in done.stderr and "--gpus-per-input" in done.stderr
+
+
+def test_resume_knows_a_sink_that_writes_a_folder(tmp_path):
+    make_inputs(tmp_path)
+    (tmp_path / "graph.yaml").write_text("""\
+thyra: 1
+name: masks
+nodes:
+  load:      {type: io.load_image, params: {path: placeholder.png}}
+  gray:      {type: image.to_gray, inputs: {image: load.image}}
+  threshold: {type: image.threshold, inputs: {image: gray.image}, params: {method: otsu}}
+  coins:     {type: image.contours, inputs: {mask: threshold.mask}, params: {min_area: 300}}
+  masks:     {type: export.instance_masks, inputs: {instances: coins.instances}, params: {path: 'masks/{stem}'}}
+""", encoding="utf-8")
+    args = ("run", "graph.yaml", "--over", "photos/*.png", "--bind", "load.path", "--json")
+    assert thyra(*args, cwd=tmp_path).returncode == 0
+    runs, _ = json_lines(thyra(*args, "--resume", cwd=tmp_path))
+    assert [run["status"] for run in runs] == ["resumed"] * 3
