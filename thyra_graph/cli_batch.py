@@ -171,7 +171,7 @@ def _report(batch: Any, args: argparse.Namespace) -> int:
     from thyra_graph.batch.summary import print_table
 
     if not args.json:
-        print_table(batch, verbose=args.verbose)
+        print_table(batch)
     if batch.status == "cancelled":
         finished = sum(batch.count(s) for s in ("ok", "failed", "resumed"))
         print(f"thyra: interrupted; {finished} of {batch.planned} inputs finished, their results are cached: "

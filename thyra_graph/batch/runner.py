@@ -118,9 +118,9 @@ def _in_process(worker: GraphWorker, todo: list[BatchJob], retries: int, notify,
 
 def _copy(graph: Graph, setup: WorkerSetup) -> Graph:
     """A private copy of ``graph`` (its registry kept: nodes registered in code work here)."""
-    from .worker import _rebuild
+    from .worker import rebuild_graph
 
-    return _rebuild(setup, graph.registry)
+    return rebuild_graph(setup, graph.registry)
 
 
 def _complete(path: str) -> bool:

@@ -77,15 +77,15 @@ class BatchProgress:
 
     def _counts(self) -> str:
         text = f"{self.done + self.failed}/{self.total}: done {self.done}, failed {self.failed}, running {len(self.running)}"
-        task = self._progress.tasks[0] if self._progress is not None and self._progress.tasks else None
-        remaining = next((t.time_remaining for t in self._progress.tasks if t.id == self._task), None) if task else None
+        tasks = self._progress.tasks if self._progress is not None else []
+        remaining = next((t.time_remaining for t in tasks if t.id == self._task), None)
         if remaining is not None:
             minutes, seconds = divmod(int(remaining), 60)
             text += f", ETA {minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
         return text
 
 
-def print_table(batch: Any, *, verbose: bool = False) -> None:
+def print_table(batch: Any) -> None:
     """The batch summary as a table on stdout: one row per input."""
     from rich.console import Console
     from rich.markup import escape

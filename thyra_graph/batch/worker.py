@@ -70,7 +70,7 @@ class GraphWorker:
         from thyra_graph.engine.executor import Executor
 
         self.setup = setup
-        self.graph = graph if graph is not None else _rebuild(setup, default_registry())
+        self.graph = graph if graph is not None else rebuild_graph(setup, default_registry())
         if executor is None:
             disk = DiskCache(Path(setup.cache_dir) if setup.cache_dir else None) if setup.use_cache else None
             executor = Executor(disk=disk, workers=setup.threads, content_hash=setup.content_hash)
@@ -103,7 +103,8 @@ def _files(value: Any) -> list[str]:
         return []
 
 
-def _rebuild(setup: WorkerSetup, registry: Any) -> Graph:
+def rebuild_graph(setup: WorkerSetup, registry: Any) -> Graph:
+    """The graph ``setup`` describes, built against ``registry`` (a private copy to set params on)."""
     from thyra_graph.engine.graphfile import GraphFileError, load_graph_text
     from thyra_graph.engine.yamlwrite import dump_yaml
 
