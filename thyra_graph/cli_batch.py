@@ -11,6 +11,7 @@ import importlib.util
 import os
 import socket
 import sys
+import threading
 from typing import Any, Callable, Sequence
 
 RAY_INSTALL = "pip install 'thyra-graph[ray]'"
@@ -126,10 +127,9 @@ def _execute_here(graph: Any, args: argparse.Namespace, jobs: list) -> Any:
 
     json_out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8") if args.json else None
     show = sys.stderr.isatty() or not args.json
-    in_process = args.jobs == 1 and args.executor == "local"
     try:
         with stdout_to_stderr(args.json), BatchProgress(len(jobs), enabled=show, json_stream=json_out) as progress:
-            node_bars = _NodeBars(graph, progress, enabled=show and in_process)
+            node_bars = _NodeBars(graph, progress, enabled=show and args.executor == "local")
             batch = run_batch(graph, [], planned=jobs, executor=args.executor, jobs=args.jobs, retries=args.retries,
                               resume=args.resume, targets=args.targets, cache_dir=args.cache_dir,
                               use_cache=not args.no_cache, content_hash=args.content_hash, address=args.address,
@@ -146,25 +146,29 @@ def _execute_here(graph: Any, args: argparse.Namespace, jobs: list) -> Any:
 
 
 class _NodeBars:
-    """Per-node bars of the input running in this process, under the batch's overall bar."""
+    """Per-node bars of each running input, under the batch's overall bar (local executor:
+    events come from this process or, tagged with their input, from the pool's workers)."""
 
     def __init__(self, graph: Any, progress: Any, *, enabled: bool) -> None:
         self.graph, self.progress, self.enabled = graph, progress, enabled
-        self.display = None
+        self.displays: dict[int, Any] = {}
+        self._lock = threading.Lock()
 
     def notify(self, kind: str, job: Any, result: Any) -> None:
         from thyra_graph.cli_progress import ProgressDisplay
 
-        if self.enabled and kind == "started" and self.progress.rich is not None:
-            self.display = ProgressDisplay(self.graph, progress=self.progress.rich).__enter__()
-        elif self.display is not None and kind in ("finished", "retry"):
-            self.display.__exit__(None, None, None)
-            self.display = None
+        with self._lock:
+            if self.enabled and kind == "started" and self.progress.rich is not None:
+                self.displays[job.index] = ProgressDisplay(self.graph, progress=self.progress.rich).__enter__()
+            elif kind in ("finished", "retry") and job.index in self.displays:
+                self.displays.pop(job.index).__exit__(None, None, None)
         self.progress(kind, job, result)
 
     def handle(self, event: Any) -> None:
-        if self.display is not None:
-            self.display.handle(event)
+        with self._lock:
+            display = self.displays.get(event.data.get("batch_input"))
+            if display is not None:  # events arriving after their input finished are dropped
+                display.handle(event)
 
 
 def _report(batch: Any, args: argparse.Namespace) -> int:

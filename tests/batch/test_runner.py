@@ -30,3 +30,13 @@ def test_in_process_results_come_in_input_order_and_a_failure_stops_nothing(batc
     assert batch.results[1].attempts == 3 and "item01.txt" in batch.results[1].error
     assert batch.status == "failed" and len(loads.read_text().split()) == 1
     assert graph.params("work")["out"] == "out/{stem}.txt"  # the caller's graph is left as it was
+
+
+def test_node_events_of_pool_workers_reach_the_caller_tagged_with_their_input(batchkit, tmp_path):
+    inputs = text_inputs(tmp_path, 4)
+    graph = graph_of(batchkit, tmp_path, "batchkit.modelled", "out/{stem}.txt", loads=str(tmp_path / "loads.txt"))
+    events = []
+    batch = run_batch(graph, [{"work.path": str(p)} for p in inputs], jobs=2, on_event=events.append)
+    assert batch.status == "ok"
+    finished = sorted(e.data["batch_input"] for e in events if e.kind == "finished" and e.node == "work")
+    assert finished == [0, 1, 2, 3]

@@ -31,6 +31,10 @@ Callback = Callable[[str, BatchJob, InputResult | None], None]
 
 _WORKER: GraphWorker | None = None
 _WORKER_ERROR: str | None = None
+_EVENTS: Any = None  # the parent's event queue, when it shows node progress
+#: The node events a worker sends to the parent, and the data keys (small, plain) they keep.
+_FORWARDED = ("started", "progress", "finished", "failed", "skipped")
+_FORWARDED_DATA = ("done", "total", "message", "reason", "batch_input")
 
 
 def run_in_process(worker: GraphWorker, jobs: Sequence[BatchJob], *, retries: int, notify: Callback,
@@ -56,14 +60,31 @@ def run_in_process(worker: GraphWorker, jobs: Sequence[BatchJob], *, retries: in
 
 
 def run_in_pool(setup: WorkerSetup, jobs: Sequence[BatchJob], *, processes: int, retries: int,
-                notify: Callback) -> list[InputResult]:
-    """Run the jobs on ``processes`` worker processes; results in the order they finish."""
+                notify: Callback, on_event: Any = None) -> list[InputResult]:
+    """Run the jobs on ``processes`` worker processes; results in the order they finish.
+
+    ``on_event`` receives the workers' node events (started, progress, finished, ...), each
+    with ``data["batch_input"]``, the index of the input it belongs to, on a thread of its own.
+    """
     context = multiprocessing.get_context("spawn")
-    pool = cf.ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_start_worker, initargs=(setup,))
+    events = context.Queue() if on_event is not None else None
+    pool = cf.ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_start_worker,
+                                  initargs=(setup, events))
+    relay = threading.Thread(target=_relay, args=(events, on_event), daemon=True) if events is not None else None
+    if relay is not None:
+        relay.start()
     queue = list(jobs)[::-1]
     attempts: dict[int, int] = {}
     in_flight: dict[cf.Future, BatchJob] = {}
+    announced: set[cf.Future] = set()
     results: list[InputResult] = []
+
+    def announce() -> None:
+        # The first ``processes`` jobs in flight are running; the rest wait in the pool's queue.
+        for future in list(in_flight)[:processes]:
+            if future not in announced:
+                announced.add(future)
+                notify("started", in_flight[future], None)
 
     def submit() -> None:
         # A few queued beyond the workers keep them busy while the parent handles a result.
@@ -78,8 +99,7 @@ def run_in_pool(setup: WorkerSetup, jobs: Sequence[BatchJob], *, processes: int,
                 notify("finished", job, result)
                 results.append(result)
                 continue
-            if len(in_flight) <= processes:
-                notify("started", job, None)
+        announce()
 
     try:
         submit()
@@ -87,6 +107,7 @@ def run_in_pool(setup: WorkerSetup, jobs: Sequence[BatchJob], *, processes: int,
             done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
             for future in done:
                 job = in_flight.pop(future)
+                announced.discard(future)
                 result = _outcome(future, job)
                 result.attempts = attempts[job.index]
                 if result.status == "failed" and result.attempts <= retries:
@@ -102,7 +123,22 @@ def run_in_pool(setup: WorkerSetup, jobs: Sequence[BatchJob], *, processes: int,
         # All done: the idle workers exit on their own while the summary is printed (Python
         # joins them at exit). Stopped or failed: wait for them here.
         pool.shutdown(wait=bool(in_flight or queue), cancel_futures=True)
+        if events is not None and relay is not None:
+            events.put(None)  # after the last result: the workers' events before it are in the queue
+            relay.join(timeout=STOP_GRACE_SECONDS)
     return results
+
+
+def _relay(events: Any, on_event: Any) -> None:
+    """Hand the workers' node events to ``on_event`` until the pool is done."""
+    from thyra_graph.engine.events import Event
+
+    while (item := events.get()) is not None:
+        kind, node, data = item
+        try:
+            on_event(Event(kind, node, data))
+        except Exception:  # a display error must not stop the batch
+            pass
 
 
 def _outcome(future: cf.Future, job: BatchJob) -> InputResult:
@@ -135,8 +171,9 @@ def _stop(pool: cf.ProcessPoolExecutor, in_flight: dict[cf.Future, BatchJob], re
             process.kill()
 
 
-def _start_worker(setup: WorkerSetup) -> None:
-    global _WORKER, _WORKER_ERROR
+def _start_worker(setup: WorkerSetup, events: Any = None) -> None:
+    global _WORKER, _WORKER_ERROR, _EVENTS
+    _EVENTS = events
     # The parent decides what Ctrl-C means; SIGTERM (sent by the parent) cancels the current
     # run through the executor's own Ctrl-C handling.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -156,6 +193,12 @@ def _run_job(job: BatchJob) -> InputResult:
     if _WORKER is None:
         return InputResult(job.index, job.label, "failed", error=_WORKER_ERROR or "the worker did not start")
     try:
-        return _WORKER.run(job)
+        return _WORKER.run(job, on_event=_forward if _EVENTS is not None else None)
     except KeyboardInterrupt:  # stopped between the executor's checks
         return InputResult(job.index, job.label, "cancelled", worker=_WORKER.name)
+
+
+def _forward(event: Any) -> None:
+    if event.kind in _FORWARDED:
+        data = {k: v for k, v in event.data.items() if k in _FORWARDED_DATA and isinstance(v, (int, float, str, type(None)))}
+        _EVENTS.put((event.kind, event.node, data))

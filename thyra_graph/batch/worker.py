@@ -85,7 +85,7 @@ class GraphWorker:
                 node_id, _, param = name.partition(".")
                 self.graph.set_param(node_id, param, value)
             result = self.executor.run(self.graph, list(self.setup.targets) or None, use_cache=self.setup.use_cache,
-                                       on_event=on_event, cancel=cancel)
+                                       on_event=_tagged(on_event, job.index), cancel=cancel)
         except Exception as exc:  # a job that cannot even start (a value the graph refuses): this input fails
             return InputResult(job.index, job.label, "failed", time.perf_counter() - started,
                                error=f"{type(exc).__name__}: {exc}", worker=self.name)
@@ -94,6 +94,15 @@ class GraphWorker:
         nodes = {n: r.to_json() for n, r in result.nodes.items()}
         return InputResult(job.index, job.label, result.status, time.perf_counter() - started,
                            outputs=outputs, error=error, nodes=nodes, worker=self.name)
+
+
+def _tagged(on_event: Any, index: int) -> Any:
+    """``on_event`` with each event's data naming the input it belongs to (``batch_input``)."""
+    if on_event is None:
+        return None
+    from thyra_graph.engine.events import Event
+
+    return lambda event: on_event(Event(event.kind, event.node, {**event.data, "batch_input": index}, event.time))
 
 
 def _files(value: Any) -> list[str]:
