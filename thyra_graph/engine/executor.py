@@ -7,9 +7,9 @@
   every computed result stays cached.
 - Independent branches run on a thread pool; nodes known to be quick run inline, because
   handing a sub-millisecond node to a thread costs more than running it. GPU work is
-  serialised per device: a node claims the device it actually runs on (``ctx.claim_device``,
-  done by the model-loading code once ``auto`` is resolved; up front here when a GPU node's
-  ``device`` param names one), so ``cpu`` nodes never wait and ``cuda:0``/``cuda:1`` run at once.
+  serialised per device: a GPU-declared node claims the device its ``device`` param names
+  (``ctx.claim_device``; the default GPU when it names none or ``auto``), so a node set to
+  ``cpu`` never waits and ``cuda:0``/``cuda:1`` run at once.
 - Cancellation is cooperative (``ctx.progress`` / ``ctx.check_cancelled``) and Ctrl-C in
   the calling thread cancels cleanly.
 """
@@ -332,9 +332,11 @@ class _Run:
             kwargs.update(plan.params[node_id])
             if spec.wants_ctx:
                 kwargs["ctx"] = ctx
-            named = kwargs.get("device")
-            if spec.device == "gpu" and isinstance(named, str) and named not in ("auto", "gpu"):
-                ctx.claim_device(named)  # "auto" is claimed by the node once it knows what it got
+            if spec.device == "gpu":
+                # The device the node names; without one (a plugin's GPU node, "auto", Taichi's
+                # "gpu") the default GPU, as before. "cpu" claims nothing.
+                named = kwargs.get("device")
+                ctx.claim_device(named if isinstance(named, str) and named not in ("auto", "gpu") else "cuda:0")
             raw = spec.func(**kwargs)
             outputs = _normalise_outputs(spec, raw)
         except Cancelled:
