@@ -56,7 +56,9 @@ def fake_hub(tiny_models_dir):
 
     repos = {p.name.replace("--", "/"): p for p in tiny_models_dir.iterdir() if p.is_dir() and "--" in p.name}
     loose = {f"segment_anything_2/092824/{p.name}": p for p in tiny_models_dir.glob("*.pt")}
-    server = FakeHub(repos, loose).start()
+    # The hub's SAM 2 repositories hold Meta's checkpoint too; its listed SHA-256 checks the URL download.
+    extra = {"facebook/sam2.1-hiera-tiny": {p.name: p for p in tiny_models_dir.glob("sam2.1_hiera_tiny.pt")}}
+    server = FakeHub(repos, loose, extra).start()
     yield server
     server.stop()
 
@@ -80,4 +82,5 @@ def hub_env(fake_hub, tmp_path, monkeypatch):
     fake_hub.cut_after.clear()
     fake_hub.slow.clear()
     fake_hub.broken.clear()
+    fake_hub.tampered.clear()
     return cache

@@ -12,7 +12,7 @@ huggingface_hub client, with ``HF_ENDPOINT`` pointed here, lists, downloads and 
 
 Tests steer it: ``cut_after[file] = n`` sends only ``n`` bytes of the next download of a
 file and drops the connection; ``slow[file] = s`` pauses ``s`` seconds after every 64 KB;
-``broken`` files answer 500; ``gated`` repos answer 401 ``GatedRepo``; ``requests`` logs
+``broken`` files answer 500; ``tampered`` files come with their last byte changed; ``gated`` repos answer 401 ``GatedRepo``; ``requests`` logs
 what was asked (method, path, Range header).
 """
 
@@ -51,25 +51,33 @@ class ServedFile:
 
 
 class Repo:
-    def __init__(self, repo_id: str, folder: Path, license: str = "apache-2.0") -> None:
+    def __init__(self, repo_id: str, folder: Path, license: str = "apache-2.0",
+                 extra: dict[str, Path] | None = None) -> None:
         self.id = repo_id
         self.files = {str(p.relative_to(folder)).replace("\\", "/"): ServedFile.of(p)
                       for p in sorted(folder.rglob("*")) if p.is_file()}
+        self.files.update({name: ServedFile.of(path) for name, path in (extra or {}).items()})
         self.license = license
         listing = "".join(f"{name}:{f.etag}" for name, f in self.files.items())
         self.sha = hashlib.sha1(listing.encode()).hexdigest()
 
 
 class FakeHub:
-    """``FakeHub(repos={"facebook/sam2.1-hiera-tiny": folder}, loose={"a/b.pt": file})``; ``start()``/``stop()``."""
+    """``FakeHub(repos={"facebook/sam2.1-hiera-tiny": folder}, loose={"a/b.pt": file})``; ``start()``/``stop()``.
 
-    def __init__(self, repos: dict[str, Path], loose: dict[str, Path] | None = None) -> None:
-        self.repos = {repo_id: Repo(repo_id, folder) for repo_id, folder in repos.items()}
+    ``extra={"facebook/sam2.1-hiera-tiny": {"sam2.1_hiera_tiny.pt": file}}`` adds files to a repo
+    (as the real one also holds Meta's checkpoint)."""
+
+    def __init__(self, repos: dict[str, Path], loose: dict[str, Path] | None = None,
+                 extra: dict[str, dict[str, Path]] | None = None) -> None:
+        self.repos = {repo_id: Repo(repo_id, folder, extra=(extra or {}).get(repo_id))
+                      for repo_id, folder in repos.items()}
         self.loose = {name: ServedFile.of(path) for name, path in (loose or {}).items()}
         self.gated: set[str] = set()
         self.cut_after: dict[str, int] = {}
         self.slow: dict[str, float] = {}  # file → seconds to wait between 64 KB pieces
         self.broken: set[str] = set()  # files whose download answers 500
+        self.tampered: set[str] = set()  # files served with their last byte changed (a bad mirror)
         self.requests: list[tuple[str, str, str]] = []
         self._server: ThreadingHTTPServer | None = None
 
@@ -160,6 +168,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _file(self, served: ServedFile, head: bool, headers: dict, cut_key: str | None = None) -> None:
         data = served.path.read_bytes()
+        key = cut_key or Path(served.path).name
+        if key in self.fake.tampered:
+            data = data[:-1] + bytes([data[-1] ^ 0xFF])
         start, status = 0, 200
         wanted = re.match(r"bytes=(\d+)-$", self.headers.get("Range", "") or "")
         if wanted and not head:
@@ -182,7 +193,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if head:
             return
-        key = cut_key or Path(served.path).name
         cut = self.fake.cut_after.pop(key, None)
         if cut is not None:
             self.wfile.write(body[:cut])

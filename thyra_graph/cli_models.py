@@ -175,9 +175,12 @@ def _pull(args) -> int:
             if not args.json:
                 print(f"{model.label}: {'checking' if model.present else 'fetching'}", file=sys.stderr)
             path = pull(model, into_models_dir=getattr(args, "models_dir", False), tqdm_class=tqdm)
-            report.append({"model": model.ref.name, "status": "ok", "path": str(path)})
+            report.append({"model": model.ref.name, "status": "ok", "path": str(path),
+                           **({"note": model.note} if model.note else {})})
             if not args.json:
                 print(f"{model.label}: ok ({path})")
+                if model.note:
+                    print(f"thyra models: note: {model.note}", file=sys.stderr)
         except NodeError as exc:
             failed += 1
             report.append({"model": model.ref.name, "status": "failed", "error": str(exc)})

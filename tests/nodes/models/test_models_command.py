@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from thyra_graph.cli import main
+from thyra_graph.nodes.models.url_download import partial_path, recorded_sha256
 
 REPO = Path(__file__).resolve().parents[3]
 SEGMENT_CLICKS = REPO / "graphs" / "segment_clicks.yaml"
@@ -174,6 +175,9 @@ def test_meta_checkpoints_come_from_their_published_url_into_the_models_folder(
     assert [r[1] for r in fake_hub.downloads("sam2.1_hiera_tiny.pt")] == ["/segment_anything_2/092824/sam2.1_hiera_tiny.pt"]
     checkpoint = models_dir / "sam2.1_hiera_tiny.pt"
     assert checkpoint.read_bytes() == fake_hub.loose["segment_anything_2/092824/sam2.1_hiera_tiny.pt"].path.read_bytes()
+    # checked against the SHA-256 the hub lists for the same file in facebook/sam2.1-hiera-tiny
+    assert recorded_sha256(checkpoint) == fake_hub.repos[SAM2].files["sam2.1_hiera_tiny.pt"].sha256
+    assert "no SHA-256 is published" not in capsys.readouterr().err
     capsys.readouterr()
     code, report = run_json(capsys, "verify", str(meta_graph))
     assert code == 0 and report[0]["status"] == "ok"
@@ -202,3 +206,38 @@ def test_a_pull_into_the_models_folder_that_fails_leaves_no_folder_behind(hub_en
     err = capsys.readouterr().err
     assert f"fetching {SAM2} from {fake_hub.url} failed" in err and "500" in err
     assert not (models_dir / "facebook--sam2.1-hiera-tiny").exists()
+
+
+def test_a_checkpoint_whose_bytes_differ_from_the_published_hash_is_refused_and_removed(
+        hub_env, fake_hub, meta_graph, tmp_path, capsys, monkeypatch):
+    models_dir = tmp_path / "models"
+    monkeypatch.setenv("THYRA_MODELS_DIR", str(models_dir))
+    fake_hub.tampered.add("sam2.1_hiera_tiny.pt")  # the URL serves other bytes than the hub lists
+    assert main(["models", "pull", str(meta_graph)]) == 1
+    err = capsys.readouterr().err
+    assert "SHA-256" in err and "is not the published" in err and "file was removed" in err
+    checkpoint = models_dir / "sam2.1_hiera_tiny.pt"
+    assert not checkpoint.exists() and not partial_path(checkpoint).exists()
+    assert main(["models", str(meta_graph), "--no-remote"]) == 1  # still missing
+
+
+def test_a_checkpoint_with_no_hash_to_check_against_is_fetched_and_its_hash_recorded_with_a_note(
+        hub_env, fake_hub, meta_graph, tmp_path, capsys, monkeypatch):
+    models_dir = tmp_path / "models"
+    monkeypatch.setenv("THYRA_MODELS_DIR", str(models_dir))
+    fake_hub.gated.add(SAM2)  # the hub will not list the repository: no published hash
+    code, report = run_json(capsys, "pull", str(meta_graph))
+    assert code == 0 and "no SHA-256 is published" in report[0]["note"]
+    checkpoint = models_dir / "sam2.1_hiera_tiny.pt"
+    assert recorded_sha256(checkpoint) == fake_hub.loose["segment_anything_2/092824/sam2.1_hiera_tiny.pt"].sha256
+
+
+def test_without_a_models_folder_a_meta_checkpoint_comes_from_the_hub_repository(hub_env, fake_hub, meta_graph, capsys):
+    assert main(["models", "pull", str(meta_graph)]) == 0
+    assert [r[1] for r in fake_hub.downloads("sam2.1_hiera_tiny.pt")] == [f"/{SAM2}/resolve/main/sam2.1_hiera_tiny.pt"]
+    assert not fake_hub.downloads("model.safetensors")  # only the checkpoint, not the transformers weights
+    code, models = run_json(capsys, str(meta_graph), "--no-remote")
+    assert code == 0 and models[0]["found_in"] == "Hugging Face cache"
+    assert models[0]["found"].endswith("sam2.1_hiera_tiny.pt")
+    code, report = run_json(capsys, "verify", str(meta_graph))
+    assert code == 0 and report[0]["status"] == "ok" and report[0]["checked"] == 1

@@ -61,6 +61,7 @@ class Model:
     license: str = ""
     gated: bool = False
     remote_error: str = ""
+    note: str = ""  # something a pull did that the user should know (e.g. no published hash)
 
     @property
     def present(self) -> bool:
@@ -68,7 +69,7 @@ class Model:
 
     @property
     def label(self) -> str:
-        return self.ref.name + (f" ({', '.join(self.ref.files)})" if self.ref.source == "url" else "")
+        return self.ref.name + (f" (the checkpoint of {self.ref.repo})" if self.ref.source == "url" and self.ref.repo else "")
 
     def to_json(self) -> dict[str, Any]:
         return {**self.ref.to_json(), "present": self.present, "found": str(self.found) if self.found else None,
@@ -173,7 +174,10 @@ def pull(model: Model, *, into_models_dir: bool = False, tqdm_class: Any = None)
     try:
         if ref.source == "url" and models_dir:
             target = Path(models_dir).expanduser() / ref.name
-            sha = ref.sha256 or (url_download.recorded_sha256(target) if target.is_file() else "")
+            sha = published_sha256(model) or (url_download.recorded_sha256(target) if target.is_file() else "")
+            if not sha:
+                model.note = (f"no SHA-256 is published for {ref.name} (and {hub.endpoint()} could not be asked): "
+                              "the hash of this download is recorded for `thyra models verify`")
             if target.is_file() and sha and url_download.sha256_of(target) == sha:
                 path = target
             else:
@@ -183,6 +187,10 @@ def pull(model: Model, *, into_models_dir: bool = False, tqdm_class: Any = None)
         else:
             repo = ref.repo or ref.name
             remote = hub.remote_model(repo, files=ref.files, revision=ref.revision)
+            if not remote.files:  # an empty listing would fetch the whole repository
+                raise NodeError(f"{repo} on {hub.endpoint()} has no file matching {', '.join(ref.files) or '*'}"
+                                + (": set THYRA_MODELS_DIR to fetch the checkpoint from its published URL "
+                                   f"{ref.url}" if ref.source == "url" else ""))
             local_dir = None
             if into_models_dir and ref.source == "hub":
                 if not models_dir:
@@ -194,6 +202,19 @@ def pull(model: Model, *, into_models_dir: bool = False, tqdm_class: Any = None)
         raise NodeError(explain(exc, model)) from None
     locate(model)
     return path
+
+
+def published_sha256(model: Model) -> str:
+    """The SHA-256 a checkpoint from a URL must have: declared with it, or listed by the hub for the
+    same file in the model's repository (Meta's ``facebook/sam2*`` repositories hold their ``.pt``)."""
+    ref = model.ref
+    if ref.sha256 or not ref.repo:
+        return ref.sha256.lower()
+    try:
+        remote = hub.remote_model(ref.repo, files=(ref.name,), revision=ref.revision)
+    except Exception:  # noqa: BLE001 - the hub is only a second source of the hash; the caller says so
+        return ""
+    return next((f.sha256 for f in remote.files if f.path == ref.name and f.sha256), "")
 
 
 def verify(model: Model) -> tuple[int, list[hub.Damage]]:
