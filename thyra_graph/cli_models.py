@@ -165,7 +165,10 @@ def _pull(args) -> int:
             for model in wanted:
                 extra = f"  ({model.remote_error})" if model.remote_error else ""
                 print(f"would fetch {model.label}: {_size(model.size)}{extra}")
-            print(f"{len(wanted)} model(s), {_size(total)} in all; {len(models) - len(wanted)} already here")
+            unknown = sum(m.size is None for m in wanted)
+            print(f"{len(wanted)} model(s), {_size(total)} in all"
+                  + (f" ({unknown} of unknown size not counted)" if unknown else "")
+                  + f"; {len(models) - len(wanted)} already here")
         return EXIT_OK
     from tqdm.auto import tqdm
 

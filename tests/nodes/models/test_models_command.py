@@ -46,22 +46,26 @@ def test_models_lists_what_the_example_graphs_need_with_sizes_and_licences(hub_e
     assert not [r for r in fake_hub.requests if r[0] == "GET" and "/resolve/" in r[1]]  # nothing downloaded
 
 
-def test_pull_fetches_with_a_progress_bar_per_file_and_the_graph_then_runs(
-        hub_env, fake_hub, capsys, tmp_path, monkeypatch):
-    assert main(["models", "pull", str(SEGMENT_CLICKS)]) == 0
+@pytest.mark.parametrize("graph", [SEGMENT_CLICKS, MULTIVIEW], ids=lambda p: p.name)
+def test_pull_fetches_with_a_progress_bar_per_file_and_the_graph_then_runs_offline(
+        hub_env, fake_hub, capsys, tmp_path, monkeypatch, graph):
+    assert main(["models", "pull", str(graph)]) == 0
     err = capsys.readouterr().err
     assert "model.safetensors" in err and "config.json" in err  # tqdm bars, one per file
-    assert main(["models", str(SEGMENT_CLICKS), "--no-remote"]) == 0
+    assert main(["models", str(graph), "--no-remote"]) == 0
     capsys.readouterr()
 
-    # The graph finds the pulled model by itself, offline, through the standard cache.
+    # The graph finds the pulled models by itself, offline, through the standard cache.
     import huggingface_hub.constants
     from test_graphs import run_graph_file
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-    report = run_graph_file(SEGMENT_CLICKS, tmp_path, monkeypatch)
-    assert report.ok, report.errors if hasattr(report, "errors") else report
+    fake_hub.requests.clear()
+    result = run_graph_file(graph, tmp_path, monkeypatch)
+    assert result.status == "ok", {n: r.error for n, r in result.nodes.items() if r.error}
+    assert result.count("executed") == len(result.nodes)
+    assert fake_hub.requests == []
 
 
 def test_an_interrupted_download_resumes_where_it_stopped(hub_env, fake_hub, capsys, monkeypatch):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 
-import pytest
 
 from thyra_graph.api import default_registry
 from thyra_graph.nodes.models.needs import sam2_checkpoint_url

@@ -131,12 +131,13 @@ def describe_remote(model: Model) -> Model:
             remote = hub.remote_model(ref.repo or ref.name, files=ref.files, revision=ref.revision)
             model.size, model.license, model.gated = remote.size, remote.license, remote.gated or ref.gated
     except Exception as exc:  # noqa: BLE001 - shown next to the model; listing goes on
-        model.remote_error = explain(exc, model)
+        model.remote_error = explain(exc, model, asking=True)
     return model
 
 
-def explain(exc: BaseException, model: Model) -> str:
-    """One sentence a user can act on, for a failure of the hub client or of a download."""
+def explain(exc: BaseException, model: Model, *, asking: bool = False) -> str:
+    """One sentence a user can act on, for a failure of the hub client or of a download
+    (``asking``: of a question about sizes and licence, when nothing was being fetched)."""
     ref = model.ref
     repo = ref.repo or ref.name
     kind = type(exc).__name__
@@ -154,6 +155,8 @@ def explain(exc: BaseException, model: Model) -> str:
         return f"{repo} has no revision {ref.revision!r} on {where}"
     if kind in ("ConnectError", "ConnectTimeout", "ReadTimeout", "TimeoutException", "LocalEntryNotFoundError",
                 "OfflineModeIsEnabled", "RemoteProtocolError", "ReadError"):
+        if asking:
+            return f"cannot reach {where} ({kind}) to ask for its size and licence: check the network or HF_ENDPOINT"
         return (f"cannot reach {where} ({kind}): check the network or HF_ENDPOINT and pull again; nothing "
                 "half-fetched is left looking complete")
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else kind
