@@ -78,6 +78,16 @@ def test_running_waits_for_the_download_then_runs(window, qtbot, hub_env, tmp_pa
     assert window.controller.states.get("sam").status == DONE
 
 
+def test_running_only_nodes_that_load_no_model_asks_nothing(window, qtbot, hub_env, tmp_path, dialog_closer):
+    assert window.open_file(SEGMENT_CLICKS)
+    redirect_outputs(window.document, tmp_path / "out")
+    click(window.models_check.dialog.close_button)
+    with qtbot.waitSignal(window.controller.run_finished, timeout=30_000) as finished:
+        window.run(["load"])
+    assert finished.args[0].status == "ok" and not window.models_check.dialog.isVisible()
+    assert window.controller.states.get("sam").status == MISSING_MODEL  # still says so
+
+
 def test_cancel_stops_the_download_and_leaves_no_complete_looking_file(
         window, qtbot, hub_env, fake_hub, monkeypatch, dialog_closer):
     import huggingface_hub.constants

@@ -415,7 +415,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._has_run = True
             self.controller.run(graph, targets)
 
-        if self.models_check.ask(graph, then=start):
+        if self.models_check.ask(graph, then=start, targets=targets):
             start()
         else:
             self.show_message("not run yet: the graph's models are missing (see the dialog)")

@@ -281,10 +281,14 @@ class ModelsCheck:
         self.window.canvas.set_states(states, set(flagged) | cleared)
         return missing
 
-    def ask(self, graph: Graph, then: Callable[[], None] | None = None) -> bool:
-        """True when nothing is missing; otherwise shows the dialog (once) and returns False.
-        ``then`` runs after a download that brought every model."""
+    def ask(self, graph: Graph, then: Callable[[], None] | None = None, targets: list[str] | None = None) -> bool:
+        """True when nothing a run of ``targets`` (default: the whole graph) loads is missing;
+        otherwise shows the dialog (once) and returns False. ``then`` runs after a download that
+        brought every model."""
         missing = self.mark(graph)
+        if targets:  # a run of some nodes needs only their ancestors' models
+            nodes = _planned(graph, targets)
+            missing = [m for m in missing if any(need.node in nodes for need in m.users)]
         if not missing:
             return True
         if self.dialog is not None and self.dialog.isVisible():
@@ -302,3 +306,14 @@ class ModelsCheck:
             self.window.show_message("models downloaded")
             if then is not None:
                 then()
+
+
+def _planned(graph: Graph, targets: list[str]) -> set[str]:
+    """The nodes a run of ``targets`` executes (all of them when the plan itself is broken)."""
+    from thyra_graph.engine.graph import GraphError
+    from thyra_graph.engine.planner import make_plan
+
+    try:
+        return set(make_plan(graph, targets).order)
+    except (GraphError, ValueError):
+        return set(graph.nodes)  # the run reports what is wrong with the plan
