@@ -114,3 +114,18 @@ def test_offline_the_dialog_offers_no_download_and_asks_nothing(window, hub_env,
     dialog = window.models_check.dialog
     assert not dialog.download_button.isEnabled() and "Offline mode is on" in dialog.status.text()
     assert fake_hub.requests == []
+
+
+def test_a_missing_local_checkpoint_is_badged_and_not_offered_for_download(window, tmp_path, hub_env, fake_hub,
+                                                                           dialog_closer):
+    graph = tmp_path / "density.yaml"
+    graph.write_text("thyra: 1\nnodes:\n"
+                     "  load: {type: io.load_image, params: {path: x.png}}\n"
+                     "  density: {type: count.learned_density, inputs: {image: load.image},"
+                     " params: {checkpoint: models/birds.safetensors}}\n")
+    assert window.open_file(graph)
+    assert window.controller.states.get("density").status == MISSING_MODEL
+    assert "models/birds.safetensors" in window.canvas.badge("density").toolTip()
+    dialog = window.models_check.dialog
+    assert dialog.row_status(0).startswith("local file missing") and not dialog.download_button.isEnabled()
+    assert fake_hub.requests == []

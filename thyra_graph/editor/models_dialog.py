@@ -124,7 +124,9 @@ class MissingModelsDialog(QtWidgets.QDialog):
         self.table.setRootIsDecorated(False)
         for model in models:
             users = ", ".join(f"{n.node} ({n.ref.param})" for n in model.users)
-            item = QtWidgets.QTreeWidgetItem([model.label, users, _size(model.size), "missing"])
+            local = model.ref.source == "path"  # nothing to download: the user's own file
+            item = QtWidgets.QTreeWidgetItem([model.label, users, "" if local else _size(model.size),
+                                              "local file missing: fix the path" if local else "missing"])
             item.setToolTip(0, "looks at " + ", ".join(model.looked))
             self.table.addTopLevelItem(item)
         for column in range(len(COLUMNS)):
@@ -154,7 +156,11 @@ class MissingModelsDialog(QtWidgets.QDialog):
         self.close_button.clicked.connect(self.reject)
         self._worker: _Worker | None = None
         self._sizes: _Worker | None = None
-        if offline():
+        if all(m.ref.source == "path" for m in models):
+            self.download_button.setEnabled(False)
+            self.status.setText("These are files of your own: set the node's path param to where they are, "
+                                "or put them in THYRA_MODELS_DIR.")
+        elif offline():
             self.download_button.setEnabled(False)
             self.status.setText("Offline mode is on (THYRA_OFFLINE / HF_HUB_OFFLINE): nothing is downloaded. "
                                 "Turn it off, or put the models in THYRA_MODELS_DIR.")

@@ -97,9 +97,11 @@ def locate(model: Model) -> Model:
     if ref.source == "path":
         path = Path(ref.name).expanduser()
         path = path if path.is_absolute() else model.base_dir / path
-        model.looked.append(str(path))
-        if path.exists():
-            model.found, model.found_in = path, "path"
+        for candidate, place in [(path, "path")] + [(c, "THYRA_MODELS_DIR") for c in models_dir_candidates(ref.name)]:
+            model.looked.append(str(candidate))
+            if candidate.exists():
+                model.found, model.found_in = candidate, place
+                break
         return model
     loose = [c for c in models_dir_candidates(ref.name)]
     if ref.source == "url":

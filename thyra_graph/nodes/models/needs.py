@@ -6,6 +6,7 @@ Every model node declares its needs with one of these (``thyra models``, the edi
     @node("recon.depth", ..., models=hub_models("model"))
     @node("segment.sam2_points", ..., models=sam2_models)
     @node("segment.multiview", ..., models=all_of(sam2_models, hub_models("clip_model")))
+    @node("count.learned_density", ..., models=local_models("checkpoint", backend="torch"))
 
 A value that looks like a path is a local model (nothing to fetch); an empty value needs no
 model; anything else is a Hugging Face id.
@@ -48,6 +49,17 @@ def hub_models(*params: str, backend: str = "transformers", files: Sequence[str]
     def needs(values: dict[str, Any]) -> list[ModelRef]:
         return [ref for name in params
                 for ref in model_ref(values.get(name), param=name, backend=backend, files=files, gated=gated)]
+
+    return needs
+
+
+def local_models(*params: str, backend: str) -> ModelsHook:
+    """A ``models=`` hook for nodes whose path ``params`` each name a local weights file (nothing
+    to fetch: ``thyra models`` and the editor say whether it is there)."""
+
+    def needs(values: dict[str, Any]) -> list[ModelRef]:
+        return [ModelRef(str(values[name]).strip(), name, backend=backend, source="path")
+                for name in params if str(values.get(name) or "").strip()]
 
     return needs
 
