@@ -6,7 +6,8 @@
     thyra models list [GRAPH…]      models on disk, their size, which graphs use them
     thyra models rm ID…             remove a model from the Hugging Face cache / THYRA_MODELS_DIR
 
-Exit codes: 0 ok, 1 something missing, damaged or not fetched, 2 bad arguments or graph files.
+Exit codes: 0 ok, 1 something missing, damaged or not fetched, 2 bad arguments or graph files,
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 ACTIONS = ("pull", "verify", "list", "rm")
 
 
@@ -47,6 +48,10 @@ def main(argv: Sequence[str]) -> int:
     except _GraphErrors as exc:
         print(exc, file=sys.stderr)
         return EXIT_INVALID
+    except KeyboardInterrupt:
+        print(f"\nthyra models {action}: interrupted; nothing half-fetched is left looking complete, "
+              "pull again to finish", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 class _GraphErrors(Exception):
@@ -121,7 +126,8 @@ def _status(args) -> int:
         if not models:
             print("these graphs load no models")
         for model in models:
-            users = "; ".join(f"{n.graph}: {n.node} ({n.node_type}, param {n.ref.param})" for n in model.users)
+            users = "; ".join(f"{n.graph}: {n.node} ({n.node_type}, param {n.ref.param})" if n.node != "-"
+                              else "named on the command line" for n in model.users)
             state = f"present in {model.found_in}: {model.found}" if model.present else "MISSING"
             facts = [state, _size(model.size) if model.size is not None else "",
                      f"licence {model.license}" if model.license else "",

@@ -348,6 +348,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.controller.stop()
         self.controller.wait(10_000)
+        self.models_check.stop()  # a download in flight is cancelled, its partial files not kept as complete
         self.recovery.discard(self.document.path)
         event.accept()
 

@@ -306,6 +306,11 @@ class ModelsCheck:
         self.dialog.show()
         return False
 
+    def stop(self) -> None:
+        """Cancel a download or size question in flight and wait for it (the window is closing)."""
+        if self.dialog is not None:
+            self.dialog.wait()
+
     def _after_download(self, graph: Graph, ok: bool, then: Callable[[], None] | None) -> None:
         self.mark(graph)
         if ok:

@@ -81,6 +81,33 @@ def test_an_interrupted_download_resumes_where_it_stopped(hub_env, fake_hub, cap
     assert code == 0 and report[0]["status"] == "ok" and report[0]["checked"] >= 3
 
 
+def test_ctrl_c_during_a_pull_leaves_nothing_complete_looking_and_the_next_pull_finishes(
+        hub_env, fake_hub, capsys, monkeypatch):
+    import huggingface_hub.constants
+    import tqdm.auto
+
+    monkeypatch.setattr(huggingface_hub.constants, "DOWNLOAD_CHUNK_SIZE", 64 * 1024)
+
+    class CtrlC(tqdm.auto.tqdm):  # the user presses Ctrl-C 1 MB into the weights
+        def update(self, n=1):
+            if "safetensors" in str(self.desc) and self.n + (n or 0) > 1_000_000:
+                raise KeyboardInterrupt
+            return super().update(n)
+
+    original = tqdm.auto.tqdm
+    monkeypatch.setattr(tqdm.auto, "tqdm", CtrlC)
+    assert main(["models", "pull", SAM2]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert not [p for p in snapshot_files(hub_env, SAM2) if p.name == "model.safetensors"]
+    assert main(["models", SAM2, "--no-remote"]) == 1  # still missing
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", original)
+    assert not list(hub_env.rglob("*.incomplete"))  # huggingface_hub drops its partial file
+    assert main(["models", "pull", SAM2]) == 0
+    code, report = run_json(capsys, "verify", SAM2)
+    assert code == 0 and report[0]["status"] == "ok"
+
+
 def test_a_corrupted_file_is_caught_by_verify_and_fetched_again_by_pull(hub_env, fake_hub, capsys):
     assert main(["models", "pull", SAM2]) == 0
     weights = next(p for p in snapshot_files(hub_env, SAM2) if p.name == "model.safetensors")
