@@ -229,6 +229,22 @@ def test_pull_into_the_models_folder_puts_the_model_where_nodes_look_first(hub_e
     assert code == 0 and report[0]["status"] == "ok" and report[0]["checked"] == 3
 
 
+def test_a_pull_into_the_models_folder_is_verified_offline_from_what_the_client_recorded(
+        hub_env, tmp_path, capsys, monkeypatch):
+    models_dir = tmp_path / "models"
+    monkeypatch.setenv("THYRA_MODELS_DIR", str(models_dir))
+    assert main(["models", "pull", SAM2, "--models-dir"]) == 0
+    monkeypatch.setenv("THYRA_OFFLINE", "1")
+    code, report = run_json(capsys, "verify", SAM2)
+    assert code == 0 and report[0]["status"] == "ok" and report[0]["checked"] == 3
+    weights = models_dir / "facebook--sam2.1-hiera-tiny" / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[2000] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    code, report = run_json(capsys, "verify", SAM2)
+    assert code == 1 and report[0]["damaged"] == [str(weights)]
+
+
 def test_a_pull_into_the_models_folder_that_fails_leaves_no_folder_behind(hub_env, fake_hub, tmp_path, capsys, monkeypatch):
     models_dir = tmp_path / "models"
     monkeypatch.setenv("THYRA_MODELS_DIR", str(models_dir))

@@ -149,7 +149,8 @@ def verify_folder(folder: Path, remote: RemoteModel | None = None) -> tuple[int,
     expected = {f.path: f.expected_hash for f in remote.files} if remote else {}
     if not expected:
         expected = {str(p.relative_to(folder)).replace(os.sep, "/"): expected_from_cache(p)
-                    for p in folder.rglob("*") if p.is_symlink() or p.is_file()}
+                    for p in folder.rglob("*") if (p.is_symlink() or p.is_file()) and ".cache" not in p.parts}
+        expected.update(_local_dir_etags(folder))
     checked, damaged = 0, []
     for name, want in sorted(expected.items()):
         if not want:
@@ -163,6 +164,22 @@ def verify_folder(folder: Path, remote: RemoteModel | None = None) -> tuple[int,
         if found != want:
             damaged.append(Damage(path, want, found))
     return checked, damaged
+
+
+def _local_dir_etags(folder: Path) -> dict[str, str]:
+    """The hashes huggingface_hub recorded for files it downloaded into a local folder (its
+    ``.cache/huggingface/download/<file>.metadata``: commit, ETag, time, one a line), so that a
+    ``--models-dir`` pull can be verified offline."""
+    records = folder / ".cache" / "huggingface" / "download"
+    etags = {}
+    for record in records.rglob("*.metadata") if records.is_dir() else ():
+        try:
+            etag = record.read_text(encoding="utf-8").splitlines()[1].strip().strip('"').lower()
+        except (OSError, IndexError, UnicodeDecodeError):
+            continue
+        if _SHA256.match(etag) or _SHA1.match(etag):
+            etags[str(record.relative_to(records))[: -len(".metadata")].replace(os.sep, "/")] = etag
+    return etags
 
 
 def discard(damage: Damage) -> None:
