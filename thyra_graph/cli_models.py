@@ -18,7 +18,10 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from thyra_graph.nodes.models.inventory import Model
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 ACTIONS = ("pull", "verify", "list", "rm")
@@ -58,7 +61,7 @@ class _GraphErrors(Exception):
     pass
 
 
-def _models(targets: Sequence[str]):
+def _models(targets: Sequence[str]) -> list[Model]:
     """The distinct models the targets need (graph files, or hub ids typed on the command line)."""
     from thyra_graph.api import default_registry
     from thyra_graph.engine.declaration import ModelRef
@@ -102,7 +105,7 @@ def _offline_note() -> str:
             if offline() else "")
 
 
-def _where(model) -> str:
+def _where(model: Model) -> str:
     from thyra_graph.nodes.models import hub
 
     if model.ref.source == "path":
@@ -112,7 +115,7 @@ def _where(model) -> str:
     return "looks at " + ", ".join(model.looked) + f"; downloads from {source}"
 
 
-def _status(args) -> int:
+def _status(args: argparse.Namespace) -> int:
     from thyra_graph.nodes.models.inventory import describe_remote
 
     models = _models(args.targets)
@@ -146,7 +149,7 @@ def _status(args) -> int:
     return EXIT_FAILED if any(not m.present for m in models) else EXIT_OK
 
 
-def _pull(args) -> int:
+def _pull(args: argparse.Namespace) -> int:
     from thyra_graph.engine.declaration import NodeError
     from thyra_graph.nodes.models.inventory import describe_remote, pull
     from thyra_graph.nodes.models.weights import offline
@@ -200,7 +203,7 @@ def _pull(args) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _verify(args) -> int:
+def _verify(args: argparse.Namespace) -> int:
     from thyra_graph.nodes.models.inventory import verify
 
     models = _models(args.targets) if args.targets else _everything_on_disk()
@@ -226,7 +229,7 @@ def _verify(args) -> int:
     return EXIT_FAILED if bad else EXIT_OK
 
 
-def _everything_on_disk():
+def _everything_on_disk() -> list[Model]:
     """Every model in the Hugging Face cache (as located models, for verify)."""
     from thyra_graph.engine.declaration import ModelRef
     from thyra_graph.nodes.models import hub
@@ -241,7 +244,7 @@ def _everything_on_disk():
     return models
 
 
-def _list(args) -> int:
+def _list(args: argparse.Namespace) -> int:
     from thyra_graph.nodes.models import hub
 
     users: dict[str, list[str]] = {}
@@ -272,7 +275,7 @@ def _list(args) -> int:
     return EXIT_OK
 
 
-def _rm(args) -> int:
+def _rm(args: argparse.Namespace) -> int:
     from thyra_graph.nodes.models import hub, url_download
 
     status = EXIT_OK
