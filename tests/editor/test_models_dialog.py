@@ -88,6 +88,18 @@ def test_running_only_nodes_that_load_no_model_asks_nothing(window, qtbot, hub_e
     assert window.controller.states.get("sam").status == MISSING_MODEL  # still says so
 
 
+def test_editing_a_model_param_updates_the_badge_at_once(window, hub_env, tiny_models_dir, dialog_closer):
+    assert window.open_file(SEGMENT_CLICKS)
+    click(window.models_check.dialog.close_button)
+    local = tiny_models_dir / "facebook--sam2.1-hiera-tiny"  # a save_pretrained folder on disk
+    assert window.document.set_param("sam", "model", str(local))
+    assert window.controller.states.get("sam").status != MISSING_MODEL
+    assert not window.canvas.badge("sam").text.startswith("model missing")
+    assert window.document.set_param("sam", "model", "facebook/sam2.1-hiera-large")
+    assert window.controller.states.get("sam").status == MISSING_MODEL
+    assert "facebook/sam2.1-hiera-large" in window.canvas.badge("sam").toolTip()
+
+
 def test_cancel_stops_the_download_and_leaves_no_complete_looking_file(
         window, qtbot, hub_env, fake_hub, monkeypatch, dialog_closer):
     import huggingface_hub.constants

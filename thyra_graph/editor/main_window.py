@@ -218,6 +218,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.controller.states.mark_stale(stale)
             self.canvas.set_states(self.controller.states, stale)
             self._refresh_selected_state()
+        self.models_check.edited(self.document.graph,
+                                 {c.node for c in changes if c.kind in (cmd.PARAM, cmd.NODE_ADDED)})
         self._update_title()
         if self.auto_run and self._has_run and any(c.kind == cmd.PARAM for c in changes):
             self._auto_run_timer.start()

@@ -278,8 +278,9 @@ class ModelsCheck:
                 flagged.setdefault(need.node, []).append(model.label)
         for node_id, labels in flagged.items():
             if states.get(node_id).status == IDLE:
-                states.nodes[node_id] = NodeState(MISSING_MODEL, message="model not on this machine: " + ", ".join(labels)
-                                                  + " (Run offers to download it; or `thyra models pull`)")
+                message = ("model not on this machine: " + ", ".join(labels)
+                           + " (Run offers to download it; or `thyra models pull`)")
+                states.nodes[node_id] = NodeState(MISSING_MODEL, message=message)
         cleared = {n for n in self._marked - set(flagged) if states.get(n).status == MISSING_MODEL}
         for node_id in cleared:
             states.nodes[node_id] = NodeState()
@@ -305,6 +306,11 @@ class ModelsCheck:
             self.dialog.rejected.connect(then)
         self.dialog.show()
         return False
+
+    def edited(self, graph: Graph, nodes: set[str]) -> None:
+        """Params of ``nodes`` changed, or they were added: re-badge when one of them loads a model."""
+        if any(n in graph.nodes and graph.spec(n).models is not None for n in nodes):
+            self.mark(graph)
 
     def stop(self) -> None:
         """Cancel a download or size question in flight and wait for it (the window is closing)."""
