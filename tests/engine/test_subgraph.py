@@ -229,6 +229,14 @@ def test_an_unknown_library_subgraph_is_named_with_the_closest(library):
     result = load_graph_text("thyra: 1\nnodes:\n  m: {type: subgraph.coin_msk}\n", registry_with_library())
     assert "unknown node type 'subgraph.coin_msk'" in str(result.errors[0])
     assert "subgraph.coin_mask" in str(result.errors[0])
+    assert "put coin_msk.yaml in a folder named by THYRA_LIBRARY" in str(result.errors[0])
+
+
+def test_a_graph_using_a_broken_library_file_is_told_why_it_did_not_load(library):
+    (library / "broken.yaml").write_text("thyra: 1\ninputs: {image: b.image}\nnodes:\n  b: {type: image.blur}\n")  # no outputs
+    result = load_graph_text("thyra: 1\nnodes:\n  m: {type: subgraph.broken}\n", registry_with_library())
+    assert "its library file did not load" in str(result.errors[0])
+    assert "a subgraph needs declared outputs" in str(result.errors[0])
 
 
 # -- cycles -----------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from . import atomic
 from .graph import FORMAT_VERSION, NODE_ID_PATTERN, Graph, _closest, split_ref
 from .registry import Registry
 from .subgraph import SubgraphError
+from .subgraph_files import missing_type_hint
 from .subgraph_files import resolve_type, with_spec
 from .yamlfile import LineMap, parse_yaml
 from .yamlwrite import YamlDocument, dump_yaml
@@ -279,7 +280,7 @@ class _Loader:
             spec = self.subgraph(graph, node_id, type_id)
         if spec is None:
             if len(self.diagnostics) == reported:
-                self.problem(at + ("type",), f"unknown node type {type_id!r}{self.registry.suggest_suffix(type_id)}; `thyra nodes` lists the known types", node_id)
+                self.problem(at + ("type",), f"unknown node type {type_id!r}{self.registry.suggest_suffix(type_id)}; {missing_type_hint(self.registry, type_id)}", node_id)
             return False
         missing = spec.missing_requirements()
         if missing:

@@ -102,6 +102,18 @@ def resolve_type(type_id: str, registry: Registry, base_dir: Path | None) -> Sub
     return read_subgraph(path, registry, type_id)
 
 
+def missing_type_hint(registry: Registry, type_id: str) -> str:
+    """The fix for an unknown type: for a subgraph, why its file did not load or where it goes."""
+    if not type_id.startswith(LIBRARY_PREFIX):
+        return "`thyra nodes` lists the known types"
+    stem = type_id[len(LIBRARY_PREFIX):]
+    failed = next((p for p in registry.problems if Path(p.origin).stem.lower() == stem), None)
+    if failed is not None:
+        return f"its library file did not load: {failed.message}"
+    return (f"subgraphs come from your library: put {stem}.yaml in a folder named by THYRA_LIBRARY or in the "
+            "user library (`thyra nodes` lists the subgraphs found), or beside this graph as 'type: ./NAME.yaml'")
+
+
 def with_spec(registry: Registry, spec: SubgraphSpec) -> Registry:
     """A registry that also knows ``spec`` (a graph's own subgraph), sharing everything else."""
     return replace(registry, specs={**registry.specs, spec.id: spec},
@@ -145,4 +157,4 @@ def _problem(origin: str, message: str):
     return LoadProblem(origin, message)
 
 
-__all__ = ["LIBRARY_PREFIX", "is_file_ref", "load_library", "read_subgraph", "resolve_type", "with_spec"]
+__all__ = ["LIBRARY_PREFIX", "is_file_ref", "load_library", "missing_type_hint", "read_subgraph", "resolve_type", "with_spec"]
