@@ -60,16 +60,26 @@ def run_in_process(worker: GraphWorker, jobs: Sequence[BatchJob], *, retries: in
 
 
 def run_in_pool(setup: WorkerSetup, jobs: Sequence[BatchJob], *, processes: int, retries: int,
-                notify: Callback, on_event: Any = None) -> list[InputResult]:
-    """Run the jobs on ``processes`` worker processes; results in the order they finish.
+                notify: Callback, on_event: Any = None, local: GraphWorker | None = None) -> list[InputResult]:
+    """Run the jobs on ``processes`` workers; results in the order they finish.
 
+    With ``local`` (a worker of this process, its graph and models already loaded), this
+    process is one of the workers, on a thread of its own, and ``processes - 1`` are spawned:
+    it starts on the first input at once instead of waiting for a new process to import
+    Thyra and discover the plugins, and one process fewer holds the models.
     ``on_event`` receives the workers' node events (started, progress, finished, ...), each
     with ``data["batch_input"]``, the index of the input it belongs to, on a thread of its own.
     """
+    if local is not None and processes <= 1:
+        return run_in_process(local, jobs, retries=retries, notify=notify, on_event=on_event)
+    spawned = processes - 1 if local is not None else processes
     context = multiprocessing.get_context("spawn")
     events = context.Queue() if on_event is not None else None
-    pool = cf.ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_start_worker,
+    pool = cf.ProcessPoolExecutor(max_workers=spawned, mp_context=context, initializer=_start_worker,
                                   initargs=(setup, events))
+    here = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="thyra-batch") if local is not None else None
+    stop_here = threading.Event()
+    on_here: set[cf.Future] = set()
     relay = threading.Thread(target=_relay, args=(events, on_event), daemon=True) if events is not None else None
     if relay is not None:
         relay.start()
@@ -92,7 +102,12 @@ def run_in_pool(setup: WorkerSetup, jobs: Sequence[BatchJob], *, processes: int,
             job = queue.pop()
             attempts[job.index] = attempts.get(job.index, 0) + 1
             try:
-                in_flight[pool.submit(_run_job, job)] = job
+                if here is not None and len(on_here) < 2:
+                    future = here.submit(local.run, job, cancel=stop_here, on_event=on_event)
+                    on_here.add(future)
+                else:
+                    future = pool.submit(_run_job, job)
+                in_flight[future] = job
             except cf.BrokenExecutor as exc:  # a worker died (killed, out of memory): the rest cannot run
                 result = InputResult(job.index, job.label, "failed", attempts=attempts[job.index],
                                      error=f"the worker processes ended ({exc}); run the batch again to retry")
@@ -108,6 +123,7 @@ def run_in_pool(setup: WorkerSetup, jobs: Sequence[BatchJob], *, processes: int,
             for future in done:
                 job = in_flight.pop(future)
                 announced.discard(future)
+                on_here.discard(future)
                 result = _outcome(future, job)
                 result.attempts = attempts[job.index]
                 if result.status == "failed" and result.attempts <= retries:
@@ -118,11 +134,14 @@ def run_in_pool(setup: WorkerSetup, jobs: Sequence[BatchJob], *, processes: int,
                 results.append(result)
             submit()
     except KeyboardInterrupt:  # what finished is returned; the batch reports itself cancelled
+        stop_here.set()  # this process's own run cancels cleanly, as the workers' do on SIGTERM
         _stop(pool, in_flight, results, notify)
     finally:
         # All done: the idle workers exit on their own while the summary is printed (Python
         # joins them at exit). Stopped or failed: wait for them here.
         pool.shutdown(wait=bool(in_flight or queue), cancel_futures=True)
+        if here is not None:
+            here.shutdown(wait=True, cancel_futures=True)
         if events is not None and relay is not None:
             events.put(None)  # after the last result: the workers' events before it are in the queue
             relay.join(timeout=STOP_GRACE_SECONDS)

@@ -106,8 +106,9 @@ def run_batch(graph: Graph, inputs: Sequence[BatchInput | Mapping[str, Any]], *,
     else:
         from .local import run_in_pool
 
+        local = GraphWorker(setup, graph=_copy(graph, setup))  # this process works too (see run_in_pool)
         done += run_in_pool(setup, todo, processes=min(jobs, max(1, len(todo))), retries=retries, notify=notify,
-                            on_event=on_event)
+                            on_event=on_event, local=local)
     return BatchResult(graph.name, sorted(done, key=lambda r: r.index), len(plan))
 
 
