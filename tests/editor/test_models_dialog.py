@@ -141,3 +141,18 @@ def test_a_missing_local_checkpoint_is_badged_and_not_offered_for_download(windo
     dialog = window.models_check.dialog
     assert dialog.row_status(0).startswith("local file missing") and not dialog.download_button.isEnabled()
     assert fake_hub.requests == []
+
+
+def test_a_subgraph_instance_whose_inner_node_needs_a_missing_model_is_badged(window, tmp_path, hub_env,
+                                                                              dialog_closer):
+    (tmp_path / "clicks.yaml").write_text(
+        "thyra: 1\nname: clicks\ninputs: {image: sam.image}\nnodes:\n"
+        f"  sam: {{type: segment.sam2_points, params: {{model: {SAM2}, clicks: [[10, 10, 1]]}}}}\n"
+        "outputs: [sam.instances]\n")
+    graph = tmp_path / "uses.yaml"
+    graph.write_text("thyra: 1\nnodes:\n  load: {type: io.load_image, params: {path: x.png}}\n"
+                     "  part: {type: ./clicks.yaml, inputs: {image: load.image}}\n")
+    assert window.open_file(graph)
+    assert window.controller.states.get("part").status == MISSING_MODEL
+    assert SAM2 in window.canvas.badge("part").toolTip()
+    assert window.models_check.dialog.table.topLevelItem(0).text(1) == "part/sam (model)"

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from PySide6 import QtCore, QtWidgets
 
 from thyra_graph.engine.graph import Graph
+from thyra_graph.engine.subgraph import SEPARATOR, is_subgraph
 
 from .run_states import IDLE, MISSING_MODEL, NodeState
 
@@ -274,8 +275,8 @@ class ModelsCheck:
         states = self.window.controller.states
         flagged: dict[str, list[str]] = {}
         for model in missing:
-            for need in model.users:
-                flagged.setdefault(need.node, []).append(model.label)
+            for need in model.users:  # a node inside a subgraph instance badges the instance
+                flagged.setdefault(need.node.split(SEPARATOR, 1)[0], []).append(model.label)
         for node_id, labels in flagged.items():
             if states.get(node_id).status == IDLE:
                 message = ("model not on this machine: " + ", ".join(labels)
@@ -309,7 +310,7 @@ class ModelsCheck:
 
     def edited(self, graph: Graph, nodes: set[str]) -> None:
         """Params of ``nodes`` changed, or they were added: re-badge when one of them loads a model."""
-        if any(n in graph.nodes and graph.spec(n).models is not None for n in nodes):
+        if any(n in graph.nodes and (graph.spec(n).models is not None or is_subgraph(graph.spec(n))) for n in nodes):
             self.mark(graph)
 
     def stop(self) -> None:

@@ -288,3 +288,18 @@ def test_without_a_models_folder_a_meta_checkpoint_comes_from_the_hub_repository
     assert models[0]["found"].endswith("sam2.1_hiera_tiny.pt")
     code, report = run_json(capsys, "verify", str(meta_graph))
     assert code == 0 and report[0]["status"] == "ok" and report[0]["checked"] == 1
+
+
+def test_models_inside_a_subgraph_are_listed_and_pulled(hub_env, fake_hub, tmp_path, capsys):
+    (tmp_path / "clicks.yaml").write_text(
+        "thyra: 1\nname: clicks\ninputs: {image: sam.image}\nnodes:\n"
+        f"  sam: {{type: segment.sam2_points, params: {{model: {SAM2}, clicks: [[10, 10, 1]]}}}}\n"
+        "outputs: [sam.instances]\n")
+    graph = tmp_path / "uses.yaml"
+    graph.write_text("thyra: 1\nnodes:\n  load: {type: io.load_image, params: {path: x.png}}\n"
+                     "  part: {type: ./clicks.yaml, inputs: {image: load.image}}\n")
+    code, models = run_json(capsys, str(graph), "--no-remote")
+    assert code == 1 and [(m["name"], [u["node"] for u in m["used_by"]]) for m in models] == [(SAM2, ["part/sam"])]
+    assert main(["models", "pull", str(graph)]) == 0
+    code, models = run_json(capsys, str(graph), "--no-remote")
+    assert code == 0 and models[0]["present"]

@@ -38,11 +38,15 @@ class Need:
 
 
 def graph_needs(graph: Any, label: str = "") -> list[Need]:
-    """Every model the nodes of an engine ``Graph`` load, with the params set in it."""
+    """Every model the nodes of an engine ``Graph`` load, with the params set in it; the nodes
+    inside subgraph instances too (as ``instance/inner``, the ids a run gives them)."""
+    from thyra_graph.engine.subgraph import flatten
+
+    flat = flatten(graph).graph
     needs = []
-    for node_id, instance in graph.nodes.items():
-        spec = graph.spec(node_id)
-        for ref in spec.needed_models(graph.params(node_id)):
+    for node_id, instance in flat.nodes.items():
+        spec = flat.spec(node_id)
+        for ref in spec.needed_models(flat.params(node_id)):
             needs.append(Need(label or graph.name, node_id, instance.type_id, ref, Path(graph.base_dir or ".")))
     return needs
 
@@ -69,7 +73,8 @@ class Model:
 
     @property
     def label(self) -> str:
-        return self.ref.name + (f" (the checkpoint of {self.ref.repo})" if self.ref.source == "url" and self.ref.repo else "")
+        checkpoint_of = self.ref.repo if self.ref.source == "url" else ""
+        return self.ref.name + (f" (the checkpoint of {checkpoint_of})" if checkpoint_of else "")
 
     def to_json(self) -> dict[str, Any]:
         return {**self.ref.to_json(), "present": self.present, "found": str(self.found) if self.found else None,
