@@ -1,4 +1,4 @@
-"""The ``thyra`` command: run | validate | nodes | edit | cache.
+"""The ``thyra`` command: run | validate | nodes | edit | cache | models.
 
 Exit codes: 0 ok, 1 a node failed, 2 invalid graph file or arguments, 130 interrupted (Ctrl-C),
 143 terminated (SIGTERM, which stops a run as cleanly as Ctrl-C).
@@ -26,6 +26,11 @@ class UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["models"]:  # its own sub-commands and options (thyra_graph/cli_models.py)
+        from thyra_graph.cli_models import main as models_main
+
+        return models_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
@@ -101,6 +106,10 @@ def _parser() -> argparse.ArgumentParser:
     cache.add_argument("--cache-dir", type=Path, help="disk cache folder (default: $THYRA_CACHE_DIR or the user cache dir)")
     cache.add_argument("--json", action="store_true", help="print JSON")
     cache.set_defaults(func=cmd_cache)
+
+    models = sub.add_parser("models", help="the models graphs need: list, pull, verify, rm (see `thyra models -h`)",
+                            add_help=False)
+    models.add_argument("rest", nargs=argparse.REMAINDER, help="[pull|verify|list|rm] GRAPH|ID… (thyra models -h)")
     return parser
 
 

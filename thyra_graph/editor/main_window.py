@@ -22,6 +22,7 @@ from thyra_graph.engine.results import RunResult
 from . import commands as cmd
 from .canvas import Canvas
 from .catalog import Catalog
+from .models_dialog import ModelsCheck
 from .dialogs import CANCEL, SAVE, Prompter
 from .run_gate import RunGate
 from .document import Document
@@ -53,6 +54,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.catalog = Catalog(registry)
         self.prompter = prompter or Prompter(self)
         self.gate = RunGate(self.prompter)
+        self.models_check = ModelsCheck(self)
         folder = Path(config_dir) if config_dir is not None else editor_config_dir()
         self.recent = RecentFiles(folder)
         self.recovery = Recovery(folder)
@@ -218,6 +220,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.controller.states.mark_stale(stale)
             self.canvas.set_states(self.controller.states, stale)
             self._refresh_selected_state()
+        self.models_check.edited(self.document.graph,
+                                 {c.node for c in changes if c.kind in (cmd.PARAM, cmd.NODE_ADDED)})
         self._update_title()
         if self.auto_run and self._has_run and any(c.kind == cmd.PARAM for c in changes):
             self._auto_run_timer.start()
@@ -277,6 +281,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.problems_dock.show()
         else:
             self.show_message(f"opened {path}")
+        self.models_check.ask(document.graph)  # badges, and the download dialog when models are missing
         return True
 
     def save(self) -> bool:
@@ -347,6 +352,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.controller.stop()
         self.controller.wait(10_000)
+        self.models_check.stop()  # a download in flight is cancelled, its partial files not kept as complete
         self.recovery.discard(self.document.path)
         event.accept()
 
@@ -409,8 +415,15 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self.gate.allows(graph, str(self.document.path or "untitled"), targets):
             self.show_message("not run: see the message about where the graph sends data or writes")
             return
-        self._has_run = True
-        self.controller.run(graph, targets)
+
+        def start() -> None:
+            self._has_run = True
+            self.controller.run(graph, targets)
+
+        if self.models_check.ask(graph, then=start, targets=targets):
+            start()
+        else:
+            self.show_message("not run yet: the graph's models are missing (see the dialog)")
 
     def run_selected(self) -> None:
         ids = self.canvas.selected_ids()

@@ -14,11 +14,12 @@ from thyra_graph.engine.subgraph import SEPARATOR
 
 IDLE, QUEUED, RUNNING, CACHED, DONE, FAILED, SKIPPED = "idle", "queued", "running", "cached", "done", "failed", "skipped"
 HAS_RESULT = (CACHED, DONE)
+MISSING_MODEL = "model missing"  # before any run: the node's weights are not on this machine
 
 # Badge colours (RGB), one per state.
 COLORS = {
     IDLE: (110, 110, 110), QUEUED: (150, 150, 170), RUNNING: (60, 140, 230), CACHED: (60, 170, 170),
-    DONE: (70, 170, 80), FAILED: (210, 60, 60), SKIPPED: (200, 160, 60),
+    DONE: (70, 170, 80), FAILED: (210, 60, 60), SKIPPED: (200, 160, 60), MISSING_MODEL: (190, 110, 40),
 }
 
 

@@ -66,6 +66,48 @@ class Destination:
     note: str = ""  # what is sent, e.g. "image crops and prompts"
 
 
+@dataclass(frozen=True)
+class ModelRef:
+    """A model a node needs, known from its params before it runs (a ``models`` hook returns these).
+
+    ``name`` is what the user wrote in param ``param``: a Hugging Face id (``source="hub"``), a
+    local file or folder (``source="path"``, nothing to fetch), or a checkpoint file name with
+    its published ``url`` and ``sha256`` (``source="url"``, e.g. Meta's SAM 2 checkpoints).
+    ``files`` are the hub file patterns the loader reads (empty: the whole repository);
+    ``gated`` says the hub asks users to accept a licence first; ``repo`` is a hub repository
+    holding the same file, used when there is no models folder to put a loose file in.
+    """
+
+    name: str
+    param: str
+    backend: str = "transformers"
+    source: str = "hub"
+    files: tuple[str, ...] = ()
+    revision: str | None = None
+    gated: bool = False
+    url: str = ""
+    sha256: str = ""
+    repo: str = ""
+
+    def __post_init__(self) -> None:
+        if self.source not in ("hub", "path", "url"):
+            raise DeclarationError(f"model {self.name!r}: source must be hub, path or url, got {self.source!r}")
+        if self.source == "url" and not self.url:
+            raise DeclarationError(f"model {self.name!r}: a url model needs its url")
+        object.__setattr__(self, "files", tuple(self.files))
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name, "param": self.param, "backend": self.backend, "source": self.source}
+        for key in ("revision", "url", "sha256", "repo"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        if self.files:
+            data["files"] = list(self.files)
+        if self.gated:
+            data["gated"] = True
+        return data
+
+
 def _port_type(value: type[PortType] | str) -> type[PortType]:
     if isinstance(value, str):
         try:
@@ -326,6 +368,8 @@ class NodeSpec:
     fingerprint: Callable[[dict[str, Any]], str] | None = None
     #: params → the :class:`Destination` s a node sends data to; listed and checked before a run.
     destinations: Callable[[dict[str, Any]], Sequence[Destination]] | None = None
+    #: params → the :class:`ModelRef` s whose weights the node loads; listed by ``thyra models``.
+    models: Callable[[dict[str, Any]], Sequence[ModelRef]] | None = None
 
     # -- lookups -----------------------------------------------------------------------------
     def input(self, name: str) -> Input | None:
@@ -357,6 +401,14 @@ class NodeSpec:
     def is_sink(self) -> bool:
         return any(p.kind == "path" and p.io == "write" for p in self.params)
 
+    def needed_models(self, params: Mapping[str, Any] | None = None) -> list[ModelRef]:
+        """The models a node with these params (defaults filled in) loads when it runs."""
+        if self.models is None:
+            return []
+        values = {p.name: p.default for p in self.params}
+        values.update(params or {})
+        return list(self.models(values))
+
     def missing_requirements(self) -> list[str]:
         """Optional modules this node needs that are not installed (checked without importing)."""
         missing = []
@@ -381,6 +433,7 @@ class NodeSpec:
             "params": [p.to_json() for p in self.params],
             "deterministic": self.deterministic, "cache": self.cache, "device": self.device,
             "requires": list(self.requires), "install": self.install_hint(),
+            "models": [ref.to_json() for ref in self.needed_models()],
         }
 
     # -- direct use --------------------------------------------------------------------------
@@ -417,6 +470,7 @@ def node(
     migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
     fingerprint: Callable[[dict[str, Any]], str] | None = None,
     destinations: Callable[[dict[str, Any]], Sequence[Destination]] | None = None,
+    models: Callable[[dict[str, Any]], Sequence[ModelRef]] | None = None,
 ) -> Callable[[Callable[..., Any]], NodeSpec]:
     """Declare a node type. See the module docstring for an example.
 
@@ -434,6 +488,10 @@ def node(
     A node that talks to a server declares ``destinations``: a function of its params that
     returns every :class:`Destination` it will send data to, so a graph's network use is listed
     and allowed by the user before anything runs.
+
+    A node that loads weights declares ``models``: a function of its params returning the
+    :class:`ModelRef` s it needs, so ``thyra models`` and the editor can list, fetch and check
+    them before anything runs.
     """
 
     def decorate(func: Callable[..., Any]) -> NodeSpec:
@@ -447,6 +505,7 @@ def node(
             wants_ctx="ctx" in inspect.signature(func).parameters,
             fingerprint=fingerprint,
             destinations=destinations,
+            models=models,
         )
         check_spec(spec)
         return spec
@@ -467,6 +526,8 @@ def check_spec(spec: NodeSpec) -> None:
         problems.append(f"device must be one of {DEVICES}, got {spec.device!r}")
     if not spec.outputs:
         problems.append("a node needs at least one output")
+    if spec.models is not None and not callable(spec.models):
+        problems.append("models must be a function of the params returning ModelRefs")
     if spec.fingerprint is not None and not callable(spec.fingerprint):
         problems.append("fingerprint must be a function of the params returning a string")
     seeds = [p.name for p in spec.params if p.seed]

@@ -12,6 +12,7 @@ from thyra_graph.types import DensityMap, Image, Number
 
 from ..models.device import pick_device
 from ..models.loading import ModelIdentity, load_model
+from ..models.needs import local_models
 from ..models.params import runtime_params
 
 from .intensity import rgb8
@@ -62,6 +63,7 @@ def spread_to_image(low: np.ndarray, height: int, width: int) -> np.ndarray:
         Output("density", DensityMap, help="the predicted density at image size; its sum is the count"),
         Output("count", Number, help="the predicted number of objects (the density's sum, not rounded)"),
     ],
+    models=local_models("checkpoint", backend="torch"),
 )
 def learned_density(image: Image, *, checkpoint: str, device: str, ctx) -> dict:
     """Estimate a crowd's count with a density network (CSRNet or MCNN) from a local checkpoint.

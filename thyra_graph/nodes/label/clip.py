@@ -23,6 +23,7 @@ from ..models.loading import ModelIdentity, load_model, unload_model
 from ..models.params import runtime_params
 from ..models.quiet import quiet_transformers
 from ..models.weights import hub_download, locate_model, looks_like_path, offline
+from ..models.needs import hub_models
 from .crops import instance_crop
 from .labelling import check_classes
 
@@ -294,6 +295,7 @@ def score_table(classes: Sequence[str], labels: Sequence[str], result: ClipLabel
 
 @node(
     "label.clip", category="label", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
+    models=hub_models("model"),
     inputs=[
         Input("image", Image, help="the image the instances were found in"),
         Input("instances", Instances, help="the objects to name"),

@@ -12,6 +12,7 @@ from ..models.loading import ModelIdentity, load_model, loaded_models, unload_mo
 from ..models.params import runtime_params
 from ..models.quiet import quiet_transformers
 from ..models.weights import hub_download
+from ..models.needs import hub_models
 from .crops import BACKGROUNDS
 from .labelling import USES
 
@@ -26,6 +27,7 @@ HOW_TO_GET = (
 
 @node(
     "label.local_vlm", category="label", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
+    models=hub_models("model"),
     inputs=[
         Input("image", Image, help="the image the instances were segmented from"),
         Input("instances", Instances, help="the regions to name or describe"),

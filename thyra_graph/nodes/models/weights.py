@@ -104,7 +104,7 @@ def _from_hub(repo_id: str, *, what: str, how_to_get: str, tried: list[str],
     searched = "the Hugging Face cache" + (f" and {', '.join(tried)}" if tried else "")
     if offline():
         raise NodeError(f"{what} {repo_id!r} is not on this machine (searched {searched}) and offline mode is on. "
-                        f"{how_to_get}")
+                        f"`thyra models pull GRAPH` (online) fetches every model a graph needs. {how_to_get}")
     try:
         return Path(snapshot_download(repo_id, allow_patterns=patterns))
     except Exception as exc:  # noqa: BLE001 - network, auth and missing-repo errors all end here

@@ -26,6 +26,7 @@ from ..models.loading import ModelIdentity, load_model, unload_model
 from ..models.params import runtime_params
 from ..models.quiet import quiet_transformers
 from ..models.weights import locate_model
+from ..models.needs import hub_models
 
 DEFAULT_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"
 HOW_TO_GET = (
@@ -131,6 +132,7 @@ def images_of(image: Image | None, frames: FrameSeries | None) -> list[tuple[int
 
 @node(
     "recon.depth", category="recon", device="gpu", requires=("torch", "transformers"),
+    models=hub_models("model"),
     inputs=[
         Input("image", Image, required=False, help="one photo (or connect 'frames')"),
         Input("frames", FrameSeries, required=False, help="several photos or video frames, each estimated on its own"),

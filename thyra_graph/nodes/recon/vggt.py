@@ -32,6 +32,7 @@ from ..models.device import pick_device, pick_dtype
 from ..models.loading import ModelIdentity, load_model, unload_model
 from ..models.params import runtime_params
 from ..models.weights import locate_model
+from ..models.needs import hub_models
 from .camera_math import depth_to_points
 
 DEFAULT_MODEL = "facebook/VGGT-1B"
@@ -173,6 +174,7 @@ def views_of(frames: FrameSeries) -> tuple[list[np.ndarray], list[str]]:
 
 @node(
     "recon.vggt", category="recon", device="gpu", requires=("torch", "vggt"), install=INSTALL,
+    models=hub_models("model", backend="vggt", files=("*.json", "*.safetensors"), gated=True),
     inputs=[Input("frames", FrameSeries, help="the views of one scene (2 to a few dozen photos or frames), one size")],
     params=[
         Param("model", DEFAULT_MODEL, help="VGGT weights: Hugging Face id or local folder (THYRA_MODELS_DIR is searched); never downloaded without a licence"),

@@ -23,6 +23,7 @@ from thyra_graph.engine.declaration import Input, Output, Param, node
 from thyra_graph.types import Boxes, Image, Instances
 
 from ..models.weights import hub_download
+from ..models.needs import sam2_models
 from .sam2_loading import load_segmenter, model_params, unload_segmenter
 from .sam2_points import sam_rgb
 from .segmenter import ImageEmbedding, Segmenter
@@ -141,6 +142,7 @@ def _classes(boxes: Boxes) -> dict[int, str]:
 
 @node(
     "segment.crop_segment", category="segment", device="gpu", destinations=hub_download, requires=("torch",),
+    models=sam2_models,
     inputs=[
         Input("image", Image),
         Input("boxes", Boxes, help="objects to segment, e.g. from a detector node or a plugin"),

@@ -22,6 +22,7 @@ from thyra_graph.types import Cameras, Field, FrameSeries, Image, Instances, Poi
 from ..label.clip import DEFAULT_MODEL as CLIP_MODEL, clip_scores, load_clip, square, unload_clip
 from ..label.crops import instance_crop
 from ..recon.camera_math import depth_to_points
+from ..models.needs import all_of, hub_models, sam2_models
 from .embedding_cache import embed_cached
 from .multiview_consistency import View, ViewResult, iou, propagate
 from .points import grid_points
@@ -142,6 +143,7 @@ def object_cloud(views: list[View], results: dict[int, ViewResult], *, agreement
 
 @node(
     "segment.multiview", category="segment", device="gpu", requires=("torch", "transformers"),
+    models=all_of(sam2_models, hub_models("clip_model")),
     inputs=[
         Input("frames", FrameSeries, help="the views (images) of one scene"),
         Input("cameras", Cameras, help="one camera per view (recon.sfm, recon.vggt, recon.synthetic_scene)"),

@@ -8,6 +8,7 @@ from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Boxes, Image, Instances, Points
 
 from ..models.weights import hub_download
+from ..models.needs import sam2_models
 from .embedding_cache import embed_cached
 from .sam2_loading import load_segmenter, model_params, unload_segmenter
 
@@ -117,6 +118,7 @@ def describe_prompt(prompt: dict) -> dict:
 
 @node(
     "segment.sam2_points", category="segment", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
+    models=sam2_models,
     inputs=[
         Input("image", Image, help="the image to segment (RGB, RGBA, grey, 8- or 16-bit)"),
         Input("points", Points, required=False,

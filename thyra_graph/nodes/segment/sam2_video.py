@@ -11,6 +11,7 @@ from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Boxes, FrameSeries, Instances, Points, Video, VideoDecodeError
 
 from ..models.weights import hub_download
+from ..models.needs import sam2_models
 from .sam2_loading import model_params
 from .sam2_video_backends import ObjectPrompt, TrackedFrame, load_tracker, unload_tracker
 
@@ -118,6 +119,7 @@ def _frames_text(video: Video) -> str:
 
 @node(
     "segment.sam2_video", category="segment", device="gpu", destinations=hub_download, requires=("torch",),
+    models=sam2_models,
     inputs=[
         Input("video", Video, help="the video (or a sampled view of it, e.g. from io.sample_frames)"),
         Input("points", Points, required=False, help="clicks on the video's first frame: together they prompt object 1"),

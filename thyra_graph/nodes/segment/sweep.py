@@ -27,6 +27,7 @@ from thyra_graph.types import Image, Instances, Mask, Points
 
 from ..image.pixels import require_same_size
 from ..models.weights import hub_download
+from ..models.needs import sam2_models
 from .points import CONTOUR_METHODS, contour_points, foreground_of, grid_points, pixel_of
 from .sam2_loading import load_segmenter, model_params, unload_segmenter
 from .sam2_points import sam_rgb
@@ -152,6 +153,7 @@ def instances_of(result: SweepResult, shape: tuple[int, int]) -> Instances:
 
 @node(
     "segment.sam2_auto", category="segment", device="gpu", destinations=hub_download, requires=("torch",),
+    models=sam2_models,
     inputs=[
         Input("image", Image),
         Input("points", Points, required=False,

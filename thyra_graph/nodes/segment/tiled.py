@@ -23,6 +23,7 @@ from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Image, Instances, Points
 
 from ..models.weights import hub_download
+from ..models.needs import sam2_models
 from .points import pixel_of
 from .sam2_loading import load_segmenter, model_params, unload_segmenter
 from .sam2_points import sam_rgb
@@ -286,6 +287,7 @@ def _follow_across_seams(segmenter: Segmenter, rgb: np.ndarray, tiles: list[Tile
 
 @node(
     "segment.tiled", category="segment", device="gpu", destinations=hub_download, requires=("torch",),
+    models=sam2_models,
     inputs=[
         Input("image", Image),
         Input("points", Points, required=False,
