@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .background import robust_sigma
-from .scale_space import SCALE_STEP, radius_of
+from .scale_space import SCALE_STEP, blob_like, radius_of
 
 # A scale-space peak counts from this many noise standard deviations of its scale's response.
 PEAK_SIGMAS = 5.0
@@ -37,6 +37,8 @@ SAMPLE_WINDOWS = 4
 # The size range covers the peaks of the winning band between these strength quantiles,
 # widened by one scale step each way (a peak's scale is only known to one step).
 RANGE_QUANTILES = (0.05, 0.95)
+# The size range searched when the image shows nothing to estimate from (the old defaults).
+FALLBACK_SIZES = (2.0, 8.0)
 # The band searched around the strongest scale: this many scale steps each way (×2.4).
 BAND_STEPS = 4
 
@@ -72,10 +74,17 @@ def estimate_scale(grey: np.ndarray, *, polarity: str = "auto") -> ScaleEstimate
 
     ``polarity`` "bright"/"dark" fixes the polarity and estimates only the size.
     """
-    peaks = [_scale_space_peaks(window) for window in _windows(grey)]
+    return estimate_from_windows(windows_of(grey.shape[:2], lambda rows, cols: grey[rows, cols]), polarity=polarity)
+
+
+def estimate_from_windows(windows: list[np.ndarray], *, polarity: str = "auto") -> ScaleEstimate | None:
+    """The estimate from sample windows of one image (0-1 grey, all of one size)."""
+    if not windows:
+        return None
+    peaks = [_scale_space_peaks(window) for window in windows]
     found = _Peaks(np.concatenate([p.sigma for p in peaks]), np.concatenate([p.strength for p in peaks]),
                    np.concatenate([p.sign for p in peaks]))
-    sigmas = _sigmas(min(grey.shape[:2]) if max(grey.shape[:2]) <= WINDOW_SIDE * 1.5 else WINDOW_SIDE)
+    sigmas = _sigmas(min(windows[0].shape[:2]))
     if len(sigmas) == 0 or len(found.sigma) == 0:
         return None
     best = None
@@ -87,8 +96,10 @@ def estimate_scale(grey: np.ndarray, *, polarity: str = "auto") -> ScaleEstimate
             continue
         index = np.clip(np.rint(np.log(found.sigma[mine] / sigmas[0]) / math.log(SCALE_STEP)).astype(int),
                         0, len(sigmas) - 1)
-        energy = np.bincount(index, weights=found.strength[mine], minlength=len(sigmas))
-        # Sizes vary within a kind of object: score each scale with its neighbours.
+        energy = np.bincount(index, weights=found.strength[mine] ** 2, minlength=len(sigmas))
+        # Sizes vary within a kind of object: score each scale with its neighbours. Strengths
+        # are squared so that the few strong peaks of big objects outweigh the many weak ones
+        # that noise on their bright tops and rings along their edges make at fine scales.
         band = np.convolve(energy, [0.5, 1.0, 0.5], mode="same")
         peak = int(np.argmax(band))
         if best is None or band[peak] > best[0]:
@@ -114,10 +125,11 @@ def _sigmas(side: int) -> np.ndarray:
     return FINEST_SIGMA * SCALE_STEP ** np.arange(count)
 
 
-def _windows(grey: np.ndarray) -> list[np.ndarray]:
-    height, width = grey.shape[:2]
+def windows_of(shape: tuple[int, int], read) -> list[np.ndarray]:
+    """The windows an image of ``shape`` is estimated on, read by ``read(rows, cols)``."""
+    height, width = shape
     if max(height, width) <= WINDOW_SIDE * 1.5:
-        return [grey]
+        return [read(slice(0, height), slice(0, width))]
     side_y, side_x = min(height, WINDOW_SIDE), min(width, WINDOW_SIDE)
     grid = int(math.ceil(math.sqrt(SAMPLE_WINDOWS)))
     windows = []
@@ -125,7 +137,7 @@ def _windows(grey: np.ndarray) -> list[np.ndarray]:
         for j in range(grid):
             y0 = int(round((height - side_y) * (i + 0.5) / grid))
             x0 = int(round((width - side_x) * (j + 0.5) / grid))
-            windows.append(grey[y0:y0 + side_y, x0:x0 + side_x])
+            windows.append(read(slice(y0, y0 + side_y), slice(x0, x0 + side_x)))
     return windows[:SAMPLE_WINDOWS]
 
 
@@ -145,20 +157,20 @@ def _scale_space_peaks(grey: np.ndarray) -> _Peaks:
                 reduced[factor] = cv2.resize(grey.astype(np.float32), size, interpolation=cv2.INTER_AREA)
         return reduced[factor]
 
-    def response(sigma: float, factor: int) -> np.ndarray:
+    def response(sigma: float, factor: int) -> tuple[np.ndarray, np.ndarray]:
         working = sigma / factor
         blurred = cv2.GaussianBlur(image_at(factor), (0, 0), working, borderType=cv2.BORDER_REFLECT)
         out = cv2.Laplacian(blurred, cv2.CV_32F, borderType=cv2.BORDER_REFLECT)
         out *= np.float32(-working * working)
-        return out
+        return out, blurred
 
     kernel = np.ones((3, 3), np.uint8)
     found_sigma, found_strength, found_sign = [], [], []
     for level in range(1, len(sigmas) - 1):
         sigma = float(sigmas[level])
         factor = 2 ** max(0, int(math.floor(math.log2(sigma / _MIN_WORKING_SIGMA)))) if sigma > _MIN_WORKING_SIGMA else 1
-        here = response(sigma, factor)
-        finer, coarser = response(float(sigmas[level - 1]), factor), response(float(sigmas[level + 1]), factor)
+        here, blurred = response(sigma, factor)
+        finer, coarser = response(float(sigmas[level - 1]), factor)[0], response(float(sigmas[level + 1]), factor)[0]
         stride = max(1, int(math.sqrt(here.size / 250_000)))
         noise = robust_sigma(here[::stride, ::stride])
         if noise <= 0:
@@ -173,7 +185,10 @@ def _scale_space_peaks(grey: np.ndarray) -> _Peaks:
                 top &= signed > cv2.dilate(other if sign > 0 else -other, kernel)
             if edge:
                 top[:edge], top[-edge:], top[:, :edge], top[:, -edge:] = False, False, False, False
-            values = signed[top]
+            rows, cols = np.nonzero(top)
+            # Rings and ridges along an object's edge peak too; only round peaks are objects.
+            round_ = blob_like(blurred if sign > 0 else -blurred, rows, cols)
+            values = signed[rows[round_], cols[round_]]
             found_sigma.append(np.full(values.size, sigma))
             found_strength.append(values.astype(np.float64))
             found_sign.append(np.full(values.size, sign))
@@ -188,3 +203,47 @@ def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, quantiles: tupl
     cumulative = np.cumsum(weights)
     cumulative /= cumulative[-1]
     return [float(values[min(np.searchsorted(cumulative, q), len(values) - 1)]) for q in quantiles]
+
+
+def auto_settings(grey_windows, *, min_size: float | None, max_size: float | None, threshold: float,
+                  polarity: str) -> tuple["BlobSettings", str]:
+    """The counters' settings with ``None`` sizes (auto) filled from the image, and a line
+    saying what was used and why (the node's ``scale`` output).
+
+    ``grey_windows`` is a callable returning the sample windows (0-1 grey), called only when
+    a size is left to auto: a fixed size range costs nothing extra.
+    """
+    from .blobs import BlobSettings
+
+    if min_size is not None and max_size is not None:
+        return BlobSettings(min_size, max_size, threshold, polarity), (
+            f"sizes {min_size:g}-{max_size:g} px as given, polarity {polarity}")
+    estimate = estimate_from_windows(grey_windows(), polarity=polarity)
+    if estimate is None:
+        low = min_size if min_size is not None else FALLBACK_SIZES[0]
+        high = max(max_size if max_size is not None else FALLBACK_SIZES[1], low)
+        return BlobSettings(low, high, threshold, polarity), (
+            f"no object-like spots found to estimate the size from; searched {low:g}-{high:g} px")
+    low = min_size if min_size is not None else round(estimate.min_size, 2)
+    high = max_size if max_size is not None else round(estimate.max_size, 2)
+    if low > high:  # one size given, the other estimated on the wrong side of it
+        low, high = (low, low * estimate.max_size / estimate.min_size) if min_size is not None else (
+            high * estimate.min_size / estimate.max_size, high)
+    chosen = estimate.polarity if polarity == "auto" else polarity
+    return BlobSettings(max(1.0, low), high, threshold, chosen), (
+        f"auto: {estimate.describe()}; counted {max(1.0, low):.1f}-{high:.1f} px, {chosen}")
+
+
+def resolve_auto(data: np.ndarray, settings: "BlobSettings") -> tuple["BlobSettings", str]:
+    """``settings`` with sizes left at ``None`` (auto) measured on the image ``data`` (any
+    grey/RGB, 8/16-bit or float), and the line that says what was used."""
+    from .intensity import gray_float
+
+    def windows() -> list[np.ndarray]:
+        shape = (int(data.shape[0]), int(data.shape[1]))
+        return windows_of(shape, lambda rows, cols: gray_float(data[rows, cols])[0])
+
+    if data.shape[0] == 0 or data.shape[1] == 0:
+        return settings, "empty image"
+    return auto_settings(windows, min_size=settings.min_size, max_size=settings.max_size,
+                         threshold=settings.threshold, polarity=settings.polarity)
