@@ -26,16 +26,17 @@ from .scale_space import SCALE_STEP, blob_like, radius_of
 
 # A scale-space peak counts from this many noise standard deviations of its scale's response.
 PEAK_SIGMAS = 5.0
-# Scales searched: from the finest meaningful sigma up to objects 1/6 of the window's side.
+# Scales searched: from the finest meaningful sigma up to objects 1/4 of the window's side.
 FINEST_SIGMA = 0.6
-LARGEST_SHARE = 1.0 / 6.0
+LARGEST_SHARE = 1.0 / 4.0
 # Each scale is computed on the image reduced so that sigma stays at least this many pixels.
 _MIN_WORKING_SIGMA = 2.0
 # Images with a side above this are estimated on SAMPLE_WINDOWS windows of this side.
 WINDOW_SIDE = 1024
 SAMPLE_WINDOWS = 4
-# The size range covers the peaks of the winning band between these strength quantiles,
-# widened by one scale step each way (a peak's scale is only known to one step).
+# The size range covers the peaks of the winning band between these strength quantiles; only
+# its lower end is widened by one scale step (a peak's scale is known to one step, and a range
+# reaching far above the objects makes the counters see neighbours as one).
 RANGE_QUANTILES = (0.05, 0.95)
 # The size range searched when the image shows nothing to estimate from (the old defaults).
 FALLBACK_SIZES = (2.0, 8.0)
@@ -96,7 +97,7 @@ def estimate_from_windows(windows: list[np.ndarray], *, polarity: str = "auto") 
             continue
         index = np.clip(np.rint(np.log(found.sigma[mine] / sigmas[0]) / math.log(SCALE_STEP)).astype(int),
                         0, len(sigmas) - 1)
-        energy = np.bincount(index, weights=found.strength[mine] ** 2, minlength=len(sigmas))
+        energy = np.bincount(index, weights=found.strength[mine] ** 2 * found.sigma[mine], minlength=len(sigmas))
         # Sizes vary within a kind of object: score each scale with its neighbours. Strengths
         # are squared so that the few strong peaks of big objects outweigh the many weak ones
         # that noise on their bright tops and rings along their edges make at fine scales.
@@ -113,7 +114,7 @@ def estimate_from_windows(windows: list[np.ndarray], *, polarity: str = "auto") 
     typical = _weighted_quantiles(sigma, strength, (0.5,))[0]
     diameter = 2.0 * float(radius_of(1.0))
     return ScaleEstimate(size=diameter * typical, min_size=max(1.0, diameter * low / SCALE_STEP),
-                         max_size=diameter * high * SCALE_STEP, polarity="bright" if sign > 0 else "dark",
+                         max_size=diameter * high, polarity="bright" if sign > 0 else "dark",
                          peaks=int(near.sum()))
 
 
@@ -166,6 +167,7 @@ def _scale_space_peaks(grey: np.ndarray) -> _Peaks:
 
     kernel = np.ones((3, 3), np.uint8)
     found_sigma, found_strength, found_sign = [], [], []
+    fine_noise, fine_sigma = None, 1.0
     for level in range(1, len(sigmas) - 1):
         sigma = float(sigmas[level])
         factor = 2 ** max(0, int(math.floor(math.log2(sigma / _MIN_WORKING_SIGMA)))) if sigma > _MIN_WORKING_SIGMA else 1
@@ -173,6 +175,13 @@ def _scale_space_peaks(grey: np.ndarray) -> _Peaks:
         finer, coarser = response(float(sigmas[level - 1]), factor)[0], response(float(sigmas[level + 1]), factor)[0]
         stride = max(1, int(math.sqrt(here.size / 250_000)))
         noise = robust_sigma(here[::stride, ::stride])
+        # Where big objects fill much of the image their own response is most of what the
+        # robust spread sees at their scale; pixel noise seen at the finest scale falls as
+        # 1/sigma through the normalised Laplacian and bounds what noise can be there.
+        if fine_noise is None:
+            fine_noise, fine_sigma = noise, sigma
+        else:
+            noise = min(noise, max(fine_noise * fine_sigma / sigma, 1e-6))
         if noise <= 0:
             continue
         # Peaks near the window's edge answer to the mirrored image, not to an object.
