@@ -33,8 +33,11 @@ BODY_SHARE = 0.7
 # A hidden object lies next to one that was found: within this many of its radii.
 REACH_RADII = 2.0
 # A clump holds a hidden object only when its excess over what its peaks explain is larger
-# than nearly all single objects' own excess (their sizes vary with contrast and shape).
+# than nearly all single objects' own excess (their sizes vary with contrast and shape), and
+# at least SPLIT_FLOOR of a single object: where sizes vary by more than the scale steps tell
+# apart (objects 12-20 px across differ 2.8× in area), a big single is not two small ones.
 SPLIT_QUANTILE = 0.9
+SPLIT_FLOOR = 0.8
 # A size needs this many single-object clumps before its own median is trusted as the unit.
 _MIN_SINGLES = 5
 
@@ -84,7 +87,7 @@ def count_clumps(data: np.ndarray, settings: BlobSettings, *, measure: str = "ar
     if units is None:  # no object stands alone: nothing to learn a single object's size from
         return found, nothing_added
     spread = sizes[owner[single]] / units[found.level[single]] - 1.0
-    split_at = max(0.5, float(np.quantile(spread, SPLIT_QUANTILE)))
+    split_at = max(SPLIT_FLOOR, float(np.quantile(spread, SPLIT_QUANTILE)))
 
     order = np.lexsort((found.level, owner))
     added = []
