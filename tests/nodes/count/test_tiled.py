@@ -103,3 +103,15 @@ def test_objects_on_every_edge_and_corner_give_the_same_count_tiled_and_untiled(
     assert (whole.xy >= 0).all() and (whole.xy[:, 0] <= width - 1).all() and (whole.xy[:, 1] <= height - 1).all()
     distance = np.hypot(*(whole.xy[:, None, :] - np.asarray(centres)[None]).transpose(2, 0, 1))
     assert (distance.min(axis=1) <= 3.5).all()
+
+
+def test_with_sizes_left_at_auto_tiled_counts_what_blobs_counts(tmp_path):
+    from thyra_graph.nodes.count.blobs import blobs
+    from thyra_graph.nodes.count.synthetic import family_scene
+
+    scene = family_scene("cars 8-14 px", seed=6, width=384, height=320)
+    untiled = blobs(Image(scene.image))
+    np.save(tmp_path / "cars.npy", scene.image)
+    from_disk = tiled(path=str(tmp_path / "cars.npy"), tile_size=128)
+    assert from_disk["scale"].text == untiled["scale"].text and from_disk["scale"].text.startswith("auto:")
+    np.testing.assert_array_equal(sorted_rows(from_disk["points"].xy), sorted_rows(untiled["points"].xy))
