@@ -25,7 +25,7 @@ from thyra_graph.nodes.count.visualise import heatmap_overlay  # noqa: E402
 from thyra_graph.types import Image  # noqa: E402
 
 
-def picture(side: int = 512) -> tuple[np.ndarray, int, int, str]:
+def picture(side: int = 400) -> tuple[np.ndarray, int, int, str]:
     scene = family_scene("birds 3-7 px", seed=7, width=side, height=side)
     image = Image(scene.image)
     result = clumps(image)
@@ -44,7 +44,7 @@ def main() -> int:
     args = parser.parse_args()
     drawn, truth, counted, scale = picture()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(args.out, cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(args.out, cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
     print(f"wrote {args.out}: truth {truth}, counted {counted} ({scale})")
     return 0
 
