@@ -81,3 +81,37 @@ def test_big_images_take_their_noise_from_sample_windows(monkeypatch):
     monkeypatch.setattr(module, "SAMPLE_SIDE", 128)
     image = disc_image([(40, 40), (200, 150), (280, 60)], size=(240, 320), noise=3)
     assert len(count_tiled(ArraySource(image), BlobSettings(3, 10), tile_size=96)) == 3
+
+
+@pytest.mark.parametrize("tile_size", [64, 100])
+def test_objects_on_every_edge_and_corner_give_the_same_count_tiled_and_untiled(tile_size):
+    height, width = 240, 320
+    settings = BlobSettings(4, 12)
+    # Centred on the outermost pixels, a pixel in, and three pixels in: corners and edges.
+    centres = []
+    for inset in (0.0, 1.0, 3.0):
+        low_x, high_x, low_y, high_y = inset, width - 1 - inset, inset, height - 1 - inset
+        centres += [(low_x, low_y), (high_x, low_y), (low_x, high_y), (high_x, high_y),
+                    (low_x, 60 + 40 * inset), (high_x, 90 + 40 * inset), (100 + 40 * inset, low_y),
+                    (130 + 40 * inset, high_y)]
+    image = disc_image(centres, size=(height, width), radius=4, noise=2, seed=3)
+    whole = count_in_array(image, settings)
+    tiles = count_tiled(ArraySource(image), settings, tile_size=tile_size)
+    np.testing.assert_array_equal(sorted_rows(tiles.xy), sorted_rows(whole.xy))
+    # Nothing is placed outside the image or away from an object. (An object a few pixels from
+    # the edge merges with its mirror image at coarse scales and is placed on the edge.)
+    assert (whole.xy >= 0).all() and (whole.xy[:, 0] <= width - 1).all() and (whole.xy[:, 1] <= height - 1).all()
+    distance = np.hypot(*(whole.xy[:, None, :] - np.asarray(centres)[None]).transpose(2, 0, 1))
+    assert (distance.min(axis=1) <= 3.5).all()
+
+
+def test_with_sizes_left_at_auto_tiled_counts_what_blobs_counts(tmp_path):
+    from thyra_graph.nodes.count.blobs import blobs
+    from thyra_graph.nodes.count.synthetic import family_scene
+
+    scene = family_scene("cars 8-14 px", seed=6, width=384, height=320)
+    untiled = blobs(Image(scene.image))
+    np.save(tmp_path / "cars.npy", scene.image)
+    from_disk = tiled(path=str(tmp_path / "cars.npy"), tile_size=128)
+    assert from_disk["scale"].text == untiled["scale"].text and from_disk["scale"].text.startswith("auto:")
+    np.testing.assert_array_equal(sorted_rows(from_disk["points"].xy), sorted_rows(untiled["points"].xy))

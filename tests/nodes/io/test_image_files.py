@@ -59,7 +59,7 @@ def test_load_image_stretch_uses_the_values_present(tmp_path):
     # A 12-bit scan in a 16-bit file: without stretching it is almost black.
     values = np.array([[100, 2100, 4095]], dtype=np.uint16)
     path = _write(tmp_path / "scan.png", values)
-    assert load_image(path=path).data.max() <= 16
+    assert load_image(path=path, stretch=False).data.max() <= 16
     assert load_image(path=path, stretch=True).data[0, :, 0].tolist() == [0, 128, 255]
 
 
@@ -117,3 +117,32 @@ def test_save_image_unknown_suffix_says_which_suffixes_work(tmp_path):
 def test_save_image_is_a_sink_with_a_path_output():
     assert save_image.is_sink
     assert save_image.output("path").type is Path
+
+
+def test_a_16_bit_image_using_little_of_its_range_is_stretched_by_default_with_a_warning(tmp_path):
+    # A 12-bit camera's values in a 16-bit file: scaled by 65535 they would all be under 16.
+    data = np.zeros((4, 3), np.uint16)
+    data[:, 1], data[:, 2] = 2000, 4000
+    path = str(tmp_path / "faint16.png")
+    cv2.imwrite(path, data)
+
+    class Warnings:
+        def __init__(self):
+            self.messages = []
+
+        def warn(self, message):
+            self.messages.append(message)
+
+    ctx = Warnings()
+    loaded = load_image(path=path, stretch="auto", ctx=ctx).data[0, :, 0].tolist()
+    assert loaded == [0, 128, 255]
+    assert len(ctx.messages) == 1 and "faint16.png" in ctx.messages[0] and "stretch: false" in ctx.messages[0]
+    assert load_image(path=path, stretch=False).data.max() <= 16  # the old scaling, on request
+
+
+def test_a_16_bit_image_using_its_range_is_not_stretched(tmp_path):
+    data = np.zeros((2, 2), np.uint16)
+    data[0, 0], data[1, 1] = 1000, 60000
+    path = str(tmp_path / "full16.png")
+    cv2.imwrite(path, data)
+    assert load_image(path=path, stretch="auto").data[1, 1, 0] == round(60000 * 255 / 65535)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
-from thyra_graph.types import Image, Mask, Number, Points
+from thyra_graph.types import Image, Mask, Number, Points, Text
 
 from .background import BlockGrid, block_size_for, flatten, local_noise_factor, robust_sigma
 from .intensity import check_size_range, gray_float
@@ -49,10 +49,13 @@ _NOISE_SAMPLES = 1_000_000
 
 @dataclass(frozen=True)
 class BlobSettings:
-    """What to look for: object diameters in pixels, threshold in noise sigmas, polarity."""
+    """What to look for: object diameters in pixels, threshold in noise sigmas, polarity.
 
-    min_size: float
-    max_size: float
+    A size of ``None`` means "auto": :func:`object_scale.resolve_auto` fills it from the image.
+    """
+
+    min_size: float | None
+    max_size: float | None
     threshold: float = 5.0
     polarity: str = "auto"
 
@@ -280,10 +283,26 @@ def _sample(shape: tuple[int, int]) -> tuple[slice, slice]:
     return slice(0, None, stride), slice(0, None, stride)
 
 
+def size_params() -> list[Param]:
+    """The size range every counter takes; empty (the default) = measured from the image."""
+    return [
+        Param("min_size", None, kind="float", min=1, max=4096,
+              help="smallest diameter one object can have, in pixels; a bigger spot is split into objects "
+                   "of at least this size only where a dip separates them. Empty = auto (from the image)"),
+        Param("max_size", None, kind="float", min=1, max=4096,
+              help="largest diameter of one object, in pixels; bigger spots count as several touching objects "
+                   "(count.clumps) or one (count.blobs). Empty = auto (from the image)"),
+    ]
+
+
 def count_in_array(data: np.ndarray, settings: BlobSettings) -> Detections:
     """Blob detection on a whole image array (any grey/RGB/RGBA, 8/16-bit or float)."""
     if data.shape[0] == 0 or data.shape[1] == 0:
         return Detections()
+    if settings.min_size is None or settings.max_size is None:
+        from .object_scale import resolve_auto
+
+        settings, _ = resolve_auto(data, settings)
     grey, step = gray_float(data)
     check_size_range(settings.min_size, settings.max_size, *grey.shape)
     found, _ = detect(grey, settings, step=step)
@@ -297,34 +316,39 @@ def count_in_array(data: np.ndarray, settings: BlobSettings) -> Detections:
         Input("mask", Mask, required=False, help="count only inside this region (e.g. the sky)"),
     ],
     params=[
-        Param("min_size", 2.0, min=1, max=4096, help="smallest object diameter to count, in pixels"),
-        Param("max_size", 8.0, min=1, max=4096, help="largest object diameter to count, in pixels"),
+        *size_params(),
         Param("threshold", 5.0, min=1, max=100, step=0.5,
               help="how far above the local noise an object must stand, in noise standard deviations"),
         Param("polarity", "auto", choices=POLARITIES,
-              help="bright objects on a darker background (stars, cells), dark on lighter (birds against the sky), or auto"),
+              help="bright objects on a darker background (stars, cells), dark on lighter (birds against the sky), "
+                   "or auto (whichever the image shows more strongly)"),
     ],
     outputs=[
         Output("points", Points, help="the object centres, with each object's radius as its scale"),
         Output("count", Number, help="how many objects were found"),
+        Output("scale", Text, help="the object size and polarity used, and how auto chose them"),
     ],
 )
-def blobs(image: Image, mask: Mask | None = None, *, min_size: float, max_size: float, threshold: float,
-          polarity: str) -> dict:
-    """Count small bright or dark objects of a known size range (birds, stars, cars, cells).
+def blobs(image: Image, mask: Mask | None = None, *, min_size: float | None, max_size: float | None,
+          threshold: float, polarity: str) -> dict:
+    """Count small bright or dark objects (birds, stars, cars, cells); size and polarity are
+    measured from the image unless given.
 
     Multi-scale Laplacian-of-Gaussian peaks on a background-flattened image, with the
     threshold in units of the local noise; touching objects are split where a dip separates
-    them. For objects packed into clumps, follow with ``count.clumps``; for images too big for
-    memory use ``count.tiled``.
+    them. Where objects are packed into clumps without dips, use ``count.clumps`` instead;
+    for images too big for memory, ``count.tiled``.
 
-    Example: ``{type: count.blobs, inputs: {image: load.image}, params: {min_size: 3, max_size: 10}}``
+    Example: ``{type: count.blobs, inputs: {image: load.image}}`` (sizes auto), or with
+    ``params: {min_size: 3, max_size: 10}`` for a known size range.
     """
-    settings = BlobSettings(min_size, max_size, threshold, polarity)
+    from .object_scale import resolve_auto
+
+    settings, note = resolve_auto(image.data, BlobSettings(min_size, max_size, threshold, polarity))
     found = count_in_array(image.data, settings)
     if mask is not None and len(found):
         found = found.subset(inside(mask, found.xy, image))
-    return {"points": found.to_points(), "count": Number(len(found))}
+    return {"points": found.to_points(), "count": Number(len(found)), "scale": Text(note)}
 
 
 def inside(mask: Mask, xy: np.ndarray, image: Image) -> np.ndarray:

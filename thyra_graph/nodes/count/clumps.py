@@ -8,8 +8,9 @@ and the image's own typical single object gives the unit: the median measure of 
 holding exactly one peak, per detected size. A clump then counts
 ``max(peaks inside, round(measure / unit))``.
 
-This assumes the objects of a clump are alike (a flock, a cell culture). A very bright star
-covers more pixels than a faint one, so star fields are better counted by ``count.blobs``.
+This assumes the objects of a clump are alike (a flock, a cell culture). ``measure: area``
+suits nearly everything, stars and cells included: an object's body is measured down to half
+its own peak, so a bright object does not count as bigger than a faint one.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from thyra_graph.engine.declaration import Input, Output, Param, node
-from thyra_graph.types import Image, Mask, Number, Points
+from thyra_graph.types import Image, Mask, Number, Points, Text
 
-from .blobs import POLARITIES, BlobSettings, Detections, inside, prepare, search
+from .blobs import POLARITIES, BlobSettings, Detections, inside, prepare, search, size_params
 from .intensity import check_size_range, gray_float
 
 # Hysteresis: a clump is pixels above LOW noise sigmas connected to at least one pixel above
@@ -32,8 +33,11 @@ BODY_SHARE = 0.7
 # A hidden object lies next to one that was found: within this many of its radii.
 REACH_RADII = 2.0
 # A clump holds a hidden object only when its excess over what its peaks explain is larger
-# than nearly all single objects' own excess (their sizes vary with contrast and shape).
+# than nearly all single objects' own excess (their sizes vary with contrast and shape), and
+# at least SPLIT_FLOOR of a single object: where sizes vary by more than the scale steps tell
+# apart (objects 12-20 px across differ 2.8× in area), a big single is not two small ones.
 SPLIT_QUANTILE = 0.9
+SPLIT_FLOOR = 0.8
 # A size needs this many single-object clumps before its own median is trusted as the unit.
 _MIN_SINGLES = 5
 
@@ -48,6 +52,10 @@ def count_clumps(data: np.ndarray, settings: BlobSettings, *, measure: str = "ar
 
     if data.shape[0] == 0 or data.shape[1] == 0:
         return Detections(), np.zeros(0, dtype=bool)
+    if settings.min_size is None or settings.max_size is None:
+        from .object_scale import resolve_auto
+
+        settings, _ = resolve_auto(data, settings)
     grey, step = gray_float(data)
     check_size_range(settings.min_size, settings.max_size, *grey.shape)
     window = prepare(grey, settings, step=step)
@@ -79,7 +87,7 @@ def count_clumps(data: np.ndarray, settings: BlobSettings, *, measure: str = "ar
     if units is None:  # no object stands alone: nothing to learn a single object's size from
         return found, nothing_added
     spread = sizes[owner[single]] / units[found.level[single]] - 1.0
-    split_at = max(0.5, float(np.quantile(spread, SPLIT_QUANTILE)))
+    split_at = max(SPLIT_FLOOR, float(np.quantile(spread, SPLIT_QUANTILE)))
 
     order = np.lexsort((found.level, owner))
     added = []
@@ -174,30 +182,37 @@ def _spread(labels: np.ndarray, box: np.ndarray, clump: int, taken: np.ndarray, 
         Input("mask", Mask, required=False, help="count only inside this region"),
     ],
     params=[
-        Param("min_size", 2.0, min=1, max=4096, help="smallest single-object diameter, in pixels"),
-        Param("max_size", 8.0, min=1, max=4096, help="largest single-object diameter, in pixels"),
+        *size_params(),
         Param("threshold", 5.0, min=1, max=100, step=0.5, help="how far above the local noise an object must stand, in noise standard deviations"),
-        Param("polarity", "auto", choices=POLARITIES, help="bright objects on a darker background, dark on lighter, or auto"),
+        Param("polarity", "auto", choices=POLARITIES,
+              help="bright objects on a darker background, dark on lighter, or auto (whichever the image shows more strongly)"),
         Param("measure", "area", choices=("area", "flux"),
-              help="compare clumps by area (opaque objects: birds, cars) or integrated brightness (glowing: cells, stars)"),
+              help="compare clumps by area (the default; right for most objects) or by summed brightness "
+                   "(only when brightness, not size, says how many objects a clump holds)"),
     ],
     outputs=[
         Output("points", Points, help="one point per object (objects inferred inside a clump are spread over it)"),
         Output("count", Number, help="how many objects, clumps counted by their size"),
+        Output("scale", Text, help="the object size and polarity used, and how auto chose them"),
     ],
 )
-def clumps(image: Image, mask: Mask | None = None, *, min_size: float, max_size: float, threshold: float,
-           polarity: str, measure: str) -> dict:
+def clumps(image: Image, mask: Mask | None = None, *, min_size: float | None, max_size: float | None,
+           threshold: float, polarity: str, measure: str) -> dict:
     """Count touching objects: each clump counts as many objects as its size holds singles.
 
     The typical single object is learnt from the image itself (clumps with one peak), per
     object size. Objects inferred inside a clump, where no peak of their own shows, are placed
     at the clump pixels farthest from the objects already there.
 
-    Example: ``{type: count.clumps, inputs: {image: load.image}, params: {min_size: 4, max_size: 8}}``
+    Size and polarity are measured from the image unless given.
+
+    Example: ``{type: count.clumps, inputs: {image: load.image}}`` (sizes auto), or with
+    ``params: {min_size: 4, max_size: 8}``
     """
-    settings = BlobSettings(min_size, max_size, threshold, polarity)
+    from .object_scale import resolve_auto
+
+    settings, note = resolve_auto(image.data, BlobSettings(min_size, max_size, threshold, polarity))
     found, _ = count_clumps(image.data, settings, measure=measure)
     if mask is not None and len(found):
         found = found.subset(inside(mask, found.xy, image))
-    return {"points": found.to_points(), "count": Number(len(found))}
+    return {"points": found.to_points(), "count": Number(len(found)), "scale": Text(note)}

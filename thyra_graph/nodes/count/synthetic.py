@@ -34,17 +34,21 @@ class Scene:
 def make_scene(*, width: int = 1024, height: int = 1024, count: int = 2000, min_size: float = 2.0,
                max_size: float = 6.0, clump_fraction: float = 0.3, polarity: str = "bright",
                contrast: float = 0.35, noise: float = 0.015, photons: float = 800.0,
-               gradient: float = 0.35, seed: int = 0) -> Scene:
+               gradient: float = 0.35, texture: float = 0.0, seed: int = 0) -> Scene:
     """Draw ``count`` objects of ``min_size``..``max_size`` px diameter on a sky-like background.
 
     ``clump_fraction`` of the objects sit in clumps of 2 to 5 touching objects; the others are
     apart. ``contrast`` is the mean object contrast (0-1 of full scale, each object varies
     ±40 %), ``noise`` the Gaussian noise sigma (0-1 scale), ``photons`` the photon count at full
-    scale for Poisson noise (0 = none) and ``gradient`` the brightness change across the sky.
+    scale for Poisson noise (0 = none), ``gradient`` the brightness change across the sky and
+    ``texture`` the amplitude of a blotchy background pattern a few object sizes across
+    (ground, foliage, a culture dish), 0-1 of full scale.
     """
     rng = np.random.default_rng(seed)
     xy, sizes, clumped = _place(rng, width, height, count, min_size, max_size, clump_fraction)
     background = _sky(rng, width, height, polarity, gradient)
+    if texture > 0:
+        background = background + texture * _texture(rng, width, height, max_size)
     amplitude = contrast * rng.uniform(0.6, 1.4, len(xy))
     signal = _draw_objects(rng, width, height, xy, sizes, amplitude)
     sign = 1.0 if polarity == "bright" else -1.0
@@ -148,6 +152,15 @@ def _sky(rng: np.random.Generator, width: int, height: int, polarity: str, gradi
     return np.clip(sky, 0.02, 0.98).astype(np.float32)
 
 
+def _texture(rng: np.random.Generator, width: int, height: int, max_size: float) -> np.ndarray:
+    """Blotches 3 to 6 object sizes across, scaled to unit standard deviation."""
+    import cv2
+
+    noise = rng.normal(0.0, 1.0, (height, width)).astype(np.float32)
+    pattern = cv2.GaussianBlur(noise, (0, 0), 1.5 * max_size) + 0.5 * cv2.GaussianBlur(noise, (0, 0), 3.0 * max_size)
+    return pattern / max(float(pattern.std()), 1e-12)
+
+
 def _draw_objects(rng: np.random.Generator, width: int, height: int, xy: np.ndarray, sizes: np.ndarray,
                   weights: np.ndarray) -> np.ndarray:
     """Anti-aliased ellipses (axis ratio up to 1.5, any angle), blurred by the optics."""
@@ -217,3 +230,46 @@ def synthetic_scene(*, width: int, height: int, count: int, min_size: float, max
     points = Points(scene.xy, scales=scene.sizes / 2.0)
     return {"image": Image(scene.image, {"synthetic": True, "seed": seed}), "points": points,
             "count": Number(len(points))}
+
+
+# Families of scenes for judging automatic settings: object size from 2 to 60 px, both
+# polarities, flat, graded, vignetted and textured backgrounds, touching objects, noise. A
+# family is a recipe; its seed draws one image of it (other seeds: more images of the family).
+FAMILIES: dict[str, dict] = {
+    "stars 2-4 px": dict(count=2500, min_size=2, max_size=4, clump_fraction=0.1, polarity="bright", contrast=0.3),
+    "birds 3-7 px": dict(count=2000, min_size=3, max_size=7, clump_fraction=0.3, polarity="dark", gradient=0.5),
+    "cars 8-14 px": dict(count=900, min_size=8, max_size=14, clump_fraction=0.3, polarity="dark", texture=0.04),
+    "cells 12-20 px": dict(count=500, min_size=12, max_size=20, clump_fraction=0.4, polarity="bright", contrast=0.4),
+    "nuclei 20-30 px": dict(count=250, min_size=20, max_size=30, clump_fraction=0.3, polarity="bright",
+                            contrast=0.25, noise=0.02),
+    "coins 40-60 px": dict(count=90, min_size=40, max_size=60, clump_fraction=0.2, polarity="bright", contrast=0.4),
+    "dust 2-3 px": dict(count=1500, min_size=2, max_size=3, clump_fraction=0.0, polarity="dark", contrast=0.4,
+                        noise=0.01),
+    "seeds 5-9 px": dict(count=1500, min_size=5, max_size=9, clump_fraction=0.3, polarity="dark", gradient=0.8),
+    "pebbles 10-16 px": dict(count=700, min_size=10, max_size=16, clump_fraction=0.2, polarity="bright",
+                             texture=0.05),
+    "faint 4-8 px": dict(count=1500, min_size=4, max_size=8, clump_fraction=0.2, polarity="bright", contrast=0.15,
+                         noise=0.02, photons=300),
+    "crowd 6-10 px": dict(count=2500, min_size=6, max_size=10, clump_fraction=0.5, polarity="dark", contrast=0.35),
+    "beads 30-45 px": dict(count=150, min_size=30, max_size=45, clump_fraction=0.3, polarity="dark", gradient=0.6),
+}
+# Families never looked at while the automatic settings were chosen: a check they generalise.
+HOLDOUT_FAMILIES: dict[str, dict] = {
+    "sparrows 4-6 px": dict(count=1200, min_size=4, max_size=6, clump_fraction=0.4, polarity="dark", texture=0.03),
+    "bacteria 7-11 px": dict(count=1100, min_size=7, max_size=11, clump_fraction=0.25, polarity="bright",
+                             noise=0.025, photons=400),
+    "plates 24-36 px": dict(count=200, min_size=24, max_size=36, clump_fraction=0.2, polarity="dark", texture=0.04,
+                            gradient=0.5),
+    "grains 2-5 px": dict(count=3000, min_size=2, max_size=5, clump_fraction=0.2, polarity="bright", gradient=0.7),
+}
+
+
+def family_scene(name: str, seed: int = 0, *, width: int = 1024, height: int = 1024) -> Scene:
+    """Image ``seed`` of a family (:data:`FAMILIES` or :data:`HOLDOUT_FAMILIES`), with its truth."""
+    recipe = FAMILIES.get(name) or HOLDOUT_FAMILIES.get(name)
+    if recipe is None:
+        raise KeyError(f"no scene family {name!r}; known: {', '.join([*FAMILIES, *HOLDOUT_FAMILIES])}")
+    # Fewer objects on smaller canvases: the same crowding whatever the size.
+    share = width * height / (1024 * 1024)
+    recipe = {**recipe, "count": max(1, int(round(recipe["count"] * share)))}
+    return make_scene(width=width, height=height, seed=seed, **recipe)

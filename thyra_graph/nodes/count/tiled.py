@@ -25,9 +25,9 @@ from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.nodes.io.image_files import decode_image_file
 from thyra_graph.nodes.io.limits import check_image_header
 from thyra_graph.nodes.io.paths import existing_file
-from thyra_graph.types import Image, Number, Points
+from thyra_graph.types import Image, Number, Points, Text
 
-from .blobs import POLARITIES, BlobSettings, Detections, NoiseStats, detect
+from .blobs import POLARITIES, BlobSettings, Detections, NoiseStats, detect, size_params
 from .intensity import check_size_range, gray_float
 
 # Images up to this many pixels have their noise measured on the whole image (so a tiled
@@ -149,14 +149,17 @@ def count_tiled(source: ArraySource | NpySource, settings: BlobSettings, *, tile
         grey, step = gray_float(source.read(slice(wy0, wy1), slice(wx0, wx1)))
         here, _ = detect(grey, settings, step=step, origin=(wy0, wx0), image_shape=source.shape, stats=stats)
         del grey
-        here = here.shifted(wx0, wy0)
+        # Held inside the image before the core test, as an untiled count holds them: a peak on
+        # the image's first row refines up to half a pixel out, and would otherwise fall
+        # outside every core.
+        here = here.shifted(wx0, wy0).clipped(height, width)
         cy0, cy1, cx0, cx1 = tile.core
         x, y = here.xy[:, 0], here.xy[:, 1]
         # Each object is counted by the one tile whose core holds its centre.
         found.append(here.subset((y >= cy0) & (y < cy1) & (x >= cx0) & (x < cx1)))
     if progress is not None:
         progress(len(tiles), len(tiles))
-    return Detections.concatenate(found).clipped(height, width)
+    return Detections.concatenate(found)
 
 
 def open_source(image: Image | None, path: str | None) -> ArraySource | NpySource:
@@ -192,28 +195,33 @@ def _read_whole(file: FsPath) -> np.ndarray:
         Param("path", None, kind="path", io="read", optional=True,
               help="a huge image on disk instead of the input: .npy is read tile by tile, other formats whole"),
         Param("tile_size", 2048, min=64, max=16384, help="side of the counted part of each tile, in pixels (memory grows with its square)"),
-        Param("min_size", 2.0, min=1, max=4096, help="smallest object diameter to count, in pixels"),
-        Param("max_size", 8.0, min=1, max=4096, help="largest object diameter to count, in pixels"),
+        *size_params(),
         Param("threshold", 5.0, min=1, max=100, step=0.5, help="how far above the local noise an object must stand, in noise standard deviations"),
-        Param("polarity", "auto", choices=POLARITIES, help="bright objects on a darker background, dark on lighter, or auto"),
+        Param("polarity", "auto", choices=POLARITIES,
+              help="bright objects on a darker background, dark on lighter, or auto (whichever the image shows more strongly)"),
     ],
     outputs=[
         Output("points", Points, help="the object centres in image pixels, with radii as scales"),
         Output("count", Number, help="how many objects were found"),
+        Output("scale", Text, help="the object size and polarity used, and how auto chose them"),
     ],
 )
-def tiled(image: Image | None = None, *, path: str | None, tile_size: int, min_size: float, max_size: float,
-          threshold: float, polarity: str, ctx) -> dict:
+def tiled(image: Image | None = None, *, path: str | None, tile_size: int, min_size: float | None,
+          max_size: float | None, threshold: float, polarity: str, ctx) -> dict:
     """Count small objects in a huge image (an aerial mosaic) tile by tile, in bounded memory.
 
     Runs ``count.blobs`` on overlapping tiles; an object on a tile border is counted once, and
     the result equals an untiled count of the same image. Memory is set by ``tile_size``, not
     by the image: a 16k × 16k ``.npy`` file is counted in well under 1.5 GB.
 
-    Example: ``{type: count.tiled, params: {path: mosaic.npy, min_size: 3, max_size: 9}}``
+    Example: ``{type: count.tiled, params: {path: mosaic.npy}}`` (sizes auto, measured on sample windows)
     """
+    from .object_scale import auto_settings, windows_of
+
     source = open_source(image, path)
-    settings = BlobSettings(min_size, max_size, threshold, polarity)
+    settings, note = auto_settings(
+        lambda: windows_of(source.shape, lambda rows, cols: gray_float(source.read(rows, cols))[0]),
+        min_size=min_size, max_size=max_size, threshold=threshold, polarity=polarity)
     found = count_tiled(source, settings, tile_size=tile_size,
                         progress=lambda done, total: ctx.progress(done, total, "tiles"))
-    return {"points": found.to_points(), "count": Number(len(found))}
+    return {"points": found.to_points(), "count": Number(len(found)), "scale": Text(note)}

@@ -7,7 +7,8 @@ import numpy as np
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Image, Table, Video, VideoDecodeError
 
-from .blobs import POLARITIES, BlobSettings, count_in_array
+from .blobs import POLARITIES, BlobSettings, count_in_array, size_params
+from .object_scale import resolve_auto
 from .clumps import count_clumps
 from .plot import line_chart
 
@@ -19,22 +20,23 @@ from .plot import line_chart
         Param("method", "blobs", choices=("blobs", "clumps"), help="count each frame as count.blobs or count.clumps does"),
         Param("every_n", 1, min=1, help="count every n-th frame of the video (1 = all)"),
         Param("max_frames", None, kind="int", min=1, help="count at most this many frames; empty = all"),
-        Param("min_size", 2.0, min=1, max=4096, help="smallest object diameter to count, in pixels"),
-        Param("max_size", 8.0, min=1, max=4096, help="largest object diameter to count, in pixels"),
+        *size_params(),
         Param("threshold", 5.0, min=1, max=100, step=0.5, help="how far above the local noise an object must stand, in noise standard deviations"),
-        Param("polarity", "auto", choices=POLARITIES, help="bright objects on a darker background, dark on lighter, or auto"),
+        Param("polarity", "auto", choices=POLARITIES,
+              help="bright objects on a darker background, dark on lighter, or auto (measured on the first counted frame)"),
     ],
     outputs=[
         Output("counts", Table, help="one row per counted frame: frame (index in the file), time (s), count"),
         Output("plot", Image, help="a chart of the count over time"),
     ],
 )
-def count_video(video: Video, *, method: str, every_n: int, max_frames: int | None, min_size: float,
-                max_size: float, threshold: float, polarity: str, ctx) -> dict:
+def count_video(video: Video, *, method: str, every_n: int, max_frames: int | None, min_size: float | None,
+                max_size: float | None, threshold: float, polarity: str, ctx) -> dict:
     """Count objects in each sampled frame of a video; one frame in memory at a time.
 
     Every frame is counted on its own (its own background and noise), so lighting changes
-    and camera gain do not carry over between frames.
+    and camera gain do not carry over between frames; sizes and polarity left at auto are
+    measured once, on the first counted frame, so every frame looks for the same objects.
 
     Example: ``{type: count.video, inputs: {video: sample.frames}, params: {every_n: 5, max_size: 12}}``
     """
@@ -49,6 +51,8 @@ def count_video(video: Video, *, method: str, every_n: int, max_frames: int | No
     try:
         for done, (index, frame) in enumerate(frames.frames()):
             ctx.progress(done, total, f"frame {index}")
+            if done == 0:
+                settings, _ = resolve_auto(frame, settings)
             if method == "clumps":
                 found, _ = count_clumps(frame, settings)
             else:

@@ -1,5 +1,6 @@
 """count.heatmap_overlay: the density as a heat map over the image, the objects marked and the
-count written in a corner: one picture that says what was counted and where."""
+count written in a corner (the emptiest one, unless told): one picture that says what was
+counted and where."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from .intensity import rgb8
 COLORMAPS = ("inferno", "jet", "turbo", "viridis", "hot")
 # Up to this many objects are marked boldly; more get hairline rings.
 _FEW = 300
+CORNERS = ("auto", "top-left", "top-right", "bottom-left", "bottom-right", "none")
+# The count's text height relative to the drawing pen's font: small, so it hides few objects.
+_LABEL_SCALE = 0.7
 
 
 @node(
@@ -29,12 +33,14 @@ _FEW = 300
         Param("colormap", "inferno", choices=COLORMAPS, help="colours of the heat map, from low to high density"),
         Param("marker_color", "#00ff66", kind="color", help="colour of the rings around objects"),
         Param("label", "count", help="the word written before the number ('' for the number alone)"),
+        Param("label_corner", "auto", choices=CORNERS,
+              help="where the count is written: auto = the corner with the fewest objects under it, or none"),
     ],
     outputs=[Output("image", Image, help="an H×W×3 uint8 RGB picture")],
 )
 def heatmap_overlay(image: Image, density: DensityMap | None = None, points: Points | None = None,
                     count: Number | None = None, *, alpha: float, colormap: str, marker_color: list[int],
-                    label: str) -> Image:
+                    label: str, label_corner: str = "auto") -> Image:
     """Draw a density heat map, the counted objects and the count over an image.
 
     Zero density leaves the image as it is, so the heat shows only where objects are. Rings
@@ -53,8 +59,9 @@ def heatmap_overlay(image: Image, density: DensityMap | None = None, points: Poi
     if points is not None and len(points):
         mark_points(canvas, points, tuple(marker_color), pen)
     number = _number_to_write(count, points, density)
-    if number is not None:
-        write_count(canvas, f"{label}: {number}" if label else number, pen)
+    if number is not None and label_corner != "none":
+        write_count(canvas, f"{label}: {number}" if label else number, pen, corner=label_corner,
+                    points=points, density=density)
     return Image(canvas, dict(image.meta))
 
 
@@ -94,17 +101,40 @@ def mark_points(canvas: np.ndarray, points: Points, colour: tuple[int, int, int]
         cv2.circle(canvas, centre, radius, colour, line, cv2.LINE_AA)
 
 
-def write_count(canvas: np.ndarray, text: str, pen: Pen) -> None:
-    """The text in the top-left corner on a dark band."""
+def write_count(canvas: np.ndarray, text: str, pen: Pen, *, corner: str = "auto", points: Points | None = None,
+                density: DensityMap | None = None) -> None:
+    """The text on a small dark band in a corner; ``auto`` picks the corner whose band would
+    cover the fewest objects (then the least density; top-left on a tie)."""
     import cv2
 
     font = cv2.FONT_HERSHEY_SIMPLEX
-    scale = pen.font_scale * 1.2
+    scale = pen.font_scale * _LABEL_SCALE
     weight = max(1, round(scale * 2))
     (w, h), base = cv2.getTextSize(text, font, scale, weight)
-    pad = max(4, h // 3)
-    cv2.rectangle(canvas, (0, 0), (min(canvas.shape[1] - 1, w + 2 * pad), min(canvas.shape[0] - 1, h + base + 2 * pad)), INK, -1)
-    cv2.putText(canvas, text, (pad, pad + h), font, scale, PAPER, weight, cv2.LINE_AA)
+    pad = max(3, h // 3)
+    height, width = canvas.shape[:2]
+    box_w, box_h = min(width, w + 2 * pad), min(height, h + base + 2 * pad)
+    if corner == "auto":
+        corner = min(CORNERS[1:5], key=lambda c: _occupancy(_box(c, box_w, box_h, width, height), points, density))
+    x0, y0, x1, y1 = _box(corner, box_w, box_h, width, height)
+    cv2.rectangle(canvas, (x0, y0), (x1 - 1, y1 - 1), INK, -1)
+    cv2.putText(canvas, text, (x0 + pad, y0 + pad + h), font, scale, PAPER, weight, cv2.LINE_AA)
+
+
+def _box(corner: str, box_w: int, box_h: int, width: int, height: int) -> tuple[int, int, int, int]:
+    x0 = 0 if corner.endswith("left") else width - box_w
+    y0 = 0 if corner.startswith("top") else height - box_h
+    return x0, y0, x0 + box_w, y0 + box_h
+
+
+def _occupancy(box: tuple[int, int, int, int], points: Points | None, density: DensityMap | None) -> tuple[int, float]:
+    x0, y0, x1, y1 = box
+    covered = 0
+    if points is not None and len(points):
+        x, y = points.xy[:, 0], points.xy[:, 1]
+        covered = int(((x >= x0) & (x < x1) & (y >= y0) & (y < y1)).sum())
+    mass = float(density.data[y0:y1, x0:x1].sum()) if density is not None else 0.0
+    return covered, mass
 
 
 def _number_to_write(count: Number | None, points: Points | None, density: DensityMap | None) -> str | None:

@@ -19,13 +19,15 @@ WRITABLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
     "io.load_image", category="io",
     params=[
         Param("path", "image.png", kind="path", io="read", help="the image file to read (PNG, JPEG, TIFF, BMP, WebP)"),
-        Param("stretch", False, help="map the darkest..brightest value to 0-255 (for 12/16-bit scans that use part of the range)"),
+        Param("stretch", "auto", choices=("auto", True, False),
+              help="map the darkest..brightest value to 0-255: true, false, or auto (16-bit and float images "
+                   "that use under 10 % of their range, which would otherwise load nearly black)"),
         Param("max_pixels", None, kind="int", min=0, optional=True, affects_result=False,
               help="refuse larger images before decoding; empty = $THYRA_MAX_IMAGE_PIXELS or 89.5 million, 0 = no limit"),
     ],
     outputs=[Output("image", Image, help="the image as H×W×3 RGB uint8")],
 )
-def load_image(*, path: str, stretch: bool, max_pixels: int | None = None) -> Image:
+def load_image(*, path: str, stretch: bool | str = "auto", max_pixels: int | None = None, ctx=None) -> Image:
     """Read an image file as 8-bit RGB.
 
     Grey images are repeated into three channels, an alpha channel is dropped, 16-bit and
@@ -38,7 +40,14 @@ def load_image(*, path: str, stretch: bool, max_pixels: int | None = None) -> Im
 
     file = existing_file(path, what="image")
     check_image_header(file, max_pixels, param="max_pixels")
-    data = _to_uint8(decode_image_file(file), stretch=stretch)
+    decoded = decode_image_file(file)
+    if stretch == "auto":
+        stretch = uses_little_range(decoded)
+        if stretch and ctx is not None:
+            ctx.warn(f"{file.name} is a {decoded.dtype} image that uses only {100 * range_share(decoded):.1f} % of its "
+                     "range: stretched its darkest..brightest values to 0-255 (set stretch: false to keep the "
+                     "full-range scaling)")
+    data = _to_uint8(decoded, stretch=bool(stretch))
     if data.ndim == 2:
         data = np.repeat(data[:, :, None], 3, axis=2)
     else:
@@ -67,6 +76,30 @@ def decode_image_file(file: FsPath) -> np.ndarray:
             f"{str(file)!r} could not be decoded as an image: the file is corrupt, truncated or not in a "
             "format OpenCV reads (PNG, JPEG, TIFF, BMP, WebP)")
     return data
+
+
+# A deep image whose values span less than this share of its type's range is stretched by
+# stretch: auto (a 12-bit camera in a 16-bit file spans 6 %: scaled by 65535 it is black).
+LITTLE_RANGE = 0.10
+
+
+def range_share(data: np.ndarray) -> float:
+    """The share of its type's range (0-1 for floats) the image's values span."""
+    values = data[np.isfinite(data)] if data.dtype.kind == "f" else data
+    if values.size == 0:
+        return 1.0
+    low, high = float(values.min()), float(values.max())
+    if data.dtype.kind == "f":
+        return (high - low) / 1.0
+    return (high - low) / float(np.iinfo(data.dtype).max - np.iinfo(data.dtype).min)
+
+
+def uses_little_range(data: np.ndarray) -> bool:
+    """Whether a 16-bit (or deeper) or float image would load nearly flat without stretching."""
+    if data.dtype == np.uint8 or data.dtype == bool:
+        return False
+    share = range_share(data)
+    return 0.0 < share < LITTLE_RANGE
 
 
 def _to_uint8(data: np.ndarray, *, stretch: bool) -> np.ndarray:
