@@ -86,7 +86,9 @@ class Canvas(QtCore.QObject):
         super().__init__(parent)
         self.view = NodeGraph()
         self.view.register_node(CanvasNode)
-        self.view.set_acyclic(True)
+        # The document refuses cycles with a message; NodeGraphQt's own check would drop the
+        # pipe silently before the document ever saw it.
+        self.view.set_acyclic(False)
         viewer = self.view.viewer()
         # Pipe gestures go to the document instead of straight into NodeGraphQt's model.
         viewer.connection_changed.disconnect(self.view._on_connection_changed)
