@@ -163,6 +163,7 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- the document ------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
         self.document = document
+        self._discarded = False
         self.gate.opened(document.graph)
         document.subscribe(self._on_changes)
         self.controller.states.forget()
@@ -216,6 +217,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.controller.states.mark_stale(stale)
             self.canvas.set_states(self.controller.states, stale)
             self._refresh_selected_state()
+        self._discarded = False  # an edit after a discard is new work, autosaved again
         self._update_title()
         if self.auto_run and self._has_run and any(c.kind == cmd.PARAM for c in changes):
             self._auto_run_timer.start()
@@ -234,6 +236,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if answer == SAVE:
             return self.save()
         self.recovery.discard(self.document.path)
+        # The user threw these changes away: the autosave timer, which keeps firing while the
+        # Open dialog that follows is up, must not write them back as something to recover.
+        self._discarded = True
         return True
 
     def new_document(self) -> None:
@@ -323,7 +328,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def autosave(self) -> Path | None:
-        if not self.document.modified:
+        if not self.document.modified or self._discarded:
             return None
         try:
             return self.recovery.write(self.document.graph, self.document.path)
