@@ -31,3 +31,32 @@ def test_discarded_changes_are_not_autosaved_while_the_open_dialog_is_up(window,
 
     window.document.set_param("blur", "sigma", 5.0)  # new work after the discard is autosaved again
     qtbot.waitUntil(lambda: window.recovery.pending(path) is not None, timeout=2_000)
+
+
+def problem_texts(window) -> list[str]:
+    return [window.problems.item(i).text() for i in range(window.problems.count())]
+
+
+def test_the_problems_list_shows_the_last_run_only(window, tmp_path, qtbot):
+    from .conftest import redirect_outputs, run_and_wait
+
+    open_copy(window, tmp_path)
+    redirect_outputs(window.document, tmp_path / "out")
+    window.document.set_param("load", "path", str(tmp_path / "missing.png"))
+    run_and_wait(window, qtbot)
+    run_and_wait(window, qtbot)
+    assert len([t for t in problem_texts(window) if t.startswith("node 'load'")]) == 1  # not repeated
+    window.document.set_param("load", "path", COINS.as_posix())
+    result = run_and_wait(window, qtbot)
+    assert result.ok
+    assert not [t for t in problem_texts(window) if t.startswith("node ")]  # a good run clears them
+
+
+def test_save_as_shows_the_new_files_problems_not_the_old_ones(window, tmp_path):
+    old = tmp_path / "typo.yaml"
+    old.write_text(QUICKSTART.read_text().replace("../thyra_graph/samples/coins.png", COINS.as_posix())
+                   .replace("sigma:", "sigmaa:", 1))
+    assert window.open_file(old)
+    assert any("typo.yaml" in t for t in problem_texts(window))
+    assert window.save_as(tmp_path / "renamed.yaml")
+    assert not any("typo.yaml" in t for t in problem_texts(window))

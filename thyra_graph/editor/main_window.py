@@ -164,6 +164,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def set_document(self, document: Document) -> None:
         self.document = document
         self._discarded = False
+        self._run_problems: list[tuple[str, str | None]] = []
         self.gate.opened(document.graph)
         document.subscribe(self._on_changes)
         self.controller.states.forget()
@@ -185,6 +186,9 @@ class MainWindow(QtWidgets.QMainWindow):
             item = QtWidgets.QListWidgetItem(f"plugin {problem}")
             item.setForeground(QtGui.QColor(220, 180, 90))
             self.problems.addItem(item)
+        # The last run's failures only: a successful run clears them, a repeated one does not pile up.
+        for text, node in self._run_problems:
+            self.add_problem(text, node)
 
     def add_problem(self, text: str, node: str | None = None) -> None:
         item = QtWidgets.QListWidgetItem(text)
@@ -305,6 +309,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recovery.discard(old)
         self.recovery.discard(path)
         self.recent.add(path)
+        self._fill_problems()  # the saved file's own diagnostics: its name, its lines
         self._update_title()
         self.show_message(f"saved {path}")
         return True
@@ -447,15 +452,16 @@ class MainWindow(QtWidgets.QMainWindow):
         seconds = time.perf_counter() - self._run_started_at
         if result is None:
             self.show_message(f"cannot run: {error}")
-            self.add_problem(f"run: {error}")
+            self._run_problems = [(f"run: {error}", None)]
+            self._fill_problems()
             return
         executed, cached = result.count("executed"), result.count("cached")
         failed = [n for n, r in result.nodes.items() if r.status == "failed"]
         text = f"run {result.status}: {executed} computed, {cached} cached in {seconds:.2f} s"
+        self._run_problems = [(f"node '{n}': {result.nodes[n].error}", n) for n in failed]
+        self._fill_problems()
         if failed:
             text += f"; failed: {', '.join(failed)} (select a node to see its error)"
-            for node_id in failed:
-                self.add_problem(f"node '{node_id}': {result.nodes[node_id].error}", node_id)
         self.show_message(text)
         self._refresh_preview()
 
