@@ -8,6 +8,7 @@ from typing import Any
 
 from thyra_graph.engine import events as ev
 from thyra_graph.engine.graph import Graph
+from thyra_graph.engine.subgraph import flatten
 
 KEEP_FINISHED_UP_TO = 30  # larger graphs show only running nodes, to keep the terminal usable
 
@@ -18,6 +19,8 @@ class ProgressDisplay:
 
     def __init__(self, graph: Graph, *, enabled: bool = True, progress: Any = None) -> None:
         self.graph = graph
+        # Events name the nodes of the expanded graph (a subgraph's 'instance/inner' too).
+        self.types = {n: node.type_id for n, node in flatten(graph).graph.nodes.items()}
         self.enabled = enabled
         self._tasks: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -53,7 +56,7 @@ class ProgressDisplay:
         with self._lock:
             if event.kind == ev.STARTED:
                 # escaped: node messages may hold brackets that rich would read as markup
-                label = escape(f"{event.node} ({self.graph.nodes[event.node].type_id})")
+                label = escape(f"{event.node} ({self.types.get(event.node, '?')})")
                 self._tasks[event.node] = progress.add_task(label, total=None, state="running")
                 return
             task = self._tasks.get(event.node)

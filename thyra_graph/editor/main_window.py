@@ -34,6 +34,7 @@ from .recent_files import RecentFiles, editor_config_dir
 from .recovery import Recovery
 from .run_controller import RunController
 from .run_states import FAILED, HAS_RESULT
+from .subgraph import SubgraphActions
 
 AUTOSAVE_MS = 30_000
 AUTO_RUN_DELAY_MS = 150
@@ -98,6 +99,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._autosave_timer.timeout.connect(self.autosave)
         self._autosave_timer.start()
         self.set_document(Document(registry))
+        self.subgraphs = SubgraphActions(self)
 
     def _dock(self, title: str, widget: QtWidgets.QWidget, area) -> QtWidgets.QDockWidget:
         dock = QtWidgets.QDockWidget(title, self)

@@ -392,7 +392,8 @@ class _Run:
                 continue
             for port, value in values.items():
                 if ports is None or port in ports:
-                    outputs[f"{node_id}.{port}"] = value
+                    ref = f"{node_id}.{port}"
+                    outputs[self.plan.aliases.get(ref, ref)] = value
         return outputs
 
 
