@@ -60,3 +60,24 @@ def test_save_as_shows_the_new_files_problems_not_the_old_ones(window, tmp_path)
     assert any("typo.yaml" in t for t in problem_texts(window))
     assert window.save_as(tmp_path / "renamed.yaml")
     assert not any("typo.yaml" in t for t in problem_texts(window))
+
+
+def test_saving_a_file_that_opened_with_problems_keeps_them_and_changes_one_line(window, tmp_path, qtbot):
+    # The scripted acceptance test: a hand-written file with comments and broken parts,
+    # one param edited in the properties panel, saved: one line of diff.
+    text = QUICKSTART.read_text().replace("../thyra_graph/samples/coins.png", COINS.as_posix()).replace(
+        "\nnodes:\n", "\nnodes:\n  fancy: {type: acme.super_resolution, params: {scale: 4}}  # a plugin not installed here\n", 1)
+    text = text.replace("params: {sigma: 2.0}", "params: {sigma: 2.0, sigmaa: 3.0}")
+    path = tmp_path / "hand.yaml"
+    path.write_text(text)
+    assert window.open_file(path)
+    assert not window.document.modified
+    assert any("acme.super_resolution" in t for t in problem_texts(window))
+    window.canvas.select(["blur"])
+    window.properties.editor("sigma").field.setValue(2.5)
+    window.save_action.trigger()  # File → Save (Ctrl+S)
+    qtbot.waitUntil(lambda: not window.document.modified, timeout=2_000)
+    before, after = text.splitlines(), path.read_text().splitlines()
+    changed = [(a, b) for a, b in zip(before, after) if a != b]
+    assert len(before) == len(after) and len(changed) == 1
+    assert "sigma: 2.5, sigmaa: 3.0" in changed[0][1]
