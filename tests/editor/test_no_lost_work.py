@@ -81,3 +81,15 @@ def test_saving_a_file_that_opened_with_problems_keeps_them_and_changes_one_line
     changed = [(a, b) for a, b in zip(before, after) if a != b]
     assert len(before) == len(after) and len(changed) == 1
     assert "sigma: 2.5, sigmaa: 3.0" in changed[0][1]
+
+
+def test_the_canvas_menu_undoes_with_the_documents_own_undo(window, tmp_path):
+    open_copy(window, tmp_path)
+    window.document.set_param("blur", "sigma", 4.0)
+    actions = window.canvas.view.get_context_menu("graph").qmenu.actions()
+    undo, redo = actions[0], actions[1]
+    assert undo is window.undo_action and redo is window.redo_action
+    assert undo.isEnabled() and "Undo" in undo.text() and not redo.isEnabled()
+    assert [a.text() for a in actions].count("&Undo") == 0  # NodeGraphQt's disabled ones are gone
+    undo.trigger()
+    assert window.document.graph.params("blur")["sigma"] == 2.0

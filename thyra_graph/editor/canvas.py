@@ -372,6 +372,17 @@ class Canvas(QtCore.QObject):
     def badge(self, node_id: str) -> Badge:
         return self._badges[node_id]
 
+    def use_edit_actions(self, *actions: QtGui.QAction) -> None:
+        """Put the window's own actions (Undo, Redo) at the top of the canvas's right-click
+        menu, in place of NodeGraphQt's, which know nothing of the document's undo stack."""
+        menu = self.view.get_context_menu("graph").qmenu
+        for action in list(menu.actions()):
+            if action.text() in ("&Undo", "&Redo") and action not in actions:
+                menu.removeAction(action)
+        first = menu.actions()[0] if menu.actions() else None
+        for action in actions:
+            menu.insertAction(first, action)
+
     def fit(self) -> None:
         """Frame every node."""
         if self._nodes:

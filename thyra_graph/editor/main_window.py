@@ -133,6 +133,7 @@ class MainWindow(QtWidgets.QMainWindow):
         edit = bar.addMenu("&Edit")
         self.undo_action = self._action(edit, "&Undo", self.undo, QtGui.QKeySequence.Undo)
         self.redo_action = self._action(edit, "&Redo", self.redo, QtGui.QKeySequence.Redo)
+        self.canvas.use_edit_actions(self.undo_action, self.redo_action)
         edit.addSeparator()
         self._action(edit, "&Copy", self.copy, QtGui.QKeySequence.Copy)
         self._action(edit, "&Paste", self.paste, QtGui.QKeySequence.Paste)
