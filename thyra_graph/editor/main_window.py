@@ -33,7 +33,8 @@ from .properties import PropertiesPanel
 from .recent_files import RecentFiles, editor_config_dir
 from .recovery import Recovery
 from .run_controller import RunController
-from .run_states import FAILED, HAS_RESULT
+from .run_scope import RunScope, run_scope
+from .run_states import FAILED, HAS_RESULT, SKIPPED, UNCONNECTED, NodeState
 from .subgraph import SubgraphActions
 
 AUTOSAVE_MS = 30_000
@@ -168,6 +169,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.document = document
         self._discarded = False
         self._run_problems: list[tuple[str, str | None]] = []
+        self._left_out: list[tuple[str, str | None]] = []
         self.gate.opened(document.graph)
         document.subscribe(self._on_changes)
         self.controller.states.forget()
@@ -420,8 +422,26 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self.gate.allows(graph, str(self.document.path or "untitled"), targets):
             self.show_message("not run: see the message about where the graph sends data or writes")
             return
+        scope = run_scope(graph, targets)
+        self._mark_left_out(scope)
+        if scope.empty:
+            self._run_problems = list(self._left_out)
+            self._fill_problems()
+            self.show_message("nothing can run yet: connect the inputs named on the badges (see Problems)")
+            return
         self._has_run = True
-        self.controller.run(graph, targets)
+        self.controller.run(graph, scope.targets)
+
+    def _mark_left_out(self, scope: RunScope) -> None:
+        """Badge every node the run leaves out, and list each unconnected one in Problems."""
+        states = self.controller.states
+        for node_id, ports in scope.unconnected.items():
+            states.nodes[node_id] = NodeState(UNCONNECTED, message=f"input {', '.join(ports)} not connected")
+        for node_id, cause in scope.waiting.items():
+            states.nodes[node_id] = NodeState(SKIPPED, message=f"waits for {cause}, whose input is not connected")
+        self.canvas.set_states(states, set(scope.unconnected) | set(scope.waiting))
+        self._left_out = [(f"node '{n}': input {', '.join(p)} not connected: link it to run this node", n)
+                          for n, p in scope.unconnected.items()]
 
     def run_selected(self) -> None:
         ids = self.canvas.selected_ids()
@@ -455,13 +475,13 @@ class MainWindow(QtWidgets.QMainWindow):
         seconds = time.perf_counter() - self._run_started_at
         if result is None:
             self.show_message(f"cannot run: {error}")
-            self._run_problems = [(f"run: {error}", None)]
+            self._run_problems = [*self._left_out, (f"run: {error}", None)]
             self._fill_problems()
             return
         executed, cached = result.count("executed"), result.count("cached")
         failed = [n for n, r in result.nodes.items() if r.status == "failed"]
         text = f"run {result.status}: {executed} computed, {cached} cached in {seconds:.2f} s"
-        self._run_problems = [(f"node '{n}': {result.nodes[n].error}", n) for n in failed]
+        self._run_problems = [*self._left_out, *((f"node '{n}': {result.nodes[n].error}", n) for n in failed)]
         self._fill_problems()
         if failed:
             text += f"; failed: {', '.join(failed)} (select a node to see its error)"

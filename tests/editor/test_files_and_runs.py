@@ -1,4 +1,5 @@
-"""The editor never loses what the user wrote, and never brings back what they threw away."""
+"""What the editor does with the user's files and runs: nothing written is lost, nothing thrown away
+comes back, every problem is named once and marked where it is."""
 
 from __future__ import annotations
 
@@ -93,3 +94,24 @@ def test_the_canvas_menu_undoes_with_the_documents_own_undo(window, tmp_path):
     assert [a.text() for a in actions].count("&Undo") == 0  # NodeGraphQt's disabled ones are gone
     undo.trigger()
     assert window.document.graph.params("blur")["sigma"] == 2.0
+
+
+def test_unconnected_nodes_are_left_out_marked_and_all_named_while_the_rest_runs(window, tmp_path, qtbot):
+    from thyra_graph.editor.run_states import SKIPPED, UNCONNECTED
+
+    from .conftest import redirect_outputs, run_and_wait
+
+    open_copy(window, tmp_path)
+    redirect_outputs(window.document, tmp_path / "out")
+    window.document.add_node("image.blur", node_id="lonely")
+    window.document.add_node("image.to_gray", node_id="alone")
+    window.document.add_node("image.blur", node_id="after")
+    window.document.connect("alone.image", "after.image")
+    result = run_and_wait(window, qtbot)
+    assert result.ok and result.nodes["coins"].status in ("executed", "cached")  # the rest ran
+    states = window.controller.states
+    assert states.get("lonely").status == UNCONNECTED and states.get("lonely").badge == "not connected"
+    assert states.get("alone").status == UNCONNECTED
+    assert states.get("after").status == SKIPPED and "alone" in states.get("after").message
+    texts = problem_texts(window)
+    assert any(t.startswith("node 'lonely'") for t in texts) and any(t.startswith("node 'alone'") for t in texts)
