@@ -27,6 +27,7 @@ _LAZY = {
     "load_graph": "thyra_graph.api",
     "new_graph": "thyra_graph.api",
     "run_graph": "thyra_graph.api",
+    "run_batch": "thyra_graph.api",
     "default_registry": "thyra_graph.api",
 }
 

@@ -7,6 +7,9 @@
     >>> result.outputs["contours.count"].value
     24
 
+Over many inputs, :func:`run_batch` runs one graph per input (here, on a process pool, or
+on Ray) and returns each input's result.
+
 One :class:`~thyra_graph.engine.executor.Executor` per process keeps the memory cache and
 loaded models between runs; the disk cache lives under ``THYRA_CACHE_DIR`` (or the user
 cache folder).
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from thyra_graph.engine.diskcache import DiskCache
 from thyra_graph.engine.events import EventHandler
@@ -25,6 +28,9 @@ from thyra_graph.engine.graph import Graph
 from thyra_graph.engine.graphfile import GraphFileError, load_graph_file
 from thyra_graph.engine.registry import Registry
 from thyra_graph.engine.results import RunResult
+
+if TYPE_CHECKING:
+    from thyra_graph.batch import BatchInput, BatchResult
 
 _EXECUTOR: Executor | None = None
 
@@ -66,3 +72,18 @@ def run_graph(graph: Graph, targets: Iterable[str] | None = None, *, executor: E
     point; results finished before stay cached.
     """
     return (executor or default_executor()).run(graph, targets, use_cache=use_cache, on_event=on_event, cancel=cancel)
+
+
+def run_batch(graph: Graph, inputs: Sequence["BatchInput | Mapping[str, Any]"], *, executor: str = "local",
+              jobs: int = 1, retries: int = 0, resume: bool = False, **options: Any) -> "BatchResult":
+    """Run ``graph`` once per input; returns every input's result (``.results``, in input order).
+
+    ``inputs``: dicts of ``"node.param": value`` (``[{"load.path": "a.png"}, ...]``) or
+    :class:`~thyra_graph.batch.BatchInput` s from :func:`~thyra_graph.batch.read_inputs`.
+    ``executor``: ``"local"`` (``jobs`` worker processes; 1 runs here) or ``"ray"``
+    (``address="auto"`` or ``"HOST:PORT"``; none starts Ray on this machine). A failed input
+    does not stop the others. Further options: see :func:`thyra_graph.batch.runner.run_batch`.
+    """
+    from thyra_graph.batch.runner import run_batch as run
+
+    return run(graph, inputs, executor=executor, jobs=jobs, retries=retries, resume=resume, **options)

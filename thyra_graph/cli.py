@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any, Sequence
 
+from thyra_graph.cli_batch import add_batch_options, run_batch_command
 from thyra_graph.cli_process import EXIT_TERMINATED, Termination, sigterm_as_interrupt, stdout_to_stderr
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -70,13 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--cache-dir", type=Path, help="disk cache folder (default: $THYRA_CACHE_DIR or the user cache dir)")
     run.add_argument("--content-hash", action="store_true", help="fingerprint input files by content, not size+mtime")
     run.add_argument("--workers", type=int, default=None, help="threads for independent branches (default: CPU count)")
-    run.add_argument("--over", metavar="GLOB",
-                     help="run the graph once per file matching GLOB (quote it: 'videos/*.mp4'); needs --bind")
-    run.add_argument("--bind", metavar="NODE.PARAM",
-                     help="the path parameter each --over file is given; write paths may use {stem}, {name}, {index}")
     run.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
     run.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of failed nodes and more logging")
     _trust_options(run)
+    add_batch_options(run)
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check graph files, list where they send data and write, report every problem")
@@ -152,7 +150,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         from thyra_graph.engine.planner import make_plan
 
         plan = make_plan(graph, args.targets)  # report unknown targets / unrunnable graphs as invalid, exit 2
-        batch = _batch_inputs(graph, args) if (args.over or args.bind) else None
+        if args.over or args.bind:  # one run per input: thyra_graph/cli_batch.py
+            code = run_batch_command(graph, args, typed, plan.order, review=_review, invalid=_invalid)
+            _keep_under_limit(disk)
+            return code
         # Before anything runs: where the planned nodes send data and write, as the user allowed.
         checked = _review(graph, args, typed, nodes=plan.order)
         for line in checked.send_lines():
@@ -161,8 +162,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             return _invalid(args, graph.name, [f"{args.graph}: {p}" for p in checked.problems])
     except (GraphError, UsageError) as exc:
         return _invalid(args, graph.name, [str(exc)])
-    if batch is not None:
-        return _run_batch(graph, executor, batch, args)
 
     from thyra_graph.cli_progress import ProgressDisplay
 
@@ -194,65 +193,6 @@ def _keep_under_limit(disk) -> None:
         if removed:
             print(f"thyra: cache over its limit: evicted {removed} least recently used records ({_human(freed)})",
                   file=sys.stderr)
-
-
-def _batch_inputs(graph, args: argparse.Namespace) -> list[str]:
-    """The files ``--over`` matches, after checking ``--bind`` names a path parameter."""
-    import glob
-
-    if not (args.over and args.bind):
-        raise UsageError("--over and --bind go together: --over 'videos/*.mp4' --bind load.path")
-    node_id, _, param = args.bind.partition(".")
-    declared = graph.spec(node_id).param(param) if node_id in graph.nodes else None
-    if declared is None or declared.kind != "path":
-        raise UsageError(f"--bind {args.bind!r} must name a path parameter of a node in the graph (NODE.PARAM), e.g. load.path")
-    inputs = sorted(glob.glob(os.path.expanduser(args.over), recursive=True))
-    if not inputs:
-        raise UsageError(f"--over {args.over!r} matches no file (relative patterns start from {os.getcwd()})")
-    return [os.path.abspath(p) for p in inputs]
-
-
-def _run_batch(graph, executor, inputs: list[str], args: argparse.Namespace) -> int:
-    """Run the graph once per input file, one after the other, sharing the caches.
-
-    Write paths containing ``{stem}``, ``{name}`` or ``{index}`` are filled in per input so
-    that the runs do not write over each other.
-    """
-    from thyra_graph.cli_progress import ProgressDisplay
-
-    node_id, _, param = args.bind.partition(".")
-    templates = {
-        (n, p.name): graph.nodes[n].params.get(p.name, p.default)
-        for n in graph.nodes for p in graph.spec(n).params
-        if p.kind == "path" and p.io == "write" and any(f"{{{k}}}" in str(graph.nodes[n].params.get(p.name, p.default)) for k in ("stem", "name", "index"))
-    }
-    if len(inputs) > 1 and not templates and any(graph.spec(n).is_sink for n in graph.nodes):
-        print("thyra: warning: every input writes to the same output files; put {stem} in the output "
-              "paths (e.g. --set save.path='out/{stem}.png') to keep one result per input", file=sys.stderr)
-    stdout = sys.stdout
-    runs, statuses = [], []
-    for index, path in enumerate(inputs):
-        graph.set_param(node_id, param, path)
-        fields = {"stem": os.path.splitext(os.path.basename(path))[0], "name": os.path.basename(path), "index": index}
-        for (n, p), template in templates.items():
-            graph.set_param(n, p, str(template).format(**fields))
-        if not args.json:
-            print(f"\n[{index + 1}/{len(inputs)}] {path}")
-        with stdout_to_stderr(args.json), \
-                ProgressDisplay(graph, enabled=sys.stderr.isatty() or not args.json) as display:
-            result = executor.run(graph, args.targets, use_cache=not args.no_cache, on_event=display.handle)
-        statuses.append(result.status)
-        if args.json:
-            runs.append({"input": path, **result.to_json()})
-        else:
-            _print_result(result, verbose=args.verbose)
-        if result.status == "cancelled":
-            break
-    status = "cancelled" if "cancelled" in statuses else "failed" if "failed" in statuses else "ok"
-    if args.json:
-        print(json.dumps({"graph": graph.name, "status": status, "runs": runs}, indent=2), file=stdout)
-    _keep_under_limit(executor.disk)
-    return {"ok": EXIT_OK, "failed": EXIT_FAILED, "cancelled": EXIT_INTERRUPTED}[status]
 
 
 def _apply_override(graph, override: str) -> str | None:

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
 from thyra_graph.engine import events as ev
 from thyra_graph.engine.graph import Graph
+from thyra_graph.engine.subgraph import flatten
 
 KEEP_FINISHED_UP_TO = 30  # larger graphs show only running nodes, to keep the terminal usable
 
 
 class ProgressDisplay:
-    def __init__(self, graph: Graph, *, enabled: bool = True) -> None:
+    """Per-node bars; with ``progress`` (a started rich Progress, e.g. a batch's overall bar)
+    the bars are added to it and removed again when the display closes."""
+
+    def __init__(self, graph: Graph, *, enabled: bool = True, progress: Any = None) -> None:
         self.graph = graph
+        # Events name the nodes of the expanded graph (a subgraph's 'instance/inner' too).
+        self.types = {n: node.type_id for n, node in flatten(graph).graph.nodes.items()}
         self.enabled = enabled
         self._tasks: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self._progress = None
+        self._progress = progress if enabled else None
+        self._shared = progress is not None
 
     def __enter__(self) -> "ProgressDisplay":
-        if self.enabled:
+        if self.enabled and not self._shared:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -32,7 +40,11 @@ class ProgressDisplay:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self._progress is not None:
+        if self._progress is not None and self._shared:
+            for task in self._tasks.values():
+                with contextlib.suppress(KeyError):  # large graphs drop finished bars themselves
+                    self._progress.remove_task(task)
+        elif self._progress is not None:
             self._progress.stop()
 
     def handle(self, event: ev.Event) -> None:
@@ -44,7 +56,7 @@ class ProgressDisplay:
         with self._lock:
             if event.kind == ev.STARTED:
                 # escaped: node messages may hold brackets that rich would read as markup
-                label = escape(f"{event.node} ({self.graph.nodes[event.node].type_id})")
+                label = escape(f"{event.node} ({self.types.get(event.node, '?')})")
                 self._tasks[event.node] = progress.add_task(label, total=None, state="running")
                 return
             task = self._tasks.get(event.node)

@@ -498,3 +498,43 @@ def test_nodes_reach_the_runs_store_through_the_context_and_nothing_without_one(
     folder, memo = without.outputs["w.out"].text.split("|")
     assert not folder.startswith(str(tmp_path)) and memo == "None"
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("devices", [("cuda:0", "cpu"), ("cuda:0", "cuda:1"), ("cpu", "cpu")])
+def test_gpu_nodes_on_different_devices_run_at_the_same_time(tmp_path, devices):
+    # The lock is the device's the node names: a model node set to cpu never waits for the GPU.
+    barrier = threading.Barrier(2, timeout=10)
+
+    @node("exec.meet_on", device="gpu", inputs=[Input("x", Number)],
+          params=[Param("device", "auto", help="where"), Param("tag", 0, help="twin")], outputs=[Output("out", Number)])
+    def meet_on(x, *, device, tag):
+        """Wait until the other branch is running too."""
+        barrier.wait()
+        return x.value + tag
+
+    graph = Graph(make_registry(meet_on), name="devices", base_dir=tmp_path)
+    graph.add_node("exec.const", "src")
+    for tag, device in enumerate(devices):
+        graph.add_node("exec.meet_on", f"n{tag}", params={"device": device, "tag": tag})
+        graph.connect("src.out", f"n{tag}.x")
+    result = Executor(workers=2).run(graph)
+    assert result.ok, {n: r.error for n, r in result.nodes.items()}
+
+
+def test_gpu_nodes_on_the_same_device_take_turns(tmp_path):
+    barrier = threading.Barrier(2, timeout=0.3)
+
+    @node("exec.meet_same", device="gpu", inputs=[Input("x", Number)],
+          params=[Param("device", "auto", help="where"), Param("tag", 0, help="twin")], outputs=[Output("out", Number)])
+    def meet_same(x, *, device, tag):
+        """Cannot meet its twin: both want cuda:1."""
+        barrier.wait()
+        return x.value + tag
+
+    graph = Graph(make_registry(meet_same), name="same", base_dir=tmp_path)
+    graph.add_node("exec.const", "src")
+    for tag, device in enumerate(("cuda:1", "cuda:1")):
+        graph.add_node("exec.meet_same", f"n{tag}", params={"device": device, "tag": tag})
+        graph.connect("src.out", f"n{tag}.x")
+    result = Executor(workers=2).run(graph)
+    assert result.status == "failed"

@@ -79,6 +79,43 @@ def test_sigterm_stops_an_over_batch_after_the_current_input(tmp_path):
     returncode, stdout, stderr = start_and_stop(tmp_path, graph, signal.SIGTERM, "--over", str(tmp_path / "*.png"),
                                                 "--bind", "load.path")
     assert returncode == EXIT_TERMINATED, stderr
-    result = json.loads(stdout)
-    assert result["status"] == "cancelled" and len(result["runs"]) == 1
+    *runs, summary = [json.loads(line) for line in stdout.splitlines()]  # JSON lines: inputs, then the batch
+    assert summary["status"] == "cancelled" and [run["status"] for run in runs] == ["cancelled"]
+    assert summary["not_run"] == 1
     assert leftovers(tmp_path) == []
+
+
+def test_sigterm_stops_a_process_pool_batch_workers_included_and_a_rerun_finishes_it(tmp_path):
+    import psutil
+
+    for name in ("a.png", "b.png", "c.png"):
+        cv2.imwrite(str(tmp_path / name), np.zeros((4, 4, 3), np.uint8))
+    graph = write_graph(tmp_path, f"""\
+        thyra: 1
+        name: pool
+        nodes:
+          load:  {{type: io.load_image, params: {{path: a.png}}}}
+          base:  {{type: testkit.constant}}
+          slow:  {{type: testkit.slow, inputs: {{x: base.value}}, params: {{seconds: 60, started: {tmp_path / 'started'}}}}}
+    """)
+    over = ("--over", str(tmp_path / "*.png"), "--bind", "load.path", "--jobs", "2")
+    process = subprocess.Popen([*thyra_command(), "run", str(graph), "--json", *over], cwd=tmp_path,
+                               env=environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "started").exists():
+        assert process.poll() is None and time.monotonic() < deadline, "the slow node never started"
+        time.sleep(0.02)
+    workers = psutil.Process(process.pid).children(recursive=True)
+    assert workers
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == EXIT_TERMINATED, stderr
+    summary = json.loads(stdout.splitlines()[-1])
+    assert summary["status"] == "cancelled" and summary["ok"] == 0
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, "worker processes outlived the batch"
+    assert leftovers(tmp_path) == []
+    again = subprocess.run([*thyra_command(), "run", str(graph), "--json", *over, "--set", "slow.seconds=0"],
+                           cwd=tmp_path, env=environment(tmp_path), capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout.splitlines()[-1])["ok"] == 3

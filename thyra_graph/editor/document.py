@@ -82,7 +82,8 @@ class Document:
 
     # -- listening ---------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
+        if listener not in self._listeners:  # a document shown again (back from a subgraph) is not heard twice
+            self._listeners.append(listener)
 
     def _announce(self, changes: list[Change]) -> None:
         for listener in list(self._listeners):

@@ -35,6 +35,7 @@ from .recovery import Recovery
 from .run_controller import RunController
 from .run_states import FAILED, HAS_RESULT
 from .search_popup import NodeSearch
+from .subgraph import SubgraphActions
 
 AUTOSAVE_MS = 30_000
 AUTO_RUN_DELAY_MS = 150
@@ -84,6 +85,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_actions()
         self.canvas.message.connect(self.show_message)
         self.canvas.selection_changed.connect(self._on_selection)
+        self.canvas.search_requested.connect(self.open_search)  # Tab (subgraph.py may take it over)
         self.palette.node_chosen.connect(lambda type_id: self.canvas.add_node(type_id))
         self.properties.message.connect(self.show_message)
         self.preview.clicked.connect(self.prompt_click)
@@ -97,6 +99,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._autosave_timer.timeout.connect(self.autosave)
         self._autosave_timer.start()
         self.set_document(Document(registry))
+        self.subgraphs = SubgraphActions(self)
 
     def _dock(self, title: str, widget: QtWidgets.QWidget, area) -> QtWidgets.QDockWidget:
         dock = QtWidgets.QDockWidget(title, self)

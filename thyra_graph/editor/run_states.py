@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from thyra_graph.engine import events as ev
+from thyra_graph.engine.subgraph import SEPARATOR
 
 IDLE, QUEUED, RUNNING, CACHED, DONE, FAILED, SKIPPED = "idle", "queued", "running", "cached", "done", "failed", "skipped"
 HAS_RESULT = (CACHED, DONE)
@@ -54,7 +55,15 @@ class RunStates:
         return self.nodes.get(node_id) or NodeState()
 
     def apply(self, event: ev.Event) -> set[str]:
-        """Fold one event in; returns the node ids whose badge changed."""
+        """Fold one event in; returns the node ids whose badge changed. A subgraph instance's
+        badge sums up its inner nodes (events name them ``instance/inner``)."""
+        changed = self._apply(event)
+        owners = {n.split(SEPARATOR, 1)[0] for n in changed if SEPARATOR in n}
+        for owner in owners:
+            self.nodes[owner] = _summed([s for n, s in self.nodes.items() if n.startswith(owner + SEPARATOR)])
+        return changed | owners
+
+    def _apply(self, event: ev.Event) -> set[str]:
         kind, node = event.kind, event.node
         if kind == ev.PLANNED:
             self.executed = []
@@ -105,3 +114,15 @@ class RunStates:
             self.nodes.clear()
         for node_id in node_ids or ():
             self.nodes.pop(node_id, None)
+
+
+def _summed(inner: list[NodeState]) -> NodeState:
+    """One badge for a subgraph instance: the most telling of its inner nodes' states."""
+    for status in (FAILED, RUNNING, QUEUED, SKIPPED, DONE, CACHED):
+        if any(s.status == status for s in inner):
+            break
+    else:
+        status = IDLE
+    seconds = sum(s.seconds or 0.0 for s in inner if s.status == DONE)
+    message = next((s.message for s in inner if s.status == status and s.message), "")
+    return NodeState(status, None, message, seconds if status == DONE else None)

@@ -41,7 +41,6 @@ class NodeSearch(QtWidgets.QFrame):
         self.results.itemActivated.connect(lambda item: self._choose(item))
         self.line.installEventFilter(self)
         canvas.search_at.connect(self.open_at)
-        canvas.search_requested.connect(self.open_at_cursor)
 
     def open_at_cursor(self) -> None:
         """Tab or Ctrl+Space: the node goes where the mouse is (or the view's centre)."""

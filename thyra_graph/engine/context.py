@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+import weakref
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Hashable, Mapping
 
+from .devices import canonical_device, device_lock
 from .resources import ResourceCache
 from .store import Memo, Store
 
@@ -68,6 +70,10 @@ class Context:
         self._on_progress = on_progress
         self._scratch_root = scratch_root
         self._scratch: Path | None = None
+        self._claims: dict[str, threading.Lock] = {}
+        self._held: list[Hashable] = []
+        # A context dropped without finish() (a node function called directly) still lets go.
+        self._finalizer = weakref.finalize(self, _release_locks, self._claims)
 
     @classmethod
     def standalone(cls, type_id: str) -> "Context":
@@ -117,6 +123,40 @@ class Context:
             self._scratch = Path(tempfile.mkdtemp(prefix=f"{self.node_id}-", dir=root))
         return self._scratch
 
+    # -- devices and models ----------------------------------------------------------------------
+    def claim_device(self, device: str) -> None:
+        """Wait until this node may use ``device`` (``cuda:1``), then keep it until the node ends.
+
+        The CPU is never claimed; a device already claimed by this node is not waited for again.
+        Waiting is a cancellation point.
+        """
+        name = canonical_device(device)
+        lock = device_lock(name)
+        if lock is None or name in self._claims:
+            return
+        while not lock.acquire(timeout=0.1):
+            self.check_cancelled()
+        self._claims[name] = lock
+
+    def hold_resource(self, key: Hashable, loader: Callable[[], Any], *, device: str = "cpu", nbytes: int = 0,
+                      measure: Callable[[Any], Mapping[str, int]] | None = None,
+                      on_free: Callable[[], None] | None = None) -> Any:
+        """The resource ``key`` for this node: ``device`` claimed first, then loaded once per
+        process through :attr:`resources` (see ResourceCache.get) and kept from eviction until
+        the node ends."""
+        self.claim_device(device)
+        value = self.resources.get(key, loader, nbytes=nbytes, device=device, measure=measure, on_free=on_free,
+                                   holder=self)
+        self._held.append(key)
+        return value
+
+    def finish(self) -> None:
+        """The node ended: let go of its resources and devices (the executor calls this)."""
+        for key in self._held:
+            self.resources.let_go(key, self)
+        self._held.clear()
+        _release_locks(self._claims)
+
     def resolve(self, path: str | Path) -> Path:
         """A path as written in the graph file, resolved against the graph's folder."""
         path = Path(path).expanduser()
@@ -124,6 +164,12 @@ class Context:
 
     def __repr__(self) -> str:
         return f"Context(node={self.node_id!r}, type={self.type_id!r})"
+
+
+def _release_locks(claims: dict[str, threading.Lock]) -> None:
+    while claims:
+        _, lock = claims.popitem()
+        lock.release()
 
 
 def null_progress(*_: Any) -> None:

@@ -6,8 +6,10 @@
 - A failing node marks its descendants skipped with the cause; other branches finish and
   every computed result stays cached.
 - Independent branches run on a thread pool; nodes known to be quick run inline, because
-  handing a sub-millisecond node to a thread costs more than running it. GPU nodes are
-  serialised per device.
+  handing a sub-millisecond node to a thread costs more than running it. GPU work is
+  serialised per device: a GPU-declared node claims the device its ``device`` param names
+  (``ctx.claim_device``; the default GPU when it names none or ``auto``), so a node set to
+  ``cpu`` never waits and ``cuda:0``/``cuda:1`` run at once.
 - Cancellation is cooperative (``ctx.progress`` / ``ctx.check_cancelled``) and Ctrl-C in
   the calling thread cancels cleanly.
 """
@@ -44,11 +46,6 @@ log = logging.getLogger("thyra.run")
 # Nodes whose typical run is shorter than this run inline rather than on the pool.
 INLINE_SECONDS = 0.002
 
-# One lock per device for the whole process: two executors (an editor and a batch run) share
-# the one GPU, and two models loaded side by side would not fit in its memory.
-_DEVICE_LOCKS: dict[str, threading.Lock] = {"gpu": threading.Lock()}
-
-
 class Executor:
     """Runs graphs against a memory cache, an optional disk cache and a resource cache.
 
@@ -73,7 +70,6 @@ class Executor:
         self.content_hash = content_hash
         self.scratch_root = scratch_root
         self._seconds_by_type: dict[str, float] = {}
-        self._device_locks = _DEVICE_LOCKS
 
     def run(
         self,
@@ -336,12 +332,12 @@ class _Run:
             kwargs.update(plan.params[node_id])
             if spec.wants_ctx:
                 kwargs["ctx"] = ctx
-            lock = self.executor._device_locks.get(spec.device)
-            if lock is not None:
-                with lock:
-                    raw = spec.func(**kwargs)
-            else:
-                raw = spec.func(**kwargs)
+            if spec.device == "gpu":
+                # The device the node names; without one (a plugin's GPU node, "auto", Taichi's
+                # "gpu") the default GPU, as before. "cpu" claims nothing.
+                named = kwargs.get("device")
+                ctx.claim_device(named if isinstance(named, str) and named not in ("auto", "gpu") else "cuda:0")
+            raw = spec.func(**kwargs)
             outputs = _normalise_outputs(spec, raw)
         except Cancelled:
             seconds = time.perf_counter() - start
@@ -362,6 +358,7 @@ class _Run:
             self.emit(ev.FAILED, node_id, error=message, seconds=seconds)
             return
         finally:
+            ctx.finish()
             _remove_scratch(ctx)
         seconds = time.perf_counter() - start
         self.executor.note_duration(spec.id, seconds)
@@ -395,7 +392,8 @@ class _Run:
                 continue
             for port, value in values.items():
                 if ports is None or port in ports:
-                    outputs[f"{node_id}.{port}"] = value
+                    ref = f"{node_id}.{port}"
+                    outputs[self.plan.aliases.get(ref, ref)] = value
         return outputs
 
 

@@ -62,6 +62,8 @@ class Graph:
         self.ui: dict[str, Any] = {}
         # "node.output" refs the graph reports (besides what its sinks write): run by default.
         self.outputs: list[str] = []
+        # Inputs the graph takes when used as a subgraph: name -> the "node.input"s it feeds.
+        self.inputs: dict[str, list[str]] = {}
         # Bumped on every structural change; planners cache derived data against it.
         self.revision = 0
         self._topo_cache: tuple[int, list[str]] | None = None
@@ -114,6 +116,7 @@ class Graph:
         del self.nodes[node_id]
         self.dag.remove_node(node_id)
         self.outputs = [ref for ref in self.outputs if split_ref(ref)[0] != node_id]
+        self.inputs = {k: kept for k, v in self.inputs.items() if (kept := [r for r in v if split_ref(r)[0] != node_id])}
         self.ui.get("positions", {}).pop(node_id, None)
         self.revision += 1
 
@@ -135,6 +138,7 @@ class Graph:
                     other.inputs[port] = (new, out)
         nx.relabel_nodes(self.dag, {old: new}, copy=False)
         self.outputs = [new + ref[len(old):] if split_ref(ref)[0] == old else ref for ref in self.outputs]
+        self.inputs = {k: [new + r[len(old):] if split_ref(r)[0] == old else r for r in v] for k, v in self.inputs.items()}
         positions = self.ui.get("positions")
         if isinstance(positions, dict) and old in positions:
             self.ui["positions"] = {(new if k == old else k): v for k, v in positions.items()}

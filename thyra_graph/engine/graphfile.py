@@ -17,14 +17,17 @@ import networkx as nx
 
 from thyra_graph.types import is_compatible
 
-from .declaration import NodeSpec, ParamError
+from .declaration import PORT_PATTERN, NodeSpec, ParamError
 from . import atomic
-from .graph import FORMAT_VERSION, NODE_ID_PATTERN, Graph, _closest
+from .graph import FORMAT_VERSION, NODE_ID_PATTERN, Graph, _closest, split_ref
 from .registry import Registry
+from .subgraph import SubgraphError
+from .subgraph_files import missing_type_hint
+from .subgraph_files import resolve_type, with_spec
 from .yamlfile import LineMap, parse_yaml
 from .yamlwrite import YamlDocument, dump_yaml
 
-TOP_KEYS = ("thyra", "name", "description", "nodes", "outputs", "ui")
+TOP_KEYS = ("thyra", "name", "description", "inputs", "nodes", "outputs", "ui")
 NODE_KEYS = ("type", "version", "inputs", "params", "title")
 MAX_FILE_BYTES = 10_000_000
 MIN_VALUE_LIMIT = 100_000  # YAML values a graph file may expand to, however short it is
@@ -141,7 +144,7 @@ class _Loader:
             return LoadResult(None, self.diagnostics)
         graph = self.build(data)
         if graph is not None:
-            graph.document = YamlDocument(text, parsed.tree)
+            graph.document = YamlDocument(text, None if parsed.fast else parsed.tree)
         # In file order, as an editor shows them (problems without a line first).
         self.diagnostics.sort(key=lambda d: d.line or 0)
         return LoadResult(graph, self.diagnostics)
@@ -182,14 +185,55 @@ class _Loader:
         for node_id, body in bodies.items():
             self.add_inputs(graph, node_id, body.get("inputs"))
         self.check_cycles(graph)
+        self.load_inputs(graph, data.get("inputs"))
+        fed = {split_ref(ref) for refs in graph.inputs.values() for ref in refs}
         for node_id in bodies:
             for port in graph.missing_inputs(node_id):
+                if (node_id, port) in fed:
+                    continue  # the graph's own input: fed by whatever uses it as a subgraph
                 if node_id in graph.nodes and port not in self.broken_inputs.get(node_id, ()):
                     inp = graph.spec(node_id).input(port)
                     self.problem(("nodes", node_id), f"required input {port!r} ({inp.type.type_name}) is not connected: add 'inputs: {{{port}: OTHER_NODE.OUTPUT}}'", node_id)
         self.load_outputs(graph, data.get("outputs"))
         self.load_ui(graph, data.get("ui"))
         return graph
+
+    def load_inputs(self, graph: Graph, inputs: Any) -> None:
+        """``inputs:`` names the inner inputs a graph used as a subgraph takes from outside."""
+        if inputs is None:
+            return
+        if not isinstance(inputs, dict):
+            self.problem(("inputs",), f"'inputs' must map an input name to 'node.input' (or a list of them), got a {_kind(inputs)}")
+            return
+        for name, refs in inputs.items():
+            at = ("inputs", name)
+            if not isinstance(name, str) or not PORT_PATTERN.match(name):
+                self.problem(at, f"input name {name!r} must be lowercase_with_underscores")
+                continue
+            refs = [refs] if isinstance(refs, str) else refs
+            if not isinstance(refs, list) or not refs:
+                self.problem(at, f"input {name!r} must name 'node.input' or a list of them")
+                continue
+            kept = []
+            for ref in refs:
+                if not isinstance(ref, str) or ref.count(".") != 1 or not all(ref.split(".")):
+                    self.problem(at, f"input {name!r}: {ref!r} is not a reference; write it as 'node.input'")
+                    continue
+                node_id, port = ref.split(".")
+                if node_id not in graph.nodes:
+                    if node_id not in self.declared_ids:
+                        self.problem(at, f"input {name!r} feeds node {node_id!r}, which is not in this graph{_closest(node_id, graph.nodes)}")
+                    continue
+                spec = graph.spec(node_id)
+                if spec.input(port) is None:
+                    self.problem(at, f"input {name!r}: node {node_id!r} ({spec.id}) has no input {port!r}; its inputs: {', '.join(i.name for i in spec.inputs) or 'none'}", node_id)
+                    continue
+                if port in graph.nodes[node_id].inputs:
+                    self.problem(at, f"input {name!r} feeds {ref}, which is linked inside the graph already: remove one of the two", node_id)
+                    continue
+                kept.append(ref)
+            if kept:
+                graph.inputs[name] = kept
 
     def load_outputs(self, graph: Graph, outputs: Any) -> None:
         """``outputs:`` lists the 'node.output' values the graph reports when it runs."""
@@ -231,8 +275,12 @@ class _Loader:
             self.problem(at, "the node has no 'type:' (a node type id such as io.load_image)", node_id)
             return False
         spec = self.registry.get(type_id)
+        reported = len(self.diagnostics)
         if spec is None:
-            self.problem(at + ("type",), f"unknown node type {type_id!r}{self.registry.suggest_suffix(type_id)}; `thyra nodes` lists the known types", node_id)
+            spec = self.subgraph(graph, node_id, type_id)
+        if spec is None:
+            if len(self.diagnostics) == reported:
+                self.problem(at + ("type",), f"unknown node type {type_id!r}{self.registry.suggest_suffix(type_id)}; {missing_type_hint(self.registry, type_id)}", node_id)
             return False
         missing = spec.missing_requirements()
         if missing:
@@ -261,6 +309,18 @@ class _Loader:
             else:
                 self.problem(at + ("title",), "'title' must be a string", node_id)
         return True
+
+    def subgraph(self, graph: Graph, node_id: str, type_id: str) -> NodeSpec | None:
+        """A subgraph the registry does not hold: a file beside this one, or a library file not
+        read yet. Its problems (not allowed, missing, broken, a cycle) are this node's."""
+        try:
+            spec = resolve_type(type_id, self.registry, self.base_dir)
+        except SubgraphError as exc:
+            self.problem(("nodes", node_id, "type"), str(exc), node_id)
+            return None
+        if spec is not None and spec.id not in self.registry:
+            self.registry = graph.registry = with_spec(self.registry, spec)
+        return spec
 
     def migrate(self, spec: NodeSpec, node_id: str, version: Any, params: dict[str, Any]) -> dict[str, Any] | None:
         at = ("nodes", node_id, "version")
@@ -371,6 +431,8 @@ def graph_to_data(graph: Graph) -> dict[str, Any]:
     data: dict[str, Any] = {"thyra": FORMAT_VERSION, "name": graph.name}
     if graph.description:
         data["description"] = graph.description
+    if graph.inputs:
+        data["inputs"] = {k: (v[0] if len(v) == 1 else list(v)) for k, v in graph.inputs.items()}
     data["nodes"] = nodes
     if graph.outputs:
         data["outputs"] = list(graph.outputs)

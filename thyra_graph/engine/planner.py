@@ -15,6 +15,7 @@ import networkx as nx
 
 from .declaration import NodeSpec
 from .graph import Graph, GraphError, split_ref
+from .subgraph import flatten
 from .keys import canonical_json, file_fingerprint, finish_key, static_part
 
 
@@ -28,6 +29,8 @@ class Plan:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # effective, paths resolved
     keys: dict[str, str] = field(default_factory=dict)
     fresh_draws: set[str] = field(default_factory=set)  # random nodes whose seed is None
+    #: flat "node.output" -> the ref the user asked for, where a subgraph instance was expanded
+    aliases: dict[str, str] = field(default_factory=dict)
 
 
 def resolve_targets(graph: Graph, targets: Iterable[str] | None) -> tuple[list[str], dict[str, set[str] | None]]:
@@ -56,7 +59,11 @@ def resolve_targets(graph: Graph, targets: Iterable[str] | None) -> tuple[list[s
 
 
 def make_plan(graph: Graph, targets: Iterable[str] | None = None, *, content_hash: bool = False, run_nonce: str = "") -> Plan:
-    """Plan the ancestors of ``targets`` (default: every sink) and compute their keys."""
+    """Plan the ancestors of ``targets`` (default: every sink) and compute their keys.
+
+    Subgraph instances are expanded first (:func:`~.subgraph.flatten`): the plan is of their
+    inner nodes (ids ``instance/inner``), each with its own key."""
+    graph, targets, aliases = _expanded(graph, targets)
     target_ids, target_ports = resolve_targets(graph, targets)
     if targets:
         needed: set[str] = set(target_ids)
@@ -70,7 +77,7 @@ def make_plan(graph: Graph, targets: Iterable[str] | None = None, *, content_has
     else:
         # Every node of a DAG is a sink or leads to one: all sinks need the whole graph.
         order = list(_topological_order(graph))
-    plan = Plan(graph, order, target_ids, target_ports)
+    plan = Plan(graph, order, target_ids, target_ports, aliases=aliases)
     static = _static_parts(graph, content_hash)
     problems: list[str] = []
     missing_modules: dict[str, list[str]] = {}
@@ -109,6 +116,26 @@ def make_plan(graph: Graph, targets: Iterable[str] | None = None, *, content_has
     if problems:
         raise GraphError("the graph cannot run:\n  " + "\n  ".join(problems))
     return plan
+
+
+def _expanded(graph: Graph, targets: Iterable[str] | None) -> tuple[Graph, list[str] | None, dict[str, str]]:
+    """The graph with its subgraph instances expanded, the targets in its ids, and the aliases
+    that name the expanded outputs as the user did."""
+    flat = flatten(graph)
+    if flat.graph is graph:
+        return graph, list(targets) if targets else None, {}
+    asked = list(targets) if targets else []
+    resolve_targets(graph, asked)  # unknown targets are named in the user's terms
+    refs = []
+    for ref in asked or graph.outputs:
+        node_id, port = split_ref(ref)
+        if port is None and node_id in flat.members:
+            refs += [f"{node_id}.{o.name}" for o in graph.spec(node_id).outputs]
+        else:
+            refs.append(ref)
+    aliases = {flat.ref(ref): ref for ref in refs if split_ref(ref)[1] is not None}
+    flat_targets = [flat.ref(ref) for ref in refs] if asked else None
+    return flat.graph, flat_targets, aliases
 
 
 def _external_state(spec: NodeSpec, node_id: str, params: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from .declaration import Destination
 from .graph import Graph
+from .subgraph import flatten
 from .userconfig import UserConfig, load_user_config
 
 SCHEMES = ("http", "https")
@@ -154,6 +155,11 @@ def review(graph: Graph, policy: Policy, *, nodes: Iterable[str] | None = None,
     """Every destination and write of ``graph`` (or of ``nodes``, those a run will execute),
     and each one ``policy`` does not allow."""
     confirmed = {h.lower() for h in confirmed_hosts}
+    # A subgraph's inner nodes write and send like any others: review them, not the instance.
+    flat = flatten(graph)
+    if nodes is not None:
+        nodes = [m for n in nodes for m in (flat.members.get(n) or [n]) if m in flat.graph.nodes]
+    graph = flat.graph
     # The graph's folder and the working folder are roots the user did not name: inside them a
     # graph may not write hidden files or folders (.git/hooks, .ssh, .profile …), and a working
     # folder that is the home folder or a drive root does not count (it would allow everything).

@@ -4,6 +4,9 @@
 for checking and building, and ruamel's commented tree, which
 :class:`~thyra_graph.engine.yamlwrite.YamlDocument` edits on save so that comments and layout
 survive. It never raises on bad input: problems are sentences with the line and the fix.
+A plain file (no anchors, tags or merge keys: most graph files) is read by libyaml
+(:mod:`.yamlfast`), and its lines and commented tree are made only when asked for (a
+diagnostic, a save); a run never waits for the pure-Python round-trip reader.
 
 Choices a reader of graph files may want to know:
 
@@ -34,6 +37,8 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.parser import RoundTripParser
 from ruamel.yaml.reader import ReaderError
+
+from .yamlfast import NOT_PLAIN, read_plain
 
 # Graph files are a few levels deep; this bound keeps ruamel's recursive composer and the
 # conversions here far from Python's recursion limit whatever the input.
@@ -98,9 +103,10 @@ def _line(event: Any) -> int:
 class LineMap:
     """Maps key paths to 1-based line numbers, read from the round-trip document."""
 
-    def __init__(self, document: Any = None, root_line: int | None = None) -> None:
+    def __init__(self, document: Any = None, root_line: int | None = None, *, text: str | None = None) -> None:
         self._document = document
         self._root_line = root_line
+        self._text = text  # read with the round-trip reader on the first question (fast-read files)
 
     def line(self, *path: Any) -> int | None:
         """The line of the key or list item at ``path``, else of its closest known ancestor.
@@ -109,6 +115,9 @@ class LineMap:
         goes past what the file holds gives the line of the deepest part that exists, and
         ``lines.line()`` the line where the document starts.
         """
+        if self._text is not None:
+            full = _reread(self._text)
+            self._document, self._root_line, self._text = full.lines._document, full.lines._root_line, None
         best, node = self._root_line, self._document
         for part in path:
             found = _child_line(node, part)
@@ -144,7 +153,20 @@ class ParsedYaml:
     lines: LineMap
     problems: list[YamlProblem] = field(default_factory=list)
     fatal: bool = False
-    tree: Any = None  # ruamel's commented tree, which saving edits; None when fatal
+    _tree: Any = None
+    _text: str | None = None  # a fast-read file's text, read again by the round-trip reader on demand
+
+    @property
+    def fast(self) -> bool:
+        """Read by the fast reader: the commented tree is made on the first use of ``tree``."""
+        return self._text is not None
+
+    @property
+    def tree(self) -> Any:
+        """ruamel's commented tree, which saving edits; None when fatal."""
+        if self._text is not None:
+            self._tree, self._text = _reread(self._text)._tree, None
+        return self._tree
 
 
 def parse_yaml(text: str, *, max_nodes: int = 100_000, max_chars: int = 10_000_000) -> ParsedYaml:
@@ -163,6 +185,18 @@ def parse_yaml(text: str, *, max_nodes: int = 100_000, max_chars: int = 10_000_0
             f"the file is {len(text):,} characters long, more than the {max_chars:,} a graph file "
             "may hold: keep large data in separate files and refer to them by path",
         ))
+    data = read_plain(text, max_nodes=max_nodes, max_depth=MAX_DEPTH)
+    if data is not NOT_PLAIN:
+        return ParsedYaml(data, LineMap(text=text), [], False, None, text)
+    return _parse_round_trip(text, max_nodes)
+
+
+def _reread(text: str) -> ParsedYaml:
+    # Only texts the fast reader accepted come here: no aliases, so fewer values than characters.
+    return _parse_round_trip(text, len(text) + 1)
+
+
+def _parse_round_trip(text: str, max_nodes: int) -> ParsedYaml:
     handler = round_trip_yaml()
     handler.Parser = _MeasuredParser
     handler.measure = _Measure(max_nodes, handler.resolver)

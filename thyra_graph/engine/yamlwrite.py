@@ -164,10 +164,17 @@ class YamlDocument:
     bytes. An unedited document gives back exactly the text it was read from.
     """
 
-    def __init__(self, text: str, tree: Any) -> None:
+    def __init__(self, text: str, tree: Any = None) -> None:
         self.text = text
-        self.tree = tree
+        self._tree = tree  # None: read from ``text`` on first use (a run never needs it)
         self._rendered: str | None = None  # ruamel's rendering of ``text``, made on first save
+
+    @property
+    def tree(self) -> Any:
+        """ruamel's commented tree of the document, with the edits made since."""
+        if self._tree is None:
+            self._tree = round_trip_yaml().load(self.text)
+        return self._tree
 
     def update(self, data: dict[str, Any]) -> None:
         """Make the tree hold ``data``, touching only what differs.

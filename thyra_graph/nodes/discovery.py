@@ -8,7 +8,9 @@ refused (so built-in ids cannot be overridden):
    through the same loading code);
 2. the other ``thyra.nodes`` entry points of installed packages, sorted by name;
 3. the folders listed in ``THYRA_PLUGIN_PATH`` (separated by ``os.pathsep``);
-4. the user plugin folder, ``platformdirs.user_data_path("thyra") / "plugins"``.
+4. the user plugin folder, ``platformdirs.user_data_path("thyra") / "plugins"``;
+5. last, subgraph files (graphs used as nodes): those plugins list in ``THYRA_SUBGRAPHS`` and
+   the library folders (see library.py).
 
 Nothing else is searched, in particular never the folder of a graph file: opening a graph
 someone sent you cannot run code that came with it.
@@ -52,6 +54,8 @@ from thyra_graph.engine.param_kinds import ParamKind, ParamKindError
 from thyra_graph.engine.registry import LoadProblem, Registry
 from thyra_graph.types import PortType
 
+from .library import SUBGRAPHS_ATTRIBUTE, load_subgraphs, plugin_subgraphs
+
 ENTRY_POINT_GROUP = "thyra.nodes"
 BUILTIN_MODULE = "thyra_graph.nodes.builtin"
 PLUGIN_PATH_ENV = "THYRA_PLUGIN_PATH"
@@ -92,12 +96,13 @@ def discover(
     entry_points: bool = True,
     plugin_path: list[Path] | None = None,
     user_plugins: bool = True,
+    subgraphs: bool = True,
 ) -> Registry:
     """Build a fresh registry from every node source; load problems are recorded, never raised.
 
     ``entry_points=False`` skips installed plugins (built-ins are then loaded by module name);
     ``plugin_path`` replaces ``THYRA_PLUGIN_PATH`` when given; ``user_plugins=False`` skips the
-    user plugin folder.
+    user plugin folder; ``subgraphs=False`` skips the subgraph library (see library.py).
     """
     if getattr(_active, "discovering", False):
         # A plugin asking for the registry at import time would otherwise recurse forever.
@@ -113,6 +118,8 @@ def discover(
             loader.load_folder(folder, must_exist=True)
         if user_plugins:
             loader.load_folder(user_plugin_dir(), must_exist=False)
+        if subgraphs:
+            load_subgraphs(loader.registry, loader.subgraph_files)
         return loader.registry
     finally:
         _active.discovering = False
@@ -135,6 +142,7 @@ class _Loader:
         self.registry = registry
         self.builtin_origin: str | None = None
         self._seen_folders: set[Path] = set()
+        self.subgraph_files: list[tuple[Path, str]] = []  # shipped by plugins, read after all nodes
 
     # entry points
     def load_builtins_and_entry_points(self, *, include_plugins: bool) -> None:
@@ -199,6 +207,7 @@ class _Loader:
         # Types before nodes, so a node's own types are owned by its plugin's declared list.
         if isinstance(target, types.ModuleType):
             self.load_extensions(target, origin)
+            self.subgraph_files += plugin_subgraphs(target, origin, self.registry)
         specs = [item for item in provided if isinstance(item, NodeSpec)]
         strays = [item for item in provided if not isinstance(item, NodeSpec)]
         if strays:
@@ -208,7 +217,7 @@ class _Loader:
                                  f"{shown}{more}; they were ignored. Declare nodes with @node(...) and list only "
                                  f"those in {NODES_ATTRIBUTE}.")
         extends = isinstance(target, types.ModuleType) and any(
-            hasattr(target, name) for name in (TYPES_ATTRIBUTE, KINDS_ATTRIBUTE, PREVIEWS_ATTRIBUTE))
+            hasattr(target, name) for name in (TYPES_ATTRIBUTE, KINDS_ATTRIBUTE, PREVIEWS_ATTRIBUTE, SUBGRAPHS_ATTRIBUTE))
         if not provided and not extends:  # a plugin of types, kinds or previews alone is fine
             self.problem(origin, f"the plugin provides no nodes; declare them with @node(...) at module level "
                                  f"or list them in {NODES_ATTRIBUTE} (or extend Thyra with {TYPES_ATTRIBUTE}, "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from thyra_graph.nodes.models.loading import ModelIdentity
+
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
@@ -52,16 +54,16 @@ def test_the_model_is_loaded_once_and_a_cached_run_loads_nothing(use_tiny_models
     first = Context("a", "label.local_vlm", resources=ResourceCache(), store=Store(tmp_path / "nd"))
     run(scene_image, scene_instances, first)
     run(scene_image, scene_instances, first, prompt="What is it?")
-    assert len([k for k in first.resources.keys() if k[0] == "label.local_vlm"]) == 1
+    assert len([k for k in first.resources.keys() if isinstance(k, ModelIdentity) and k.kind == "local_vlm"]) == 1
     fresh = Context("b", "label.local_vlm", resources=ResourceCache(), store=Store(tmp_path / "nd"))
     out = run(scene_image, scene_instances, fresh)
     assert list(out["usage"]["status"]) == ["cached"] * 3
-    assert not [k for k in fresh.resources.keys() if k[0] == "label.local_vlm"]
+    assert not [k for k in fresh.resources.keys() if isinstance(k, ModelIdentity) and k.kind == "local_vlm"]
 
 
 def test_unload_frees_the_model_after_the_run(use_tiny_models, ctx, scene_image, scene_instances):
     run(scene_image, scene_instances, ctx, unload=True)
-    assert not [k for k in ctx.resources.keys() if k[0] == "label.local_vlm"]
+    assert not [k for k in ctx.resources.keys() if isinstance(k, ModelIdentity) and k.kind == "local_vlm"]
 
 
 def test_max_crops_and_the_crops_output_match_what_the_model_saw(use_tiny_models, ctx, tmp_path, scene_image,
@@ -86,4 +88,4 @@ def test_the_default_model_is_the_one_the_tiny_builder_stands_in_for(tiny_models
 def test_no_instances_means_no_model_load(ctx, scene_image):
     out = run(scene_image, Instances(np.zeros((0, 96, 128), bool)), ctx)
     assert len(out["instances"]) == 0
-    assert not [k for k in ctx.resources.keys() if k[0] == "label.local_vlm"]
+    assert not [k for k in ctx.resources.keys() if isinstance(k, ModelIdentity) and k.kind == "local_vlm"]

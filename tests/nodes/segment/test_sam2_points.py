@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from thyra_graph.nodes.models.loading import ModelIdentity
+
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
@@ -121,9 +123,9 @@ def test_changing_only_the_clicks_does_not_run_the_image_encoder_again(discs, sa
 
 def test_unload_frees_the_model_after_the_run(discs, sam2_ctx, transformers_params):
     run(discs, sam2_ctx, {**transformers_params, "unload": True}, clicks=[[35, 40, 1]])
-    assert not any(key[0] == "segment.sam2" and key[1] != "embedding-memory" for key in sam2_ctx.resources.keys())
+    assert not any(isinstance(key, ModelIdentity) and key.kind == "sam2" for key in sam2_ctx.resources.keys())
     run(discs, sam2_ctx, transformers_params, clicks=[[35, 40, 1]])
-    assert any(key[0] == "segment.sam2" and key[1] != "embedding-memory" for key in sam2_ctx.resources.keys())
+    assert any(isinstance(key, ModelIdentity) and key.kind == "sam2" for key in sam2_ctx.resources.keys())
 
 
 def test_the_node_is_promptable_by_clicking_in_the_editor():

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from thyra_graph.nodes.models.loading import ModelIdentity
+
 import thyra_graph
 from thyra_graph.engine.context import Cancelled, Context
 from thyra_graph.engine.declaration import NodeError
@@ -312,4 +314,4 @@ def test_transformers_backend_runs_on_the_bikes_sample(transformers_params, sam2
 def test_unload_frees_the_model(transformers_params, disc_video, sam2_ctx):
     sam2_video(disc_video, prompts=[{"frame": 0, "object": 1, "points": [[12, 24, 1]]}], max_frames=2,
                unload=True, ctx=sam2_ctx, **transformers_params)
-    assert not [key for key in sam2_ctx.resources.keys() if key[0] == "segment.sam2_video"]
+    assert not [key for key in sam2_ctx.resources.keys() if isinstance(key, ModelIdentity) and key.kind == "sam2_video"]

@@ -11,6 +11,8 @@ from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import DensityMap, Image, Number
 
 from ..models.device import pick_device
+from ..models.loading import ModelIdentity, load_model
+from ..models.params import runtime_params
 
 from .intensity import rgb8
 
@@ -54,7 +56,7 @@ def spread_to_image(low: np.ndarray, height: int, width: int) -> np.ndarray:
     params=[
         Param("checkpoint", "models/density.safetensors", kind="path", io="read",
               help="the network's weights: .safetensors (config in its metadata) or .pt ({'config', 'state_dict'})"),
-        Param("device", "auto", choices=("auto", "cpu", "cuda"), help="where to run: auto uses a CUDA GPU when there is one"),
+        *runtime_params(precision=False, unload=False),
     ],
     outputs=[
         Output("density", DensityMap, help="the predicted density at image size; its sum is the count"),
@@ -73,8 +75,7 @@ def learned_density(image: Image, *, checkpoint: str, device: str, ctx) -> dict:
 
     file = resolve_checkpoint(checkpoint)
     where = pick_device(device)
-    stat = file.stat()
-    key = ("count.learned_density", str(file.resolve()), stat.st_size, stat.st_mtime_ns, where)
+    key = ModelIdentity.of("density_net", file, backend="torch", device=where)
 
     def load():
         try:
@@ -82,7 +83,7 @@ def learned_density(image: Image, *, checkpoint: str, device: str, ctx) -> dict:
         except CheckpointError as exc:
             raise NodeError(f"cannot use {str(file)!r} as a density network: {exc}. {HOW_TO_GET_WEIGHTS}.") from None
 
-    model = ctx.resources.get(key, load, nbytes=stat.st_size)
+    model = load_model(ctx, key, load)
     rgb = rgb8(image.data)
     low = predict_density(model, rgb)
     if not np.isfinite(low).all():

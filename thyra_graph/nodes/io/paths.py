@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from thyra_graph.engine import atomic
+from thyra_graph.engine import atomic, filelock
 from thyra_graph.engine.declaration import NodeError
 
 from .limits import load_json_limited
@@ -60,17 +59,10 @@ MANIFEST_NAME = ".thyra-written.json"
 _MANIFEST_VERSION = 1
 OVERWRITE_HELP = "replace existing files even if Thyra did not write them (files Thyra wrote are always replaced)"
 
-# Sinks in parallel branches may share a folder; its manifest is read, merged and replaced
-# under this folder's lock. Across processes the last writer wins, which can only forget an
-# entry: that file then counts as foreign and is refused, never silently overwritten.
-_folder_locks: dict[str, threading.Lock] = {}
-_folder_locks_guard = threading.Lock()
-
-
-def _folder_lock(folder: Path) -> threading.Lock:
-    key = os.path.normcase(os.path.abspath(folder))
-    with _folder_locks_guard:
-        return _folder_locks.setdefault(key, threading.Lock())
+#: Held while a folder's manifest is read, merged and replaced, by the threads of one run and
+#: by concurrent runs (a batch's worker processes, or machines sharing the folder) alike, so
+#: that no writer's entries are lost to another's replace.
+LOCK_NAME = ".thyra-written.lock"
 
 
 def read_manifest(folder: Path) -> dict[str, dict[str, Any]]:
@@ -84,6 +76,17 @@ def read_manifest(folder: Path) -> dict[str, dict[str, Any]]:
         return {str(name): dict(entry) for name, entry in files.items() if isinstance(entry, dict)}
     except (OSError, NodeError, ValueError, KeyError, TypeError, AttributeError):
         return {}
+
+
+def written_by_thyra(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is complete output of a sink: a file Thyra wrote and nobody changed
+    since, or a folder holding files a sink wrote under that folder's path as its output."""
+    target = Path(path)
+    if target.is_dir():
+        owner = os.fspath(target)
+        return any(entry.get("by") == owner and _unchanged(entry, _state(target / name))
+                   for name, entry in read_manifest(target).items())
+    return _unchanged(read_manifest(target.parent).get(target.name), _state(target))
 
 
 def _state(path: Path) -> tuple[int, int] | None:
@@ -198,7 +201,7 @@ class OutputFiles:
         for target in self._written:
             by_folder.setdefault(target.parent, []).append(target)
         for folder, targets in by_folder.items():
-            with _folder_lock(folder):
+            with filelock.locked(folder / LOCK_NAME):
                 entries = read_manifest(folder)
                 names = {t.name for t in targets}
                 for name, entry in list(entries.items()):

@@ -18,7 +18,9 @@ from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Image, Instances, Table
 
 from ..image.pixels import require_same_size
-from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, pick_device, pick_dtype, release_models
+from ..models.device import pick_device, pick_dtype
+from ..models.loading import ModelIdentity, load_model, unload_model
+from ..models.params import runtime_params
 from ..models.quiet import quiet_transformers
 from ..models.weights import hub_download, locate_model, looks_like_path, offline
 from .crops import instance_crop
@@ -144,10 +146,8 @@ def load_clip(ctx, *, model: str = DEFAULT_MODEL, device: str = "auto", precisio
     path = with_weights(locate_model(model, ctx=ctx, what="the CLIP model", how_to_get=HOW_TO_GET), model)
     where = pick_device(device)
     dtype = pick_dtype(where, precision)
-    files = sorted([*path.glob("*.safetensors"), *path.glob("*.bin")]) if path.is_dir() else [path]
-    # Weights replaced in place (a fine-tuned model saved over the old one) load afresh.
-    stamp = tuple((file.name, file.stat().st_size, file.stat().st_mtime_ns) for file in files)
-    key = ("label.clip", str(path.resolve()), stamp, where, str(dtype))
+    # The identity holds the weight files' sizes and times: weights replaced in place load afresh.
+    key = ModelIdentity.of("clip", path, backend="transformers", device=where, dtype=dtype)
 
     def load() -> ClipModel:
         from transformers import AutoModel, AutoProcessor
@@ -166,7 +166,7 @@ def load_clip(ctx, *, model: str = DEFAULT_MODEL, device: str = "auto", precisio
         scale = float(network.logit_scale.exp().item()) if hasattr(network, "logit_scale") else 100.0
         return ClipModel(network, processor, where, dtype, key, logit_scale=scale)
 
-    return ctx.resources.get(key, load, nbytes=sum(size for _, size, _ in stamp))
+    return load_model(ctx, key, load)
 
 
 def with_weights(path: Path, name: str) -> Path:
@@ -193,7 +193,7 @@ def with_weights(path: Path, name: str) -> Path:
 
 def unload_clip(ctx, model: ClipModel) -> None:
     """Drop the model from the resource cache and give its GPU memory back."""
-    release_models(ctx, [model.key], model.device)
+    unload_model(ctx, model.key)
 
 
 # -- labelling instances -------------------------------------------------------------------------
@@ -302,8 +302,7 @@ def score_table(classes: Sequence[str], labels: Sequence[str], result: ClipLabel
         Param("classes", [], kind="json", help="the names to choose from, e.g. [cat, dog, bird] (or 'cat, dog, bird')"),
         Param("template", DEFAULT_TEMPLATE, help="the text CLIP compares each crop with; {} is replaced by the class name"),
         Param("model", DEFAULT_MODEL, help="a CLIP model: Hugging Face id or local folder (THYRA_MODELS_DIR is searched)"),
-        Param("device", "auto", choices=DEVICE_CHOICES, help="where to run: auto uses a CUDA GPU when there is one"),
-        Param("precision", "auto", choices=PRECISION_CHOICES, help="number format on the GPU (auto: bfloat16 where supported); the CPU always uses float32"),
+        *runtime_params(),
         Param("padding", 0.15, min=0, max=2, step=0.05, help="context around each object, as a fraction of its box's longer side"),
         Param("background", "dim", choices=CLIP_BACKGROUNDS, help="what happens to pixels outside the object's mask in the crop: dim, black or keep"),
         Param("min_score", 0.0, min=0, max=1, step=0.05, help="objects whose best probability is lower get the 'unknown' label"),
@@ -312,7 +311,6 @@ def score_table(classes: Sequence[str], labels: Sequence[str], result: ClipLabel
         Param("set_class_ids", True, help="set class ids and names from the class list (1 = first class; 0 = unknown)"),
         Param("replace_scores", True, help="make each object's score the probability of its label (the mask score moves to extra['mask_score'])"),
         Param("batch_size", 16, min=1, max=512, help="crops encoded at once (lower it if the GPU runs out of memory)"),
-        Param("unload", False, affects_result=False, help="free the model's memory after this node runs"),
     ],
     outputs=[
         Output("instances", Instances, help="the objects with labels, scores and extra['clip'] = {class: probability}"),

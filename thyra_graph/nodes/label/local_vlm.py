@@ -6,7 +6,10 @@ from __future__ import annotations
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Image, Instances, Table, Text
 
-from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, release_models
+from thyra_graph.engine.devices import canonical_device
+
+from ..models.loading import ModelIdentity, load_model, loaded_models, unload_model
+from ..models.params import runtime_params
 from ..models.quiet import quiet_transformers
 from ..models.weights import hub_download
 from .crops import BACKGROUNDS
@@ -37,9 +40,7 @@ HOW_TO_GET = (
         Param("background", "dim", choices=BACKGROUNDS, help="what happens outside the mask: dimmed, transparent, black or kept"),
         Param("max_crops", 50, min=0, optional=True, help="at most this many instances are described per run (empty: no limit)"),
         Param("max_new_tokens", 120, min=1, max=4096, help="longest answer, in tokens"),
-        Param("device", "auto", choices=DEVICE_CHOICES, help="where to run: auto uses a CUDA GPU when there is one"),
-        Param("precision", "auto", choices=PRECISION_CHOICES, help="number format on the GPU (the CPU always uses float32)"),
-        Param("unload", False, affects_result=False, help="free the model's memory after this node runs"),
+        *runtime_params(),
         Param("debug_dir", None, kind="path", optional=True, affects_result=False,
               help="a folder to save the exact crops shown (D001.png …) and answers.json, to check what the model saw"),
     ],
@@ -78,8 +79,8 @@ def local_vlm(image: Image, instances: Instances, *, model: str, prompt: str, cl
     dtype = pick_dtype(where, precision)
     if todo:
         path = locate_model(model, ctx=ctx, what="the vision-language model", how_to_get=HOW_TO_GET)
-        key = ("label.local_vlm", str(path), where, str(dtype))
-        loaded = ctx.resources.get(key, lambda: _load(path, where, dtype), nbytes=0)
+        key = ModelIdentity.of("local_vlm", path, backend="transformers", device=where, dtype=dtype)
+        loaded = load_model(ctx, key, lambda: _load(path, where, dtype))
         for done, question in enumerate(todo, start=1):
             text, read, generated = _generate(loaded, question.crop, question.prompt, where, dtype, max_new_tokens)
             outcome = Outcome("answered", text, requests=1, prompt_tokens=read, completion_tokens=generated)
@@ -143,6 +144,6 @@ def _generate(loaded, crop, prompt: str, device: str, dtype, max_new_tokens: int
 
 def _unload(ctx, device: str, dtype) -> None:
     # Every local VLM held for this device, also when this run needed none (all answers cached).
-    held = [key for key in ctx.resources.keys()
-            if isinstance(key, tuple) and key[:1] == ("label.local_vlm",) and key[2:] == (device, str(dtype))]
-    release_models(ctx, held, device)
+    held = [key for key in loaded_models(ctx, "local_vlm")
+            if key.device == canonical_device(device) and key.dtype == str(dtype).replace("torch.", "")]
+    unload_model(ctx, *held)

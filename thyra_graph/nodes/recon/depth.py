@@ -21,7 +21,9 @@ import numpy as np
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Field, FrameSeries, Image
 
-from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, pick_device, pick_dtype, release_models
+from ..models.device import pick_device, pick_dtype
+from ..models.loading import ModelIdentity, load_model, unload_model
+from ..models.params import runtime_params
 from ..models.quiet import quiet_transformers
 from ..models.weights import locate_model
 
@@ -85,10 +87,8 @@ def load_depth_model(ctx, *, model: str = DEFAULT_MODEL, device: str = "auto", p
     path = locate_model(model, ctx=ctx, what="the depth model", how_to_get=HOW_TO_GET)
     where = pick_device(device)
     dtype = pick_dtype(where, precision)
-    files = sorted(path.glob("*.safetensors")) if path.is_dir() else [path]
-    # Weights replaced in place (a fine-tuned model saved over the old one) load afresh.
-    stamp = tuple((file.name, file.stat().st_size, file.stat().st_mtime_ns) for file in files)
-    key = ("recon.depth", str(path.resolve()), stamp, where, str(dtype))
+    # The identity holds the weight files' sizes and times: weights replaced in place load afresh.
+    key = ModelIdentity.of("depth", path, backend="transformers", device=where, dtype=dtype)
 
     def load() -> DepthModel:
         from transformers import AutoImageProcessor, AutoModelForDepthEstimation
@@ -102,7 +102,7 @@ def load_depth_model(ctx, *, model: str = DEFAULT_MODEL, device: str = "auto", p
             raise NodeError(f"cannot load the depth model {model!r} from {str(path)!r}: {reason}. {HOW_TO_GET}") from None
         return DepthModel(network, processor, where, dtype, key, model_is_metric(network.config))
 
-    return ctx.resources.get(key, load, nbytes=sum(size for _, size, _ in stamp))
+    return load_model(ctx, key, load)
 
 
 def depth_field(prediction: np.ndarray, *, metric: bool, model: str) -> Field:
@@ -137,9 +137,7 @@ def images_of(image: Image | None, frames: FrameSeries | None) -> list[tuple[int
     ],
     params=[
         Param("model", DEFAULT_MODEL, help="a transformers depth-estimation model: Hugging Face id or local folder (THYRA_MODELS_DIR is searched)"),
-        Param("device", "auto", choices=DEVICE_CHOICES, help="where to run: auto uses a CUDA GPU when there is one"),
-        Param("precision", "auto", choices=PRECISION_CHOICES, help="number format on the GPU (auto: bfloat16 where supported); the CPU always uses float32"),
-        Param("unload", False, affects_result=False, help="free the model's memory after this node runs"),
+        *runtime_params(),
     ],
     outputs=[
         Output("depth", Field, help="the (first) image's map: layer 'depth' in metres (metric models) or 'inverse_depth', relative (others)"),
@@ -167,5 +165,5 @@ def depth(image: Image | None = None, frames: FrameSeries | None = None, *, mode
                                                      model=model)))
     finally:
         if unload:
-            release_models(ctx, [network.key], network.device)
+            unload_model(ctx, network.key)
     return {"depth": results[0][2], "depths": FrameSeries.from_items(results, item_type=Field)}

@@ -28,7 +28,9 @@ import numpy as np
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Cameras, Field, FrameSeries, Image, PointCloud
 
-from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, pick_device, pick_dtype, release_models
+from ..models.device import pick_device, pick_dtype
+from ..models.loading import ModelIdentity, load_model, unload_model
+from ..models.params import runtime_params
 from ..models.weights import locate_model
 from .camera_math import depth_to_points
 
@@ -134,7 +136,7 @@ def load_vggt(ctx, *, model: str, device: str, precision: str) -> tuple[Predicto
                         allow_patterns=("*.json", "*.safetensors"))
     where = pick_device(device)
     dtype = pick_dtype(where, precision)
-    key = ("recon.vggt", str(path.resolve()), where)
+    key = ModelIdentity.of("vggt", path, backend="vggt", device=where)
 
     def load():
         try:
@@ -143,8 +145,7 @@ def load_vggt(ctx, *, model: str, device: str, precision: str) -> tuple[Predicto
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise NodeError(f"cannot load the VGGT model {model!r} from {str(path)!r}: {reason}. {HOW_TO_GET}") from None
 
-    size = sum(file.stat().st_size for file in path.glob("*.safetensors")) if path.is_dir() else path.stat().st_size
-    network = ctx.resources.get(key, load, nbytes=size)
+    network = load_model(ctx, key, load)
 
     def predict(batch: np.ndarray) -> dict[str, np.ndarray]:
         with torch.inference_mode(), torch.autocast(device_type=where.split(":")[0], dtype=dtype,
@@ -178,9 +179,7 @@ def views_of(frames: FrameSeries) -> tuple[list[np.ndarray], list[str]]:
         Param("resolution", 518, min=PATCH, max=1036, step=PATCH, help="longer image side VGGT runs at, a multiple of 14 (518 is what it was trained at)"),
         Param("points_from", "depth", choices=POINT_SOURCES, help="depth: unproject the depth maps through the cameras (more accurate); point_map: VGGT's own point head"),
         Param("keep_percent", 50.0, min=1.0, max=100.0, step=5.0, help="the point cloud keeps this percentage of the most confident pixels"),
-        Param("device", "auto", choices=DEVICE_CHOICES, help="where to run: auto uses a CUDA GPU when there is one"),
-        Param("precision", "auto", choices=PRECISION_CHOICES, help="number format on the GPU (auto: bfloat16 where supported); the CPU always uses float32"),
-        Param("unload", False, affects_result=False, help="free the model's memory after this node runs"),
+        *runtime_params(),
     ],
     outputs=[
         Output("cameras", Cameras, help="one camera per view (world = first camera's frame, relative scale), at the input size"),
@@ -207,7 +206,7 @@ def vggt(frames: FrameSeries, *, model: str, resolution: int, points_from: str, 
                                 keep_percent=keep_percent)
     finally:
         if unload:
-            release_models(ctx, [key], where)
+            unload_model(ctx, key)
     fields = [Field({"depth": d, "confidence": c}, meta={"units": "relative", "model": model})
               for d, c in zip(result.depths, result.confidences)]
     if not len(result.cloud):

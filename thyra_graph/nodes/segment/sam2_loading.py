@@ -24,7 +24,9 @@ from typing import Any
 
 from thyra_graph.engine.declaration import NodeError, Param
 
-from ..models.device import DEVICE_CHOICES, PRECISION_CHOICES, pick_device, pick_dtype, release_models
+from ..models.device import pick_device, pick_dtype
+from ..models.loading import ModelIdentity, load_model, loaded_models, unload_model
+from ..models.params import runtime_params
 from ..models.weights import TRANSFORMERS_FILES, locate_model, looks_like_path, models_dir_candidates
 from .segmenter import Segmenter
 
@@ -65,10 +67,7 @@ def model_params() -> list[Param]:
               help="Hugging Face id or save_pretrained folder (transformers); .pt checkpoint path or facebook/sam2* id (sam2)"),
         Param("config", DEFAULT_CONFIG,
               help="sam2 backend only: config name inside the sam2 package, or a path to a local .yaml"),
-        Param("device", "auto", choices=DEVICE_CHOICES, help="where to run: auto uses a CUDA GPU when there is one"),
-        Param("precision", "auto", choices=PRECISION_CHOICES,
-              help="auto: bfloat16/float16 on a GPU, float32 on the CPU"),
-        Param("unload", False, affects_result=False, help="free the model's memory after this node runs"),
+        *runtime_params(),
     ]
 
 
@@ -125,12 +124,14 @@ def load_segmenter(ctx, *, backend: str, model: str, config: str = DEFAULT_CONFI
         return MetaSegmenter.load(choice.weights, choice.config_source, key=choice.key, device=choice.device,
                                   dtype=choice.dtype)
 
-    return ctx.resources.get(("segment.sam2", choice.key), load, nbytes=choice.nbytes)
+    identity = ModelIdentity.of("sam2", choice.weights, backend=choice.backend, device=choice.device,
+                                dtype=choice.dtype, extra=choice.key)
+    return load_model(ctx, identity, load, nbytes=choice.nbytes)
 
 
 def unload_segmenter(ctx, segmenter: Segmenter) -> None:
     """Drop the model from the resource cache and give its GPU memory back."""
-    release_models(ctx, [("segment.sam2", segmenter.key)], getattr(segmenter, "device", "cpu"))
+    unload_model(ctx, *[key for key in loaded_models(ctx, "sam2") if key.fingerprint.endswith("|" + segmenter.key)])
 
 
 def segmenter_key(backend: str, weights: Path, config_source: str, device: str, dtype: str) -> str:

@@ -25,7 +25,7 @@ import numpy as np
 
 from thyra_graph.engine.declaration import NodeError
 
-from ..models.device import release_models
+from ..models.loading import ModelIdentity, load_model, loaded_models, unload_model
 from ..models.quiet import quiet_transformers
 from .sam2_loading import HOW_TO_GET_TRANSFORMERS, choose_model
 
@@ -74,12 +74,14 @@ def load_tracker(ctx, *, backend: str, model: str, config: str, device: str, pre
             return TransformersTracker.load(choice.weights, key=key, device=choice.device, dtype=choice.dtype)
         return MetaTracker.load(choice.weights, choice.config_source, key=key, device=choice.device, dtype=choice.dtype)
 
-    return ctx.resources.get(("segment.sam2_video", key), load, nbytes=choice.nbytes)
+    identity = ModelIdentity.of("sam2_video", choice.weights, backend=choice.backend, device=choice.device,
+                                dtype=choice.dtype, extra=key)
+    return load_model(ctx, identity, load, nbytes=choice.nbytes)
 
 
 def unload_tracker(ctx, tracker: VideoTracker) -> None:
     """Drop the model from the resource cache and give its GPU memory back."""
-    release_models(ctx, [("segment.sam2_video", tracker.key)], tracker.device)
+    unload_model(ctx, *[k for k in loaded_models(ctx, "sam2_video") if k.fingerprint.endswith("|" + tracker.key)])
 
 
 def _first_prompts(prompts: Mapping[int, Sequence[ObjectPrompt]]) -> dict[int, int]:

@@ -88,8 +88,12 @@ def wave_solve(state: Field, *, duration: float, fps: float, courant: float, dt:
     grid = build_grid(height, velocity, speed, obstacle, dx=state.dx, dy=state.dy, dt=step.dt,
                       damping=damping, sponge=pad, sources=parse_sources(sources))
 
+    from .taichi_runtime import taichi_runtime
     from .wave_solver import TaichiWaveSolver  # imports nothing heavy itself; Taichi starts here
 
+    runtime, _ = taichi_runtime(device)
+    if runtime.on_gpu:
+        ctx.claim_device(runtime.arch)  # Taichi's "cuda" is torch's cuda:0: one lock for both
     solver = TaichiWaveSolver(grid, precision=precision, device=device)
     if solver.device_note:
         ctx.warn(solver.device_note)
