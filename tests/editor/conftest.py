@@ -1,17 +1,85 @@
-"""Editor tests run headless: Qt's offscreen platform, a private cache and config folder.
+"""Editor tests run headless, on a private X display when there is one, with a private cache
+and config folder.
 
-QT_QPA_PLATFORM is set here, before anything imports Qt. Without PySide6 (the ``editor``
-extra) the Qt tests are skipped; the Qt-free ones still run.
+**One platform per test process.** Qt picks its platform plugin once, when the suite's
+QApplication is made, so the choice is made here for the whole session, before anything
+creates it (:func:`choose_platform`):
+
+- ``Xvfb`` on the PATH (``make test`` installs the ``xvfb`` package): a private X server is
+  started on a free display (``-displayfd``, ``-nolisten tcp``) and every editor test runs on
+  Qt's ``xcb`` platform, the one a Linux desktop uses. The real-input tests
+  (``tests/editor/real_input/``) drive the canvas there with QTest mouse and key events on the
+  view's viewport.
+- no Xvfb: Qt's ``offscreen`` platform; the real-input tests are skipped with the reason.
+- ``QT_QPA_PLATFORM`` already set by the caller is respected (``offscreen`` for a quick run;
+  the real-input tests then skip, saying so).
+
+Tests where real input is not the point keep calling the document and the window's methods
+directly: they are faster and run on either platform. Without PySide6 (the ``editor`` extra)
+the Qt tests are skipped; the Qt-free ones still run.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import pytest
+
+XVFB_MISSING = ("no X server for real input: install the 'xvfb' package (make test does) or unset "
+                "QT_QPA_PLATFORM; these tests drive the canvas with real mouse and key events")
+
+
+def choose_platform() -> str:
+    """The Qt platform for this test process: ``xcb`` on a private Xvfb, else ``offscreen``."""
+    chosen = os.environ.get("QT_QPA_PLATFORM")
+    if chosen:
+        return chosen
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return "offscreen"
+    # -displayfd: the server picks a free display and writes its number to the pipe, so test
+    # runs beside each other (or beside a desktop) never collide.
+    read, write = os.pipe()
+    server = subprocess.Popen([xvfb, "-displayfd", str(write), "-nolisten", "tcp", "-screen", "0", "1920x1080x24"],
+                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              preexec_fn=_die_with_parent)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        number = pipe.readline().strip()
+    if not number.isdigit():
+        server.kill()
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return "offscreen"
+    atexit.register(_stop, server)
+    os.environ["DISPLAY"] = f":{number}"
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    return "xcb"
+
+
+def _die_with_parent() -> None:
+    """A test process killed outright (no atexit) must not leave its X server behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM (Linux; Xvfb runs nowhere else here)
+    except (OSError, AttributeError):
+        pass
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(5)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+PLATFORM = choose_platform()  # before anything makes the QApplication
 
 from thyra_graph.engine.diskcache import DiskCache
 from thyra_graph.engine.executor import Executor
@@ -26,6 +94,7 @@ PLUGIN_FOLDERS = [Path(__file__).parent / "plugins", REPO / "tests" / "fixtures"
 def pytest_configure(config):
     # NodeGraphQt compares Qt versions with distutils; not ours to fix.
     config.addinivalue_line("filterwarnings", "ignore:distutils Version classes:DeprecationWarning")
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:NodeGraphQt.*")
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ pytest.importorskip("NodeGraphQt")
 
 from PySide6 import QtCore  # noqa: E402
 
-from thyra_graph.editor.run_states import CACHED, DONE, RUNNING, SKIPPED  # noqa: E402
+from thyra_graph.editor.run_states import CACHED, CANCELLED, DONE, RUNNING  # noqa: E402
 
 from .conftest import COINS, GRAPHS, REPO, redirect_outputs, run_and_wait  # noqa: E402
 
@@ -176,7 +176,8 @@ def test_stop_cancels_a_long_run_promptly(window, qtbot):
     with qtbot.waitSignal(window.controller.run_finished, timeout=5000) as finished:
         window.stop()
     assert finished.args[0].status == "cancelled"
-    assert window.controller.states.get("slow").status == SKIPPED
+    assert window.controller.states.get("slow").status == CANCELLED  # stopped, not held back by a failure
+    assert window.controller.states.get("slow").badge == "cancelled"
     assert window.isVisible()
 
 

@@ -91,7 +91,9 @@ class Canvas(QtCore.QObject):
         undo_stack = QtGui.QUndoStack(self)
         self.view = NodeGraph(undo_stack=undo_stack, viewer=ThyraViewer(undo_stack=undo_stack))
         self.view.register_node(CanvasNode)
-        self.view.set_acyclic(True)
+        # The document refuses cycles with a message; NodeGraphQt's own check would drop the
+        # pipe silently before the document ever saw it.
+        self.view.set_acyclic(False)
         viewer = self.view.viewer()
         viewer.empty_double_clicked.connect(lambda scene, screen: self.search_at.emit(scene, screen, None))
         viewer.pipe_dropped_on_empty.connect(self._on_pipe_dropped)
@@ -426,6 +428,17 @@ class Canvas(QtCore.QObject):
 
     def badge(self, node_id: str) -> Badge:
         return self._badges[node_id]
+
+    def use_edit_actions(self, *actions: QtGui.QAction) -> None:
+        """Put the window's own actions (Undo, Redo) at the top of the canvas's right-click
+        menu, in place of NodeGraphQt's, which know nothing of the document's undo stack."""
+        menu = self.view.get_context_menu("graph").qmenu
+        for action in list(menu.actions()):
+            if action.text() in ("&Undo", "&Redo") and action not in actions:
+                menu.removeAction(action)
+        first = menu.actions()[0] if menu.actions() else None
+        for action in actions:
+            menu.insertAction(first, action)
 
     def fit(self, readable: bool = False) -> None:
         """Frame every node; ``readable`` never zooms out below :data:`READABLE_SCALE`.

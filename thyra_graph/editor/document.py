@@ -70,6 +70,8 @@ class Document:
         save_graph(self.graph, target)
         self.path = target
         self.undo_stack.mark_clean()
+        # What the file says now, with its own name and lines (the old file's are stale).
+        self.diagnostics = list(load_graph_file(target, self.registry).diagnostics)
         return target
 
     @property

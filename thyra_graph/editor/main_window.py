@@ -33,7 +33,8 @@ from .properties import PropertiesPanel
 from .recent_files import RecentFiles, editor_config_dir
 from .recovery import Recovery
 from .run_controller import RunController
-from .run_states import FAILED, HAS_RESULT
+from .run_scope import RunScope, run_scope
+from .run_states import FAILED, HAS_RESULT, SKIPPED, UNCONNECTED, NodeState
 from .search_popup import NodeSearch
 from .subgraph import SubgraphActions
 
@@ -133,6 +134,7 @@ class MainWindow(QtWidgets.QMainWindow):
         edit = bar.addMenu("&Edit")
         self.undo_action = self._action(edit, "&Undo", self.undo, QtGui.QKeySequence.Undo)
         self.redo_action = self._action(edit, "&Redo", self.redo, QtGui.QKeySequence.Redo)
+        self.canvas.use_edit_actions(self.undo_action, self.redo_action)
         edit.addSeparator()
         self._action(edit, "&Copy", self.copy, QtGui.QKeySequence.Copy)
         self._action(edit, "&Paste", self.paste, QtGui.QKeySequence.Paste)
@@ -165,6 +167,9 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- the document ------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
         self.document = document
+        self._discarded = False
+        self._run_problems: list[tuple[str, str | None]] = []
+        self._left_out: list[tuple[str, str | None]] = []
         self.gate.opened(document.graph)
         document.subscribe(self._on_changes)
         self.controller.states.forget()
@@ -186,6 +191,9 @@ class MainWindow(QtWidgets.QMainWindow):
             item = QtWidgets.QListWidgetItem(f"plugin {problem}")
             item.setForeground(QtGui.QColor(220, 180, 90))
             self.problems.addItem(item)
+        # The last run's failures only: a successful run clears them, a repeated one does not pile up.
+        for text, node in self._run_problems:
+            self.add_problem(text, node)
 
     def add_problem(self, text: str, node: str | None = None) -> None:
         item = QtWidgets.QListWidgetItem(text)
@@ -218,6 +226,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.controller.states.mark_stale(stale)
             self.canvas.set_states(self.controller.states, stale)
             self._refresh_selected_state()
+        self._discarded = False  # an edit after a discard is new work, autosaved again
         self._update_title()
         if self.auto_run and self._has_run and any(c.kind == cmd.PARAM for c in changes):
             self._auto_run_timer.start()
@@ -236,6 +245,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if answer == SAVE:
             return self.save()
         self.recovery.discard(self.document.path)
+        # The user threw these changes away: the autosave timer, which keeps firing while the
+        # Open dialog that follows is up, must not write them back as something to recover.
+        self._discarded = True
         return True
 
     def new_document(self) -> None:
@@ -302,6 +314,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recovery.discard(old)
         self.recovery.discard(path)
         self.recent.add(path)
+        self._fill_problems()  # the saved file's own diagnostics: its name, its lines
         self._update_title()
         self.show_message(f"saved {path}")
         return True
@@ -325,7 +338,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def autosave(self) -> Path | None:
-        if not self.document.modified:
+        if not self.document.modified or self._discarded:
             return None
         try:
             return self.recovery.write(self.document.graph, self.document.path)
@@ -405,8 +418,26 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self.gate.allows(graph, str(self.document.path or "untitled"), targets):
             self.show_message("not run: see the message about where the graph sends data or writes")
             return
+        scope = run_scope(graph, targets)
+        self._mark_left_out(scope)
+        if scope.empty:
+            self._run_problems = list(self._left_out)
+            self._fill_problems()
+            self.show_message("nothing can run yet: connect the inputs named on the badges (see Problems)")
+            return
         self._has_run = True
-        self.controller.run(graph, targets)
+        self.controller.run(graph, scope.targets)
+
+    def _mark_left_out(self, scope: RunScope) -> None:
+        """Badge every node the run leaves out, and list each unconnected one in Problems."""
+        states = self.controller.states
+        for node_id, ports in scope.unconnected.items():
+            states.nodes[node_id] = NodeState(UNCONNECTED, message=f"input {', '.join(ports)} not connected")
+        for node_id, cause in scope.waiting.items():
+            states.nodes[node_id] = NodeState(SKIPPED, message=f"waits for {cause}, whose input is not connected")
+        self.canvas.set_states(states, set(scope.unconnected) | set(scope.waiting))
+        self._left_out = [(f"node '{n}': input {', '.join(p)} not connected: link it to run this node", n)
+                          for n, p in scope.unconnected.items()]
 
     def run_selected(self) -> None:
         ids = self.canvas.selected_ids()
@@ -440,15 +471,16 @@ class MainWindow(QtWidgets.QMainWindow):
         seconds = time.perf_counter() - self._run_started_at
         if result is None:
             self.show_message(f"cannot run: {error}")
-            self.add_problem(f"run: {error}")
+            self._run_problems = [*self._left_out, (f"run: {error}", None)]
+            self._fill_problems()
             return
         executed, cached = result.count("executed"), result.count("cached")
         failed = [n for n, r in result.nodes.items() if r.status == "failed"]
         text = f"run {result.status}: {executed} computed, {cached} cached in {seconds:.2f} s"
+        self._run_problems = [*self._left_out, *((f"node '{n}': {result.nodes[n].error}", n) for n in failed)]
+        self._fill_problems()
         if failed:
             text += f"; failed: {', '.join(failed)} (select a node to see its error)"
-            for node_id in failed:
-                self.add_problem(f"node '{node_id}': {result.nodes[node_id].error}", node_id)
         self.show_message(text)
         self._refresh_preview()
 

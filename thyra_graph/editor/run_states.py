@@ -13,12 +13,14 @@ from thyra_graph.engine import events as ev
 from thyra_graph.engine.subgraph import SEPARATOR
 
 IDLE, QUEUED, RUNNING, CACHED, DONE, FAILED, SKIPPED = "idle", "queued", "running", "cached", "done", "failed", "skipped"
+CANCELLED, UNCONNECTED = "cancelled", "not connected"
 HAS_RESULT = (CACHED, DONE)
 
 # Badge colours (RGB), one per state.
 COLORS = {
     IDLE: (110, 110, 110), QUEUED: (150, 150, 170), RUNNING: (60, 140, 230), CACHED: (60, 170, 170),
-    DONE: (70, 170, 80), FAILED: (210, 60, 60), SKIPPED: (200, 160, 60),
+    DONE: (70, 170, 80), FAILED: (210, 60, 60), SKIPPED: (200, 160, 60), CANCELLED: (130, 130, 160),
+    UNCONNECTED: (220, 110, 50),
 }
 
 
@@ -95,6 +97,8 @@ class RunStates:
                 state.message = "not needed: the results after it are cached"
                 if state.status not in HAS_RESULT:
                     state.status = SKIPPED
+            elif reason == "cancelled":  # stopped by the user, not held back by a failure
+                state.status, state.message = CANCELLED, "run cancelled"
             else:
                 state.status, state.message = SKIPPED, reason
         elif kind == ev.WARNING:

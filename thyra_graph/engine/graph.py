@@ -18,6 +18,7 @@ import networkx as nx
 from thyra_graph.types import is_compatible
 
 from .declaration import NodeSpec, ParamError
+from .kept import Kept
 from .registry import Registry
 
 NODE_ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -64,6 +65,8 @@ class Graph:
         self.outputs: list[str] = []
         # Inputs the graph takes when used as a subgraph: name -> the "node.input"s it feeds.
         self.inputs: dict[str, list[str]] = {}
+        # What the file held that could not be loaded, written back on save (engine/kept.py).
+        self.kept = Kept()
         # Bumped on every structural change; planners cache derived data against it.
         self.revision = 0
         self._topo_cache: tuple[int, list[str]] | None = None
@@ -118,6 +121,7 @@ class Graph:
         self.outputs = [ref for ref in self.outputs if split_ref(ref)[0] != node_id]
         self.inputs = {k: kept for k, v in self.inputs.items() if (kept := [r for r in v if split_ref(r)[0] != node_id])}
         self.ui.get("positions", {}).pop(node_id, None)
+        self.kept.drop(node_id)
         self.revision += 1
 
     def rename_node(self, old: str, new: str) -> None:
@@ -142,6 +146,7 @@ class Graph:
         positions = self.ui.get("positions")
         if isinstance(positions, dict) and old in positions:
             self.ui["positions"] = {(new if k == old else k): v for k, v in positions.items()}
+        self.kept.rename(old, new)
         self.revision += 1
 
     # -- parameters -------------------------------------------------------------------------

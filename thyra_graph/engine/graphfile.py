@@ -24,6 +24,7 @@ from .registry import Registry
 from .subgraph import SubgraphError
 from .subgraph_files import missing_type_hint
 from .subgraph_files import resolve_type, with_spec
+from .kept import Kept
 from .yamlfile import LineMap, parse_yaml
 from .yamlwrite import YamlDocument, dump_yaml
 
@@ -113,6 +114,7 @@ class _Loader:
         self.broken_inputs: dict[str, set[str]] = {}
         # Every node id the file declares, valid or not (to avoid knock-on errors).
         self.declared_ids: set[str] = set()
+        self.kept = Kept()  # the graph's, once it is made
 
     def problem(self, path: tuple, message: str, node: str | None = None, severity: str = "error") -> None:
         self.diagnostics.append(Diagnostic(self.source, self.lines.line(*path), message, node, severity))
@@ -158,9 +160,11 @@ class _Loader:
             hint = "a newer Thyra wrote it: upgrade Thyra" if isinstance(version, int) and version > FORMAT_VERSION else f"this Thyra reads format {FORMAT_VERSION}"
             self.problem(("thyra",), f"unsupported graph format version {version!r}: {hint}")
             return None
+        unknown_top = {}
         for key in data:
             if key not in TOP_KEYS:
                 self.problem((key,), f"unknown top-level key {key!r}{_closest(str(key), TOP_KEYS)}; allowed: {', '.join(TOP_KEYS)}")
+                unknown_top[key] = data[key]
         name = data.get("name", Path(self.source).stem)
         if not isinstance(name, str):
             self.problem(("name",), "'name' must be a string")
@@ -170,6 +174,8 @@ class _Loader:
             self.problem(("description",), "'description' must be a string")
             description = ""
         graph = Graph(self.registry, name=name, description=description, base_dir=self.base_dir)
+        self.kept = graph.kept
+        self.kept.top.update(unknown_top)
         nodes = data.get("nodes")
         if nodes is None:
             self.problem(("nodes",), "the file has no nodes: list them under 'nodes:' (see graphs/quickstart.yaml)")
@@ -182,6 +188,8 @@ class _Loader:
         for node_id, body in nodes.items():
             if self.add_node(graph, node_id, body):
                 bodies[node_id] = body
+            elif isinstance(node_id, str):
+                self.kept.node(node_id, body)  # written back as it is, never dropped by a save
         for node_id, body in bodies.items():
             self.add_inputs(graph, node_id, body.get("inputs"))
         self.check_cycles(graph)
@@ -267,9 +275,9 @@ class _Loader:
         if not isinstance(body, dict):
             self.problem(at, f"a node is a mapping with at least 'type:', got a {_kind(body)}", node_id)
             return False
-        for key in body:
-            if key not in NODE_KEYS:
-                self.problem(at + (key,), f"unknown key {key!r}{_closest(str(key), NODE_KEYS)}; a node may have: {', '.join(NODE_KEYS)}", node_id)
+        unknown = [key for key in body if key not in NODE_KEYS]
+        for key in unknown:
+            self.problem(at + (key,), f"unknown key {key!r}{_closest(str(key), NODE_KEYS)}; a node may have: {', '.join(NODE_KEYS)}", node_id)
         type_id = body.get("type")
         if not isinstance(type_id, str):
             self.problem(at, "the node has no 'type:' (a node type id such as io.load_image)", node_id)
@@ -286,23 +294,30 @@ class _Loader:
         if missing:
             self.problem(at + ("type",), f"node type {type_id!r} needs {', '.join(missing)}, which is not installed: install it ({spec.install_hint()}) to run this node", node_id)
         params = body.get("params") or {}
+        raw_params = None
         if not isinstance(params, dict):
             self.problem(at + ("params",), f"'params' must be a mapping of name to value, got a {_kind(params)}", node_id)
-            params = {}
+            raw_params, params = params, {}
         params = self.migrate(spec, node_id, body.get("version"), params)
         if params is None:
             return False
         graph.add_node(type_id, node_id)
+        for key in unknown:
+            self.kept.key(node_id, key, body[key])
+        if raw_params is not None:
+            self.kept.key(node_id, "params", raw_params)
         for name, value in params.items():
             param = spec.param(name) if isinstance(name, str) else None
             if param is None:
                 known = ", ".join(p.name for p in spec.params) or "none"
                 self.problem(at + ("params", name), f"unknown parameter {name!r}{_closest(str(name), [p.name for p in spec.params])}; {type_id} parameters: {known}", node_id)
+                self.kept.param(node_id, name, value)
                 continue
             try:
                 graph.nodes[node_id].params[name] = param.coerce(value)
             except ParamError as exc:
                 self.problem(at + ("params", name), f"parameter {name!r}: {exc}", node_id)
+                self.kept.param(node_id, name, value)
         if "title" in body:
             if isinstance(body["title"], str):
                 graph.nodes[node_id].title = body["title"]
@@ -352,9 +367,11 @@ class _Loader:
         if not isinstance(inputs, dict):
             self.problem(at, f"'inputs' must be a mapping of input name to 'node.output', got a {_kind(inputs)}", node_id)
             broken.update(i.name for i in graph.spec(node_id).inputs)  # not "missing" as well
+            self.kept.key(node_id, "inputs", inputs)
             return
         spec = graph.spec(node_id)
         for port, ref in inputs.items():
+            self.kept.input(node_id, port, ref)  # until it is linked below
             where = at + (port,)
             inp = spec.input(port) if isinstance(port, str) else None
             if inp is None:
@@ -382,6 +399,9 @@ class _Loader:
                 continue
             graph._link(src_id, src_port, node_id, port)
             broken.discard(port)
+            del self.kept.inputs[node_id][port]
+        if not self.kept.inputs.get(node_id, True):
+            del self.kept.inputs[node_id]
 
     def check_cycles(self, graph: Graph) -> None:
         for component in nx.strongly_connected_components(graph.dag):
@@ -394,10 +414,11 @@ class _Loader:
                 loop = " → ".join(cycle + [cycle[0]])
                 self.problem(("nodes", ordered[0], "inputs"), f"cycle: {loop}; a graph must not feed a node's output back into itself: remove one of these links", ordered[0])
                 for node_id in ordered:  # keep the graph a DAG so the rest can still be checked
-                    for port, (src, _) in list(graph.nodes[node_id].inputs.items()):
+                    for port, (src, _port) in list(graph.nodes[node_id].inputs.items()):
                         if src in component:
                             graph.disconnect(f"{node_id}.{port}")
                             self.broken_inputs.setdefault(node_id, set()).add(port)
+                            self.kept.input(node_id, port, f"{src}.{_port}")
 
     def load_ui(self, graph: Graph, ui: Any) -> None:
         if ui is None:
@@ -427,19 +448,23 @@ def graph_to_data(graph: Graph) -> dict[str, Any]:
         params = {p.name: node.params[p.name] for p in spec.params if p.name in node.params}
         if params:
             body["params"] = params
-        nodes[node_id] = body
+        nodes[node_id] = graph.kept.merge_node(node_id, body)
+    for node_id, body in graph.kept.nodes.items():  # nodes that did not load, as written
+        nodes.setdefault(node_id, body)
     data: dict[str, Any] = {"thyra": FORMAT_VERSION, "name": graph.name}
     if graph.description:
         data["description"] = graph.description
     if graph.inputs:
         data["inputs"] = {k: (v[0] if len(v) == 1 else list(v)) for k, v in graph.inputs.items()}
     data["nodes"] = nodes
+    for key, value in graph.kept.top.items():
+        data.setdefault(key, value)
     if graph.outputs:
         data["outputs"] = list(graph.outputs)
     ui = dict(graph.ui)
-    positions = {k: v for k, v in (ui.get("positions") or {}).items() if k in graph.nodes}
+    positions = {k: v for k, v in (ui.get("positions") or {}).items() if k in nodes}
     if positions:
-        ui["positions"] = {k: positions[k] for k in graph.nodes if k in positions}
+        ui["positions"] = {k: positions[k] for k in nodes if k in positions}
     else:
         ui.pop("positions", None)
     if ui:
@@ -461,7 +486,7 @@ def dumps(graph: Graph) -> str:
     renamed = {added[0]: gone[0]} if len(gone) == len(added) == 1 else {}  # as the document takes it
     for node_id, body in data["nodes"].items():
         old = written.get(renamed.get(node_id, node_id))
-        if isinstance(old, dict):
+        if isinstance(old, dict) and node_id in graph.nodes:  # a kept broken node is as written already
             _keep_as_written(graph.spec(node_id), old, body)
     graph.document.update(data)
     return graph.document.dumps()
