@@ -158,7 +158,8 @@ class Canvas(QtCore.QObject):
                     self._badges.pop(node_id, None)
                     if node is not None:
                         self.view.remove_node(node, push_undo=False)
-                elif change.kind == cmd.LINKS and node_id in self._nodes:
+                elif change.kind == cmd.LINKS and node_id in self._nodes and node_id in self.document.graph.nodes:
+                    # (an undone "add connected node" reports the link change of a node it removes)
                     self._sync_inputs(node_id)
                 elif change.kind == cmd.MOVED and node_id in self._nodes:
                     self._nodes[node_id].set_pos(*self.document.position(node_id))

@@ -50,7 +50,7 @@ class ThyraViewer(NodeViewer):
     pipe_drag_ended = QtCore.Signal()
 
     def mouseDoubleClickEvent(self, event) -> None:
-        scene_pos = self.mapToScene(event.pos())
+        scene_pos = self.mapToScene(event.position().toPoint())
         hits = [i for i in self._items_near(scene_pos, None, 6, 6)
                 if isinstance(i, (PortItem, PipeItem)) or (isinstance(i, AbstractNodeItem) and not isinstance(i, BackdropNodeItem))]
         if event.button() == QtCore.Qt.LeftButton and not hits:
@@ -66,6 +66,11 @@ class ThyraViewer(NodeViewer):
 
     def end_live_connection(self) -> None:
         super().end_live_connection()
+        self.pipe_drag_ended.emit()
+
+    def mouseReleaseEvent(self, event) -> None:
+        # A pipe released on its own port ends without end_live_connection: undim here too.
+        super().mouseReleaseEvent(event)
         self.pipe_drag_ended.emit()
 
     def apply_live_connection(self, event) -> None:
