@@ -50,6 +50,10 @@ def sub_window(qtbot, library, tmp_path):
                      prompter=StubPrompter())
     qtbot.addWidget(win)
     win.show()
+    # On a real X display (the editor suite's xcb) shortcuts reach only the active window.
+    win.activateWindow()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(win.isActiveWindow, timeout=5_000)
     yield win
     win.controller.stop()
     win.controller.wait(10_000)

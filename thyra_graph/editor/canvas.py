@@ -21,9 +21,12 @@ from thyra_graph.engine.graph import GraphError, split_ref
 
 from . import commands as cmd
 from .document import Document
+from .gestures import LooseEnd, ThyraViewer, dim_incompatible, undim
+from .placement import Box, bounds, free_spot, node_size
 from .run_states import COLORS, NodeState
 
 DROP_PREFIX = "thyra-node:"  # text/plain payload of a palette drag
+READABLE_SCALE = 0.8  # the smallest zoom at which titles, ports and badges can be read
 
 
 class CanvasNode(BaseNode):
@@ -81,15 +84,21 @@ class Canvas(QtCore.QObject):
     message = QtCore.Signal(str)            # for the status bar
     selection_changed = QtCore.Signal(list)  # Thyra ids of the selected nodes
     search_requested = QtCore.Signal()       # Tab: open the node search
+    search_at = QtCore.Signal(QtCore.QPointF, QtCore.QPoint, object)  # scene, global, LooseEnd | None
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
-        self.view = NodeGraph()
+        undo_stack = QtGui.QUndoStack(self)
+        self.view = NodeGraph(undo_stack=undo_stack, viewer=ThyraViewer(undo_stack=undo_stack))
         self.view.register_node(CanvasNode)
         # The document refuses cycles with a message; NodeGraphQt's own check would drop the
         # pipe silently before the document ever saw it.
         self.view.set_acyclic(False)
         viewer = self.view.viewer()
+        viewer.empty_double_clicked.connect(lambda scene, screen: self.search_at.emit(scene, screen, None))
+        viewer.pipe_dropped_on_empty.connect(self._on_pipe_dropped)
+        viewer.pipe_drag_started.connect(lambda port: dim_incompatible(self, self.loose_end(port)))
+        viewer.pipe_drag_ended.connect(lambda: undim(self))
         # Pipe gestures go to the document instead of straight into NodeGraphQt's model.
         viewer.connection_changed.disconnect(self.view._on_connection_changed)
         viewer.connection_changed.connect(self._on_connection_changed)
@@ -134,7 +143,7 @@ class Canvas(QtCore.QObject):
         finally:
             self._updating = False
         self.view.clear_undo_stack()
-        self.fit()
+        self.fit(readable=True)
 
     def _on_changes(self, changes: list[cmd.Change]) -> None:
         self._updating = True
@@ -149,7 +158,8 @@ class Canvas(QtCore.QObject):
                     self._badges.pop(node_id, None)
                     if node is not None:
                         self.view.remove_node(node, push_undo=False)
-                elif change.kind == cmd.LINKS and node_id in self._nodes:
+                elif change.kind == cmd.LINKS and node_id in self._nodes and node_id in self.document.graph.nodes:
+                    # (an undone "add connected node" reports the link change of a node it removes)
                     self._sync_inputs(node_id)
                 elif change.kind == cmd.MOVED and node_id in self._nodes:
                     self._nodes[node_id].set_pos(*self.document.position(node_id))
@@ -254,6 +264,17 @@ class Canvas(QtCore.QObject):
         finally:
             self._updating = False
 
+    def loose_end(self, port_view) -> LooseEnd:
+        """The Thyra port behind a NodeGraphQt port item."""
+        node_id, port = split_ref(self._ref(port_view))
+        spec = self.document.graph.spec(node_id)
+        is_output = port_view.port_type == "out"
+        declared = spec.output(port) if is_output else spec.input(port)
+        return LooseEnd(node_id, port, is_output, declared.type)
+
+    def _on_pipe_dropped(self, port_view, scene: QtCore.QPointF, screen: QtCore.QPoint) -> None:
+        self.search_at.emit(scene, screen, self.loose_end(port_view))
+
     def _on_connection_sliced(self, ports) -> None:
         self._on_connection_changed(ports, [])
 
@@ -334,17 +355,51 @@ class Canvas(QtCore.QObject):
         if text.startswith(DROP_PREFIX):
             self.add_node(text[len(DROP_PREFIX):], (pos.x(), pos.y()))
 
-    def add_node(self, type_id: str, position: tuple[float, float] | None = None) -> str | None:
-        """Create a node (from the palette, a drop or the search); selects it."""
+    def add_node(self, type_id: str, position: tuple[float, float] | None = None,
+                 loose: LooseEnd | None = None) -> str | None:
+        """Create a node (from the palette, a drop or the search) where it covers no other
+        node, connected to ``loose`` when a pipe was dropped to ask for it; selects it."""
+        spec = self.document.registry.get(type_id)
         if position is None:
             position = self.free_position()
+        if spec is not None:
+            position = free_spot(position, node_size(len(spec.inputs), len(spec.outputs)), self.occupied())
         try:
-            node_id = self.document.add_node(type_id, position)
+            node_id = self.document.graph.unique_id(type_id.rsplit(".", 1)[-1])
+            links = []
+            if loose is not None and spec is not None:
+                link = _link_for(spec, node_id, loose)
+                if link is None:
+                    self.message.emit(f"{spec.title} has no port that takes {loose.type.type_name}; added unconnected")
+                else:
+                    links.append(link)
+            self.document.add_node(type_id, position, node_id=node_id, links=links)
         except GraphError as exc:
             self.message.emit(str(exc))
             return None
         self.select([node_id])
         return node_id
+
+    def paste_offset(self, data: dict) -> tuple[float, float]:
+        """How far to shift copied nodes so the pasted group lands beside, not on, others."""
+        boxes = []
+        for body in data.get("nodes", {}).values():
+            spec = self.document.registry.get(body.get("type", ""))
+            x, y = body.get("position", [0.0, 0.0])
+            boxes.append((x, y, *node_size(len(spec.inputs) if spec else 1, len(spec.outputs) if spec else 1)))
+        if not boxes:
+            return 0.0, 0.0
+        box = bounds(boxes)
+        spot = free_spot((box[0] + 40.0, box[1] + 40.0), (box[2], box[3]), self.occupied())
+        return spot[0] - box[0], spot[1] - box[1]
+
+    def occupied(self) -> list[Box]:
+        """The scene boxes the nodes cover now (for placing new ones beside them)."""
+        boxes = []
+        for node in self._nodes.values():
+            rect = node.view.sceneBoundingRect()
+            boxes.append((rect.x(), rect.y(), rect.width(), rect.height()))
+        return boxes
 
     def free_position(self) -> tuple[float, float]:
         """Where a node created without a drop point goes: at the cursor, else the view centre."""
@@ -369,6 +424,9 @@ class Canvas(QtCore.QObject):
     def node(self, node_id: str) -> CanvasNode:
         return self._nodes[node_id]
 
+    def nodes(self) -> dict[str, CanvasNode]:
+        return dict(self._nodes)
+
     def badge(self, node_id: str) -> Badge:
         return self._badges[node_id]
 
@@ -383,10 +441,36 @@ class Canvas(QtCore.QObject):
         for action in actions:
             menu.insertAction(first, action)
 
-    def fit(self) -> None:
-        """Frame every node."""
-        if self._nodes:
-            self.view.viewer().zoom_to_nodes([n.view for n in self._nodes.values()])
+    def fit(self, readable: bool = False) -> None:
+        """Frame every node; ``readable`` never zooms out below :data:`READABLE_SCALE`.
+
+        A long pipeline framed whole is a row of illegible boxes (the quickstart at 0.37);
+        the first view of a file instead shows its start (the sources, on the left) at a
+        size that can be read, and the rest is a pan or a Home key away.
+        """
+        if not self._nodes:
+            return
+        viewer = self.view.viewer()
+        viewer.zoom_to_nodes([n.view for n in self._nodes.values()])
+        if not readable or viewer.transform().m11() >= READABLE_SCALE:
+            return
+        rect = viewer._combined_rect([n.view for n in self._nodes.values()])
+        size = viewer.viewport().size()
+        width, height = size.width() / READABLE_SCALE, size.height() / READABLE_SCALE
+        margin = 40.0
+        top = rect.center().y() - height / 2 if rect.height() + 2 * margin <= height else rect.top() - margin
+        viewer._scene_range = QtCore.QRectF(rect.left() - margin, top, width, height)
+        viewer._update_scene()
+
+
+def _link_for(spec, node_id: str, loose: LooseEnd) -> tuple[str, str] | None:
+    """(source, target) joining the first fitting port of a new node ``node_id`` to ``loose``."""
+    ports = spec.inputs if loose.is_output else spec.outputs
+    for port in ports:
+        if loose.fits(port.type):
+            new, end = f"{node_id}.{port.name}", f"{loose.node}.{loose.port}"
+            return (end, new) if loose.is_output else (new, end)
+    return None
 
 
 def _cache_rendering(item: QtWidgets.QGraphicsItem) -> None:

@@ -6,6 +6,7 @@ whose optional dependency is missing is listed, marked unavailable, with the rea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from thyra_graph.engine.registry import Registry
@@ -19,6 +20,8 @@ class CatalogEntry:
     summary: str
     origin: str
     missing: tuple[str, ...] = ()
+    input_types: tuple[type, ...] = ()   # the port types, for a search filtered by a dropped pipe
+    output_types: tuple[type, ...] = ()
 
     @property
     def available(self) -> bool:
@@ -38,7 +41,8 @@ class Catalog:
         unavailable = registry.unavailable()
         self.entries = [
             CatalogEntry(spec.id, spec.title, spec.category, spec.summary, registry.origins.get(spec.id, ""),
-                         tuple(unavailable.get(spec.id, ())))
+                         tuple(unavailable.get(spec.id, ())), tuple(i.type for i in spec.inputs),
+                         tuple(o.type for o in spec.outputs))
             for spec in registry
         ]
 
@@ -48,14 +52,17 @@ class Catalog:
             groups.setdefault(entry.category, []).append(entry)
         return groups
 
-    def search(self, query: str, limit: int = 20) -> list[CatalogEntry]:
+    def search(self, query: str, limit: int = 20,
+               only: Callable[[CatalogEntry], bool] | None = None) -> list[CatalogEntry]:
         """Entries matching every word of ``query`` in id, title or summary, best first:
-        a match in the id or title ranks above one in the summary only."""
+        a match in the id or title ranks above one in the summary only. ``only`` keeps the
+        entries it accepts (those that can take a dropped pipe)."""
+        entries = [e for e in self.entries if only is None or only(e)]
         words = query.lower().split()
         if not words:
-            return self.entries[:limit]
+            return entries[:limit]
         scored = []
-        for entry in self.entries:
+        for entry in entries:
             name = f"{entry.type_id} {entry.title}".lower()
             text = f"{name} {entry.summary}".lower()
             if not all(w in text for w in words):

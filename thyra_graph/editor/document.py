@@ -108,12 +108,18 @@ class Document:
 
     # -- edits -------------------------------------------------------------------------------
     def add_node(self, type_id: str, position: tuple[float, float] = (0.0, 0.0), *,
-                 node_id: str | None = None, params: dict[str, Any] | None = None) -> str:
-        """Add a node of ``type_id``; returns its Thyra id (derived from the type name)."""
+                 node_id: str | None = None, params: dict[str, Any] | None = None,
+                 links: Iterable[tuple[str, str]] = ()) -> str:
+        """Add a node of ``type_id``; returns its Thyra id (derived from the type name).
+
+        ``links`` (source, target) pairs that join the new node to others are made in the
+        same undo step (a node created from a dropped pipe, connected)."""
         if type_id not in self.registry:
             raise GraphError(f"unknown node type {type_id!r}{self.registry.suggest_suffix(type_id)}")
         node_id = node_id or self.graph.unique_id(type_id.rsplit(".", 1)[-1])
-        self.execute(AddNode(type_id, node_id, position, dict(params or {})))
+        commands: list[Command] = [AddNode(type_id, node_id, position, dict(params or {}))]
+        commands += [SetLink(target, source) for source, target in links]
+        self.execute(commands[0] if len(commands) == 1 else Macro(commands, label="add connected node"))
         return node_id
 
     def remove_nodes(self, node_ids: Iterable[str]) -> None:

@@ -26,7 +26,7 @@ from .models_dialog import ModelsCheck
 from .dialogs import CANCEL, SAVE, Prompter
 from .run_gate import RunGate
 from .document import Document
-from .palette import NodeSearch, Palette
+from .palette import Palette
 from .preview_panel import PreviewPanel
 from .previews import Background, background_source
 from .prompting import REMOVE_RADIUS, apply_click, prompt_param
@@ -36,6 +36,7 @@ from .recovery import Recovery
 from .run_controller import RunController
 from .run_scope import RunScope, run_scope
 from .run_states import FAILED, HAS_RESULT, SKIPPED, UNCONNECTED, NodeState
+from .search_popup import NodeSearch
 from .subgraph import SubgraphActions
 
 AUTOSAVE_MS = 30_000
@@ -68,7 +69,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas = Canvas(self)
         self.setCentralWidget(self.canvas.widget)
         self.palette = Palette(self.catalog)
-        self.search = NodeSearch(self.catalog, self)
+        self.search = NodeSearch(self.catalog, self.canvas, self)
         self.properties = PropertiesPanel()
         self.preview = PreviewPanel(plugin_previews=registry.previews)
         self.problems = QtWidgets.QListWidget()
@@ -87,9 +88,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_actions()
         self.canvas.message.connect(self.show_message)
         self.canvas.selection_changed.connect(self._on_selection)
-        self.canvas.search_requested.connect(self.open_search)
+        self.canvas.search_requested.connect(self.open_search)  # Tab (subgraph.py may take it over)
         self.palette.node_chosen.connect(lambda type_id: self.canvas.add_node(type_id))
-        self.search.node_chosen.connect(self._create_from_search)
         self.properties.message.connect(self.show_message)
         self.preview.clicked.connect(self.prompt_click)
         self.problems.itemDoubleClicked.connect(self._on_problem_clicked)
@@ -384,7 +384,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def paste(self) -> None:
         if self._clipboard:
-            self.canvas.select(self.document.paste(self._clipboard))
+            self.canvas.select(self.document.paste(self._clipboard, self.canvas.paste_offset(self._clipboard)))
 
     def delete_selected(self) -> None:
         for index in reversed(self.canvas.selected_backdrops()):
@@ -413,11 +413,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_message("select one node or one backdrop to rename")
 
     def open_search(self) -> None:
-        self._search_at = self.canvas.free_position()
-        self.search.popup(QtGui.QCursor.pos())
-
-    def _create_from_search(self, type_id: str) -> None:
-        self.canvas.add_node(type_id, getattr(self, "_search_at", None))
+        self.search.open_at_cursor()
 
     # -- running -----------------------------------------------------------------------------
     def run(self, targets: list[str] | None = None) -> None:

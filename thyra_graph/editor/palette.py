@@ -1,5 +1,5 @@
-"""The node palette (a dock: categories, filter, drag or double-click to create) and the
-Tab search popup. Both list what :class:`Catalog` holds, so plugin nodes appear as-is."""
+"""The node palette (a dock: categories, filter, drag or double-click to create). It lists
+what :class:`Catalog` holds, so plugin nodes appear as-is (so does the search popup)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .catalog import Catalog, CatalogEntry
 TYPE_ROLE = QtCore.Qt.UserRole + 1
 
 
-def _describe(entry: CatalogEntry) -> str:
+def describe(entry: CatalogEntry) -> str:
     lines = [f"<b>{entry.title}</b> <code>{entry.type_id}</code>", entry.summary]
     if not entry.available:
         lines.append(f"<font color='#d66'>{entry.reason}</font>")
@@ -69,7 +69,7 @@ class Palette(QtWidgets.QWidget):
             for entry in entries:
                 item = QtWidgets.QTreeWidgetItem([entry.title])
                 item.setData(0, TYPE_ROLE, entry.type_id)
-                item.setToolTip(0, _describe(entry))
+                item.setToolTip(0, describe(entry))
                 if entry.available:
                     item.setFlags(QtCore.Qt.ItemIsEnabled | QtCore.Qt.ItemIsSelectable | QtCore.Qt.ItemIsDragEnabled)
                 else:
@@ -91,63 +91,3 @@ class Palette(QtWidgets.QWidget):
         type_id = item.data(0, TYPE_ROLE)
         if type_id and item.flags() & QtCore.Qt.ItemIsSelectable:
             self.node_chosen.emit(type_id)
-
-
-class NodeSearch(QtWidgets.QFrame):
-    """Tab search: type part of a name, id or description; Enter creates the first match."""
-
-    node_chosen = QtCore.Signal(str)
-
-    def __init__(self, catalog: Catalog, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent, QtCore.Qt.Popup)
-        self.catalog = catalog
-        self.setFrameShape(QtWidgets.QFrame.StyledPanel)
-        self.line = QtWidgets.QLineEdit(placeholderText="Search nodes by name, id or description")
-        self.results = QtWidgets.QListWidget()
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.line)
-        layout.addWidget(self.results)
-        self.resize(380, 300)
-        self.line.textChanged.connect(self.update_results)
-        self.line.returnPressed.connect(self._choose_current)
-        self.results.itemActivated.connect(lambda item: self._choose(item))
-        self.line.installEventFilter(self)
-
-    def popup(self, global_pos: QtCore.QPoint) -> None:
-        self.line.clear()
-        self.update_results("")
-        self.move(global_pos)
-        self.show()
-        self.line.setFocus()
-
-    def update_results(self, text: str) -> None:
-        self.results.clear()
-        for entry in self.catalog.search(text, limit=30):
-            item = QtWidgets.QListWidgetItem(f"{entry.title}  —  {entry.type_id}")
-            item.setData(TYPE_ROLE, entry.type_id)
-            item.setToolTip(_describe(entry))
-            if not entry.available:
-                item.setFlags(QtCore.Qt.NoItemFlags)
-            self.results.addItem(item)
-        for i in range(self.results.count()):
-            if self.results.item(i).flags() & QtCore.Qt.ItemIsEnabled:
-                self.results.setCurrentRow(i)
-                break
-
-    def eventFilter(self, watched, event) -> bool:
-        if watched is self.line and event.type() == QtCore.QEvent.KeyPress and event.key() in (QtCore.Qt.Key_Down, QtCore.Qt.Key_Up):
-            row = self.results.currentRow() + (1 if event.key() == QtCore.Qt.Key_Down else -1)
-            self.results.setCurrentRow(max(0, min(row, self.results.count() - 1)))
-            return True
-        return super().eventFilter(watched, event)
-
-    def _choose_current(self) -> None:
-        item = self.results.currentItem()
-        if item is not None:
-            self._choose(item)
-
-    def _choose(self, item: QtWidgets.QListWidgetItem) -> None:
-        if item.flags() & QtCore.Qt.ItemIsEnabled:
-            self.hide()
-            self.node_chosen.emit(item.data(TYPE_ROLE))

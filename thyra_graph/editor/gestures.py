@@ -1,0 +1,109 @@
+"""The canvas gestures node-editor users expect, on top of NodeGraphQt's viewer.
+
+- double-click on empty canvas opens the node search there (ComfyUI, Blender's Shift+A);
+- a pipe dropped on empty canvas opens the search filtered to nodes that can take it, and the
+  node chosen is created there, connected (ComfyUI's link release, Blender's link-drag-search);
+- while a pipe is dragged, ports that cannot take it (and nodes with none that can) are dimmed,
+  so the refusal is seen before the release, not read afterwards in the status bar.
+
+:class:`ThyraViewer` only reports these gestures as signals; the canvas maps port items to
+Thyra ports and the window decides what to create.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from NodeGraphQt.qgraphics.node_abstract import AbstractNodeItem
+from NodeGraphQt.qgraphics.node_backdrop import BackdropNodeItem
+from NodeGraphQt.qgraphics.pipe import PipeItem
+from NodeGraphQt.qgraphics.port import PortItem
+from NodeGraphQt.widgets.viewer import NodeViewer
+from PySide6 import QtCore, QtWidgets
+
+from thyra_graph.types import PortType, is_compatible
+
+DIMMED = 0.2        # opacity of a port that cannot take the dragged pipe
+DIMMED_NODE = 0.45  # opacity of a node none of whose ports can
+
+
+@dataclass(frozen=True)
+class LooseEnd:
+    """The port a pipe was dragged from and dropped on nothing: the new node connects to it."""
+
+    node: str
+    port: str
+    is_output: bool
+    type: type[PortType]
+
+    def fits(self, other_type: type[PortType]) -> bool:
+        """Whether a port of ``other_type`` (on the other side) can take this end."""
+        return is_compatible(self.type, other_type) if self.is_output else is_compatible(other_type, self.type)
+
+
+class ThyraViewer(NodeViewer):
+    """NodeGraphQt's viewer, reporting the gestures NodeGraphQt itself ignores."""
+
+    empty_double_clicked = QtCore.Signal(QtCore.QPointF, QtCore.QPoint)      # scene, global
+    pipe_dropped_on_empty = QtCore.Signal(object, QtCore.QPointF, QtCore.QPoint)  # PortItem, scene, global
+    pipe_drag_started = QtCore.Signal(object)  # PortItem
+    pipe_drag_ended = QtCore.Signal()
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        scene_pos = self.mapToScene(event.position().toPoint())
+        hits = [i for i in self._items_near(scene_pos, None, 6, 6)
+                if isinstance(i, (PortItem, PipeItem)) or (isinstance(i, AbstractNodeItem) and not isinstance(i, BackdropNodeItem))]
+        if event.button() == QtCore.Qt.LeftButton and not hits:
+            event.accept()
+            self.empty_double_clicked.emit(scene_pos, event.globalPosition().toPoint())
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def start_live_connection(self, selected_port) -> None:
+        super().start_live_connection(selected_port)
+        if selected_port is not None:
+            self.pipe_drag_started.emit(selected_port)
+
+    def end_live_connection(self) -> None:
+        super().end_live_connection()
+        self.pipe_drag_ended.emit()
+
+    def mouseReleaseEvent(self, event) -> None:
+        # A pipe released on its own port ends without end_live_connection: undim here too.
+        super().mouseReleaseEvent(event)
+        self.pipe_drag_ended.emit()
+
+    def apply_live_connection(self, event) -> None:
+        start = self._start_port
+        loose = (self._LIVE_PIPE.isVisible() and start is not None and self._detached_port is None
+                 and not any(isinstance(i, PortItem) for i in self.scene().items(event.scenePos())))
+        super().apply_live_connection(event)
+        if loose and isinstance(event, QtWidgets.QGraphicsSceneMouseEvent):
+            self.pipe_dropped_on_empty.emit(start, event.scenePos(), event.screenPos())
+
+
+def dim_incompatible(canvas, loose: LooseEnd) -> None:
+    """Dim every port that cannot take ``loose``, and every node that has no such port."""
+    graph = canvas.document.graph
+    for node_id, node in canvas.nodes().items():
+        spec = graph.spec(node_id)
+        ports = spec.inputs if loose.is_output else spec.outputs
+        views = node.inputs() if loose.is_output else node.outputs()
+        others = node.outputs() if loose.is_output else node.inputs()
+        any_fits = False
+        for port in ports:
+            fits = node_id != loose.node and loose.fits(port.type)
+            any_fits |= fits
+            if port.name in views:
+                views[port.name].view.setOpacity(1.0 if fits else DIMMED)
+        for view in others.values():
+            if not (node_id == loose.node and view.name() == loose.port):
+                view.view.setOpacity(DIMMED)
+        node.view.setOpacity(1.0 if any_fits or node_id == loose.node else DIMMED_NODE)
+
+
+def undim(canvas) -> None:
+    for node in canvas.nodes().values():
+        node.view.setOpacity(1.0)
+        for port in [*node.inputs().values(), *node.outputs().values()]:
+            port.view.setOpacity(1.0)
