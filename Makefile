@@ -18,7 +18,7 @@ SYSTEM_PACKAGES := libglib2.0-0 \
 	libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3 fonts-dejavu-core \
 	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
 	libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1 \
-	libusb-1.0-0
+	libusb-1.0-0 xvfb
 
 .PHONY: run test setup sysdeps lint bench screenshots clean lock
 
