@@ -88,13 +88,9 @@ def _models(targets: Sequence[str]) -> list[Model]:
 
 
 def _size(n: int | None) -> str:
-    if n is None:
-        return "size unknown"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return ""
+    from thyra_graph.nodes.models.inventory import format_size
+
+    return format_size(n)
 
 
 def _offline_note() -> str:

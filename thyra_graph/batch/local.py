@@ -22,7 +22,7 @@ import threading
 from typing import Any, Callable, Sequence
 
 from .plan import BatchJob
-from .worker import GraphWorker, InputResult, WorkerSetup
+from .worker import GraphWorker, InputResult, WorkerSetup, settle
 
 #: How long stopped workers get to cancel their run before they are killed.
 STOP_GRACE_SECONDS = 10.0
@@ -124,14 +124,8 @@ def run_in_pool(setup: WorkerSetup, jobs: Sequence[BatchJob], *, processes: int,
                 job = in_flight.pop(future)
                 announced.discard(future)
                 on_here.discard(future)
-                result = _outcome(future, job)
-                result.attempts = attempts[job.index]
-                if result.status == "failed" and result.attempts <= retries:
-                    notify("retry", job, result)
-                    queue.append(job)
-                    continue
-                notify("finished", job, result)
-                results.append(result)
+                settle(job, _outcome(future, job), attempts[job.index], retries=retries, notify=notify,
+                       retry=queue.append, results=results)
             submit()
     except KeyboardInterrupt:  # what finished is returned; the batch reports itself cancelled
         stop_here.set()  # this process's own run cancels cleanly, as the workers' do on SIGTERM

@@ -19,7 +19,7 @@ from thyra_graph.engine.graph import Graph
 
 from .inputs import BatchError
 from .plan import BatchJob, uses_gpu
-from .worker import GraphWorker, InputResult, WorkerSetup
+from .worker import GraphWorker, InputResult, WorkerSetup, settle
 
 #: Environment a worker needs to find the same plugins, models and cache as the driver.
 FORWARDED_ENV = ("THYRA_PLUGIN_PATH", "THYRA_MODELS_DIR", "THYRA_CACHE_MAX_SIZE", "HF_HUB_OFFLINE", "HF_HOME")
@@ -126,14 +126,8 @@ def _run(ray: Any, setup: WorkerSetup, jobs: list[BatchJob], *, graph: Graph, jo
             for ref in ready:
                 actor, job = in_flight.pop(ref)
                 idle.append(actor)
-                result = _outcome(ray, ref, job)
-                result.attempts = attempts[job.index]
-                if result.status == "failed" and result.attempts <= retries:
-                    notify("retry", job, result)
-                    queue.append(job)
-                    continue
-                notify("finished", job, result)
-                results.append(result)
+                settle(job, _outcome(ray, ref, job), attempts[job.index], retries=retries, notify=notify,
+                       retry=queue.append, results=results)
     except KeyboardInterrupt:  # cancel the running inputs cleanly, keep what they report
         for ref in in_flight:
             ray.cancel(ref)

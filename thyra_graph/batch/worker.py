@@ -61,6 +61,19 @@ class WorkerSetup:
                    content_hash=content_hash, threads=threads)
 
 
+def settle(job: BatchJob, result: InputResult, attempt: int, *, retries: int, notify: Any,
+           retry: Any, results: list[InputResult]) -> None:
+    """Record one finished attempt of ``job``: a failed input with tries left goes back through
+    ``retry(job)``; any other result is final (announced and kept in ``results``)."""
+    result.attempts = attempt
+    if result.status == "failed" and attempt <= retries:
+        notify("retry", job, result)
+        retry(job)
+        return
+    notify("finished", job, result)
+    results.append(result)
+
+
 class GraphWorker:
     """Runs batch jobs of one graph; build once per process or actor, call :meth:`run` per input."""
 

@@ -36,13 +36,9 @@ def missing_models(graph: Graph) -> list[Any]:
 
 
 def _size(n: int | None) -> str:
-    if n is None:
-        return "…"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return ""
+    from thyra_graph.nodes.models.inventory import format_size  # nodes-side, as missing_models
+
+    return format_size(n, unknown="…")
 
 
 class _Worker(QtCore.QThread):

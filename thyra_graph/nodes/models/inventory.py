@@ -251,6 +251,17 @@ def verify(model: Model) -> tuple[int, list[hub.Damage]]:
     return hub.verify_folder(model.found, remote)
 
 
+def format_size(n: int | None, unknown: str = "size unknown") -> str:
+    """A model's size as the hub states it, in decimal units (``12.3 MB``); ``unknown`` for None."""
+    if n is None:
+        return unknown
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return ""
+
+
 def offline_switches() -> str:
     names = [n for n in OFFLINE_VARIABLES if os.environ.get(n, "").strip().lower() in ("1", "true", "yes", "on")]
     return "=1, ".join(names) + "=1"
