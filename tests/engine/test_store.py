@@ -150,7 +150,7 @@ from pathlib import Path
 from thyra_graph.engine import atomic
 target = Path(sys.argv[1])
 temporary = atomic.temporary_name(target)
-with os.fdopen(atomic.create_exclusive(temporary), "wb") as stream:
+with open(temporary, "xb") as stream:
     stream.write(b"x" * 100000)
     stream.flush()
     os.kill(os.getpid(), signal.SIGKILL)   # kill -9 in the middle of the write

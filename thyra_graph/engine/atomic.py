@@ -37,22 +37,10 @@ _HOST = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:32] or "host"
 FOREIGN_HOST_AGE = 24 * 3600
 
 
-def temporary_folder(parent: Path, stem: str) -> Path:
-    """A new folder in ``parent`` to fill before renaming it into place, sweepable like files."""
-    folder = parent / f".{stem}.{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.tmp"
-    folder.mkdir(parents=True)
-    return folder
-
-
 def temporary_name(target: Path) -> Path:
-    """A fresh temporary path beside ``target`` that :func:`sweep` can attribute to this process."""
+    """A fresh temporary path beside ``target`` (a file, or a folder to fill and rename into
+    place) that :func:`sweep` can attribute to this process."""
     return target.with_name(f".{target.stem}.{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.tmp{target.suffix}")
-
-
-def create_exclusive(path: Path) -> int:
-    """Open a new file for writing, with the permissions the umask allows (0666 & ~umask)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    return os.open(path, flags, 0o666)
 
 
 @contextmanager
@@ -64,7 +52,8 @@ def atomic_path(target: str | os.PathLike[str], *, make_parents: bool = True) ->
         target.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_name(target)
     try:
-        os.close(create_exclusive(temporary))  # claimed with the umask's permissions
+        # Claimed with the permissions the umask allows (0666 & ~umask), unlike mkstemp's 0600.
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         yield temporary
         os.replace(temporary, target)
     finally:
@@ -73,18 +62,8 @@ def atomic_path(target: str | os.PathLike[str], *, make_parents: bool = True) ->
 
 def write_bytes(target: str | os.PathLike[str], *chunks: bytes, make_parents: bool = True) -> None:
     """Write ``chunks`` to ``target`` atomically."""
-    target = Path(target)
-    if make_parents:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = temporary_name(target)
-    try:
-        with os.fdopen(create_exclusive(temporary), "wb") as stream:
-            for chunk in chunks:
-                stream.write(chunk)
-        os.replace(temporary, target)
-    except BaseException:
-        unlink(temporary)
-        raise
+    with atomic_path(target, make_parents=make_parents) as temporary, open(temporary, "wb") as stream:
+        stream.writelines(chunks)
 
 
 def write_text(target: str | os.PathLike[str], text: str, *, make_parents: bool = True) -> None:
@@ -98,35 +77,31 @@ def sweep(folder: str | os.PathLike[str]) -> int:
     A temporary file of a live process on this machine is left alone; one of another machine
     (a shared folder) only once it is older than a day.
     """
-    removed = 0
     try:
-        entries = list(os.scandir(folder))
+        with os.scandir(folder) as entries:
+            leftovers = [entry for entry in entries if _left_behind(entry)]
     except OSError:
         return 0
-    now = time.time()
-    for entry in entries:
-        match = _TEMPORARY.match(entry.name)
-        if match is None:
-            continue
-        if match["host"] == _HOST:
-            if _alive(int(match["pid"])):
-                continue
-        else:
-            try:
-                if now - entry.stat(follow_symlinks=False).st_mtime < FOREIGN_HOST_AGE:
-                    continue
-            except OSError:
-                continue
-        try:
-            is_folder = entry.is_dir(follow_symlinks=False)
-        except OSError:
-            continue
-        if is_folder:  # a folder being filled before its rename (chunks of a streamed value)
+    removed = 0
+    for entry in leftovers:
+        if entry.is_dir(follow_symlinks=False):  # a folder being filled before its rename (chunks)
             shutil.rmtree(entry.path, ignore_errors=True)
-            removed += 1
-        elif unlink(Path(entry.path)):
-            removed += 1
+        elif not unlink(Path(entry.path)):
+            continue
+        removed += 1
     return removed
+
+
+def _left_behind(entry: os.DirEntry) -> bool:
+    match = _TEMPORARY.match(entry.name)
+    if match is None:
+        return False
+    if match["host"] == _HOST:
+        return not _alive(int(match["pid"]))
+    try:
+        return time.time() - entry.stat(follow_symlinks=False).st_mtime >= FOREIGN_HOST_AGE
+    except OSError:
+        return False
 
 
 def _alive(pid: int) -> bool:
@@ -138,16 +113,13 @@ def _alive(pid: int) -> bool:
         handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if handle:
             ctypes.windll.kernel32.CloseHandle(handle)
-            return True
-        return False
+        return bool(handle)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    except OSError:
-        return True
+    except OSError:  # PermissionError: it exists, owned by someone else
+        pass
     return True
 
 

@@ -53,7 +53,8 @@ class FieldSequenceWriter:
         frame_bytes = self.shape[0] * self.shape[1] * self.dtype.itemsize * max(1, len(self.names))
         self.frames_per_chunk = max(1, chunk_bytes // frame_bytes)
         self.root.mkdir(parents=True, exist_ok=True)
-        self._tmp = atomic.temporary_folder(self.root, "fields")
+        self._tmp = atomic.temporary_name(self.root / "fields")
+        self._tmp.mkdir()
         self._buffer: list[dict[str, np.ndarray]] = []
         self._times: list[float] = []
         self._steps: list[int] = []

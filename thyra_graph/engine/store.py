@@ -57,6 +57,7 @@ MAX_HEADER = 64 << 20
 _FIRST_READ = 64 << 10  # most records (header and a small body) fit in one read
 KIND_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 KEY_PATTERN = re.compile(r"^[0-9a-zA-Z_-]{8,128}$")
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 #: Default size limit of the store; ``THYRA_CACHE_MAX_SIZE`` changes it (``0`` or ``none``: no limit).
 DEFAULT_MAX_BYTES = 20 << 30
 #: A record's last use is recorded at most this often (seconds): eviction needs no finer grain,
@@ -88,19 +89,13 @@ def parse_size(text: str) -> int | None:
     >>> parse_size("512M"), parse_size("none")
     (536870912, None)
     """
-    raw = str(text).strip().lower().removesuffix("b").removesuffix("i")
+    raw = str(text).strip().lower()
     if raw in ("", "0", "none", "off", "unlimited"):
         return None
-    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-    scale = units.get(raw[-1], 1)
-    number = raw[:-1] if raw[-1] in units else raw
-    try:
-        value = float(number)
-    except ValueError:
-        raise ValueError(f"cannot read {text!r} as a size: write e.g. 20G, 512M or 0 for no limit") from None
-    if not value >= 0:
-        raise ValueError(f"a size must be positive, got {text!r}")
-    return int(value * scale) or None
+    match = re.fullmatch(r"(\d*\.?\d+)\s*([kmgt]?)(i?b)?", raw)
+    if match is None:
+        raise ValueError(f"cannot read {text!r} as a size: write e.g. 20G, 512M or 0 for no limit")
+    return int(float(match[1]) * _UNITS[match[2]]) or None
 
 
 def max_bytes_from_env() -> int | None:
@@ -133,7 +128,6 @@ class Store:
         self.base = self.root / LAYOUT
         self._base = str(self.base)
         self.max_bytes = max_bytes
-        self._folders: set[Path] = set()
         self._sweep_once()
 
     # -- paths ------------------------------------------------------------------------------
@@ -159,23 +153,16 @@ class Store:
             log.warning("a %s record cannot be stored: %s", kind, exc)
             return False
         target = self.path_for(kind, key)
-        for attempt in (1, 2):
+        chunks = (MAGIC, _HEADER_LEN.pack(len(head)), head, hashlib.blake2b(head, digest_size=_DIGEST).digest(), body)
+        try:
             try:
-                if target.parent not in self._folders:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    self._folders.add(target.parent)
-                atomic.write_bytes(target, MAGIC, _HEADER_LEN.pack(len(head)), head,
-                                   hashlib.blake2b(head, digest_size=_DIGEST).digest(), body, make_parents=False)
-                return True
-            except FileNotFoundError:  # the store was cleared meanwhile (another process): once more
-                self._folders.discard(target.parent)
-                if attempt == 2:
-                    break
-            except OSError as exc:
-                log.warning("cannot write the cache record %s (%s); the run goes on without it", target, exc)
-                return False
-        log.warning("cannot write the cache record %s (its folder keeps disappearing)", target)
-        return False
+                atomic.write_bytes(target, *chunks, make_parents=False)
+            except FileNotFoundError:  # a new shard, or the store cleared meanwhile by another process
+                atomic.write_bytes(target, *chunks)
+        except OSError as exc:
+            log.warning("cannot write the cache record %s (%s); the run goes on without it", target, exc)
+            return False
+        return True
 
     # -- reading ----------------------------------------------------------------------------
     def head(self, kind: str, key: str) -> dict[str, Any] | None:
@@ -231,29 +218,19 @@ class Store:
             if self.root in _swept:
                 return
             _swept.add(self.root)
-        for folder in self._folders_with_temporaries():
-            atomic.sweep(folder)
-
-    def _folders_with_temporaries(self) -> Iterator[Path]:
-        if not self.base.is_dir():
-            return
         for kind in _subfolders(self.base):
-            yield kind
-            yield from _subfolders(kind)
+            atomic.sweep(kind)
+            for shard in _subfolders(kind):
+                atomic.sweep(shard)
 
     def usage(self) -> Usage:
         usage = Usage(self.root)
         for kind_dir, unit, size, _ in self._units():
             usage.entries += 1
             usage.bytes += size
-            counts = usage.kinds.setdefault(kind_dir.name, [0, 0])
-            counts[0] += 1
-            counts[1] += size
+            _tally(usage.kinds, kind_dir.name, size)
             if kind_dir.name == "results":
-                node_type = _node_type(unit) or "?"
-                counts = usage.node_types.setdefault(node_type, [0, 0])
-                counts[0] += 1
-                counts[1] += size
+                _tally(usage.node_types, _node_type(unit) or "?", size)
         return usage
 
     def prune(self, max_bytes: int | None = None) -> tuple[int, int]:
@@ -279,8 +256,6 @@ class Store:
 
     def _units(self) -> Iterator[tuple[Path, Path, int, float]]:
         """(kind folder, record file or chunk folder, bytes, last used) for everything stored."""
-        if not self.base.is_dir():
-            return
         for kind_dir in _subfolders(self.base):
             for shard in _subfolders(kind_dir):
                 if len(shard.name) == 2:
@@ -289,10 +264,8 @@ class Store:
                             yield kind_dir, Path(entry.path), *_size_and_time(entry)
                 elif not shard.name.startswith("."):
                     # a chunk folder: one unit, used when any of its files was
-                    files = list(_files(shard))
-                    stats = [_size_and_time(f) for f in files]
-                    last = max((t for _, t in stats), default=0.0)
-                    yield kind_dir, shard, sum(s for s, _ in stats), last
+                    stats = [_size_and_time(f) for f in _files(shard)]
+                    yield kind_dir, shard, sum(s for s, _ in stats), max((t for _, t in stats), default=0.0)
 
     def clear(self) -> int:
         """Remove every record (and records of older layouts); returns how many there were."""
@@ -300,7 +273,6 @@ class Store:
         for folder in [self.base, *(self.root / old for old in OLD_LAYOUTS), self.root / "node-data"]:
             if folder.is_dir():
                 shutil.rmtree(folder, ignore_errors=True)
-        self._folders.clear()
         return count
 
 
@@ -376,17 +348,19 @@ def _parse_header(start: bytes, kind: str, key: str, stream) -> tuple[dict[str, 
 
 
 def _node_type(path: Path) -> str | None:
-    """The node type in a result record's header (read without checking the body)."""
+    """The node type in a result record's checked header (the body is not read)."""
     try:
         with open(path, "rb") as stream:
-            if stream.read(len(MAGIC)) != MAGIC:
-                return None
-            (length,) = _HEADER_LEN.unpack(stream.read(_HEADER_LEN.size))
-            if length > MAX_HEADER:
-                return None
-            return json.loads(stream.read(length)).get("node_type") or None
-    except (OSError, ValueError, struct.error, AttributeError):
+            header, _ = _parse_header(stream.read(_FIRST_READ), path.parent.parent.name, path.stem, stream)
+        return header.get("node_type") or None
+    except (OSError, ValueError, CorruptRecord):
         return None
+
+
+def _tally(table: dict[str, list[int]], name: str, size: int) -> None:
+    counts = table.setdefault(name, [0, 0])
+    counts[0] += 1
+    counts[1] += size
 
 
 def _digest(data: bytes) -> str:
@@ -403,26 +377,21 @@ def _check_key(key: str) -> None:
         raise ValueError(f"store key {key!r} must be 8-128 letters, digits, '-' or '_' (a hash)")
 
 
-def _entries(folder: Path, *, folders: bool) -> Iterator[os.DirEntry]:
-    """The sub-folders (or files) of ``folder``, never following links; unreadable ones skipped."""
+def _subfolders(folder: Path) -> list[Path]:
+    """The sub-folders of ``folder`` (none when it is missing or unreadable), never links."""
     try:
-        entries = list(os.scandir(folder))
+        with os.scandir(folder) as entries:
+            return [Path(entry.path) for entry in entries if entry.is_dir(follow_symlinks=False)]
     except OSError:
-        return
-    for entry in entries:
-        try:
-            if entry.is_dir(follow_symlinks=False) if folders else entry.is_file(follow_symlinks=False):
-                yield entry
-        except OSError:
-            continue
+        return []
 
 
-def _subfolders(folder: Path) -> Iterator[Path]:
-    return (Path(entry.path) for entry in _entries(folder, folders=True))
-
-
-def _files(folder: Path) -> Iterator[os.DirEntry]:
-    return _entries(folder, folders=False)
+def _files(folder: Path) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as entries:
+            return [entry for entry in entries if entry.is_file(follow_symlinks=False)]
+    except OSError:
+        return []
 
 
 def _size_and_time(entry: os.DirEntry) -> tuple[int, float]:
