@@ -24,7 +24,7 @@ Choices a reader of graph files may want to know:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
@@ -32,10 +32,8 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent, CollectionEndEvent, CollectionStartEvent, DocumentStartEvent, MappingStartEvent, ScalarEvent,
-    StreamEndEvent,
 )
 from ruamel.yaml.nodes import ScalarNode
-from ruamel.yaml.parser import RoundTripParser
 from ruamel.yaml.reader import ReaderError
 
 from .yamlfast import NOT_PLAIN, read_plain
@@ -57,9 +55,9 @@ class YamlProblem:
 
 
 class _Refused(Exception):
-    def __init__(self, line: int | None, message: str, *more: YamlProblem) -> None:
-        super().__init__(message)
-        self.problems = [YamlProblem(line, message), *more]
+    def __init__(self, *problems: YamlProblem) -> None:
+        super().__init__(problems[0].message)
+        self.problems = list(problems)
 
 
 class _Constructor(RoundTripConstructor):
@@ -101,12 +99,18 @@ def _line(event: Any) -> int:
 
 
 class LineMap:
-    """Maps key paths to 1-based line numbers, read from the round-trip document."""
+    """Maps key paths to 1-based line numbers, read from ruamel's commented tree (made from
+    ``text`` on the first question when the fast reader read the file)."""
 
-    def __init__(self, document: Any = None, root_line: int | None = None, *, text: str | None = None) -> None:
-        self._document = document
-        self._root_line = root_line
-        self._text = text  # read with the round-trip reader on the first question (fast-read files)
+    def __init__(self, tree: Any = None, *, text: str | None = None) -> None:
+        self._tree = tree
+        self._text = text
+
+    @property
+    def tree(self) -> Any:
+        if self._text is not None:
+            self._tree, self._text = _parse_round_trip(self._text, None).tree, None
+        return self._tree
 
     def line(self, *path: Any) -> int | None:
         """The line of the key or list item at ``path``, else of its closest known ancestor.
@@ -115,19 +119,16 @@ class LineMap:
         goes past what the file holds gives the line of the deepest part that exists, and
         ``lines.line()`` the line where the document starts.
         """
-        if self._text is not None:
-            full = _reread(self._text)
-            self._document, self._root_line, self._text = full.lines._document, full.lines._root_line, None
-        best, node = self._root_line, self._document
+        node = self.tree
+        if node is None:
+            return None
+        best = node.lc.line + 1 if isinstance(node, (CommentedMap, CommentedSeq)) else 1
         for part in path:
             found = _child_line(node, part)
             if found is None:
                 break
             best, node = found
         return best
-
-    def __repr__(self) -> str:
-        return f"LineMap(root_line={self._root_line})"
 
 
 def _child_line(node: Any, part: Any) -> tuple[int, Any] | None:
@@ -153,20 +154,12 @@ class ParsedYaml:
     lines: LineMap
     problems: list[YamlProblem] = field(default_factory=list)
     fatal: bool = False
-    _tree: Any = None
-    _text: str | None = None  # a fast-read file's text, read again by the round-trip reader on demand
-
-    @property
-    def fast(self) -> bool:
-        """Read by the fast reader: the commented tree is made on the first use of ``tree``."""
-        return self._text is not None
+    fast: bool = False  # read by the fast reader: the commented tree is made on the first use of ``tree``
 
     @property
     def tree(self) -> Any:
         """ruamel's commented tree, which saving edits; None when fatal."""
-        if self._text is not None:
-            self._tree, self._text = _reread(self._text)._tree, None
-        return self._tree
+        return self.lines.tree
 
 
 def parse_yaml(text: str, *, max_nodes: int = 100_000, max_chars: int = 10_000_000) -> ParsedYaml:
@@ -187,20 +180,16 @@ def parse_yaml(text: str, *, max_nodes: int = 100_000, max_chars: int = 10_000_0
         ))
     data = read_plain(text, max_nodes=max_nodes, max_depth=MAX_DEPTH)
     if data is not NOT_PLAIN:
-        return ParsedYaml(data, LineMap(text=text), [], False, None, text)
+        return ParsedYaml(data, LineMap(text=text), fast=True)
     return _parse_round_trip(text, max_nodes)
 
 
-def _reread(text: str) -> ParsedYaml:
-    # Only texts the fast reader accepted come here: no aliases, so fewer values than characters.
-    return _parse_round_trip(text, len(text) + 1)
-
-
-def _parse_round_trip(text: str, max_nodes: int) -> ParsedYaml:
+def _parse_round_trip(text: str, max_nodes: int | None) -> ParsedYaml:
+    """``max_nodes`` None: the fast reader has read ``text`` already, within the bounds."""
     handler = round_trip_yaml()
-    handler.Parser = _MeasuredParser
-    handler.measure = _Measure(max_nodes, handler.resolver)
     try:
+        if max_nodes is not None:
+            _measure(handler.parse(text), max_nodes, handler.resolver)
         document = handler.load(text)
     except _Refused as refused:
         return ParsedYaml(None, LineMap(), refused.problems, True)
@@ -218,85 +207,58 @@ def _parse_round_trip(text: str, max_nodes: int) -> ParsedYaml:
     problems = list(handler.constructor.duplicates)
     if document is None:
         return ParsedYaml(None, LineMap(), problems)
-    root_line = document.lc.line + 1 if isinstance(document, (CommentedMap, CommentedSeq)) else 1
-    data = _plain(document, problems, set())
-    return ParsedYaml(data, LineMap(document, root_line), problems, False, document)
+    return ParsedYaml(_plain(document, problems, set()), LineMap(document), problems)
 
 
 def _fatal(problem: YamlProblem) -> ParsedYaml:
     return ParsedYaml(None, LineMap(), [problem], True)
 
 
-class _Measure:
-    """Refuses, event by event as the composer reads them, what must never be built (see the
+def _measure(events: Iterable[Any], max_nodes: int, resolver: Any) -> None:
+    """Refuse, event by event before anything is composed, what must never be built (see the
     module docstring). The expanded size of each anchor is known when it closes, so an alias
     costs a lookup: the billion-laughs document is measured in the time it takes to read it."""
-
-    def __init__(self, max_nodes: int, resolver: Any) -> None:
-        self.max_nodes, self.resolver = max_nodes, resolver
-        self.frames: list[list[Any]] = []  # open collections: [anchor, expanded values, depth]
-        self.sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, depth) once closed
-        self.anchors: dict[str, int] = {}  # anchor -> line where it is defined
-        self.total = self.documents = 0
-        self.refused: list[YamlProblem] = []  # every refused tag is reported at once
-
-    def see(self, event: Any) -> None:
-        if isinstance(event, StreamEndEvent) and self.refused:
-            raise _Refused(self.refused[0].line, self.refused[0].message, *self.refused[1:])
+    frames: list[list[Any]] = []  # open collections: [anchor, expanded values, depth]
+    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, depth) once closed
+    anchors: dict[str, int] = {}  # anchor -> line where it is defined
+    refused: list[YamlProblem] = []  # every refused tag is reported at once
+    total = documents = 0
+    for event in events:
+        line = _line(event)
         if isinstance(event, DocumentStartEvent):
-            self.documents += 1
-            if self.documents > 1:
-                raise _Refused(_line(event), f"a graph file holds one YAML document, but a second one starts on line {_line(event)}: remove the extra '---' line or split the file in two")
+            documents += 1
+            if documents > 1:
+                raise _Refused(YamlProblem(line, f"a graph file holds one YAML document, but a second one starts on line {line}: remove the extra '---' line or split the file in two"))
         elif isinstance(event, CollectionEndEvent):
-            anchor, count, depth = self.frames.pop()
-            _add(self.frames, count, depth + 1)
+            anchor, count, depth = frames.pop()
+            _add(frames, count, depth + 1)
             if anchor is not None:
-                self.sizes[anchor] = (count, depth + 1)
+                sizes[anchor] = (count, depth + 1)
         elif isinstance(event, (ScalarEvent, AliasEvent, CollectionStartEvent)):
-            self.value(event)
-
-    def value(self, event: Any) -> None:
-        if isinstance(event, AliasEvent):
-            if event.anchor in self.anchors and event.anchor not in self.sizes:
-                raise _Refused(_line(event), f"the alias *{event.anchor} on line {_line(event)} is inside the anchored value that contains it (starting on line {self.anchors[event.anchor]}), which would repeat forever: refer to a value defined elsewhere")
-            count, depth = self.sizes.get(event.anchor, (1, 1))  # an undefined alias: the composer says so
-        else:
-            self.refused += _tag_problems(event, self.resolver)
-            if event.anchor is not None:
-                if event.anchor in self.anchors:
-                    raise _Refused(_line(event), f"YAML error: the anchor &{event.anchor} is defined twice, on lines {self.anchors[event.anchor]} and {_line(event)}: give each anchor a different name")
-                self.anchors[event.anchor] = _line(event)
             count, depth = 1, 1
-        if len(self.frames) + depth > MAX_DEPTH:
-            raise _Refused(_line(event), f"the YAML document is nested more than {MAX_DEPTH} levels deep (counting what aliases expand to): flatten the structure")
-        self.total += count
-        if self.total > self.max_nodes:
-            raise _Refused(_line(event), f"the YAML document expands to more than {self.max_nodes:,} values (too many nodes, as in an alias bomb, where aliases repeat aliases): write the values out instead of nesting aliases, or split the data into separate files referred to by path")
-        if isinstance(event, CollectionStartEvent):
-            self.frames.append([event.anchor, 1, 0])
-        else:
-            _add(self.frames, count, depth)
-            if isinstance(event, ScalarEvent) and event.anchor is not None:
-                self.sizes[event.anchor] = (1, 1)
-
-
-class _MeasuredParser(RoundTripParser):
-    """ruamel's round-trip parser, each event measured as the composer takes it: what is
-    refused is never composed (the composer recurses per level) nor constructed."""
-
-    _measured: Any = None
-
-    def peek_event(self) -> Any:
-        return self._measure(super().peek_event())
-
-    def get_event(self) -> Any:
-        return self._measure(super().get_event())
-
-    def _measure(self, event: Any) -> Any:
-        if event is not None and event is not self._measured:  # the composer peeks, then gets
-            self._measured = event
-            self.loader.measure.see(event)
-        return event
+            if isinstance(event, AliasEvent):
+                if event.anchor in anchors and event.anchor not in sizes:
+                    raise _Refused(YamlProblem(line, f"the alias *{event.anchor} on line {line} is inside the anchored value that contains it (starting on line {anchors[event.anchor]}), which would repeat forever: refer to a value defined elsewhere"))
+                count, depth = sizes.get(event.anchor, (1, 1))  # an undefined alias: the composer says so
+            else:
+                refused += _tag_problems(event, resolver)
+                if event.anchor in anchors:
+                    raise _Refused(YamlProblem(line, f"YAML error: the anchor &{event.anchor} is defined twice, on lines {anchors[event.anchor]} and {line}: give each anchor a different name"))
+                if event.anchor is not None:
+                    anchors[event.anchor] = line
+            if len(frames) + depth > MAX_DEPTH:
+                raise _Refused(YamlProblem(line, f"the YAML document is nested more than {MAX_DEPTH} levels deep (counting what aliases expand to): flatten the structure"))
+            total += count
+            if total > max_nodes:
+                raise _Refused(YamlProblem(line, f"the YAML document expands to more than {max_nodes:,} values (too many nodes, as in an alias bomb, where aliases repeat aliases): write the values out instead of nesting aliases, or split the data into separate files referred to by path"))
+            if isinstance(event, CollectionStartEvent):
+                frames.append([event.anchor, 1, 0])
+            else:
+                _add(frames, count, depth)
+                if isinstance(event, ScalarEvent) and event.anchor is not None:
+                    sizes[event.anchor] = (1, 1)
+    if refused:
+        raise _Refused(*refused)
 
 
 def _add(frames: list[list[Any]], count: int, depth: int) -> None:
