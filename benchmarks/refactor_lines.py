@@ -7,8 +7,10 @@ stores by one store owned by the engine; its acceptance asks that the net lines 
 ``thyra_graph/`` for this refactor go down. This script counts both sides of that refactor:
 the code at ``--base`` (efdb187, before issue 12, read with ``git show``) and the working tree.
 
-What counts, per concern (whole files unless functions are named; a named class counts whole,
-``Class.method`` one method, with its decorators):
+What counts, per concern (whole files unless names are given; a named class counts whole,
+``Class.method`` one method, with its decorators, and a module-level name its assignment).
+A file that only this refactor changed since the base counts whole on both sides, so what is
+left in the old places counts too:
 
 - graph files as YAML: before, ``engine/yamlfile.py`` (the hand-written layer on PyYAML's
   composer: reading, line map, bounds, tags, writing); after, ``engine/yamlfile.py`` (reading on
@@ -21,12 +23,13 @@ What counts, per concern (whole files unless functions are named; a named class 
 - the store: before, ``engine/diskcache.py``; after, ``engine/store.py``, ``engine/atomic.py``,
   ``engine/chunks.py`` and ``engine/diskcache.py``, whole (they exist for this refactor), and in
   ``engine/context.py`` what serves the store's ``--no-cache`` run (``chunk_folder`` and its
-  process-wide temporary folder).
+  process-wide temporary folder: ``_process_temporary_root``, ``_TEMPORARY_ROOT``,
+  ``_TEMPORARY_LOCK``).
 - the private copies it replaced, on both sides: ``nodes/label/answer_cache.py`` (VLM answers),
-  ``nodes/segment/embedding_cache.py`` (SAM 2 embeddings), the field-sequence chunk writer
-  (``types/field_sequence.py``'s ``FieldSequenceWriter`` before; ``engine/chunks.py`` after), the
-  sinks' atomic write (``nodes/io/paths.py``'s ``atomic_write``) and the editor's writers
-  (``Recovery.write``, ``RecentFiles.add``).
+  ``nodes/segment/embedding_cache.py`` (SAM 2 embeddings), ``types/field_sequence.py`` (its
+  chunk writer moved to ``engine/chunks.py``), the editor's ``recovery.py`` and
+  ``recent_files.py``, all whole, and the sinks' atomic write (``nodes/io/paths.py``'s
+  ``atomic_write``: the rest of that file changed for other issues).
 
 Left out on both sides, as not part of the refactor: the call sites that moved from
 ``ctx.cache_dir`` to ``ctx.memo``/``ctx.chunk_folder`` (a line or two each, mixed with other
@@ -62,10 +65,10 @@ BEFORE: Selection = [
     ("thyra_graph/engine/diskcache.py", None),
     ("thyra_graph/nodes/label/answer_cache.py", None),
     ("thyra_graph/nodes/segment/embedding_cache.py", None),
-    ("thyra_graph/types/field_sequence.py", ("FieldSequenceWriter",)),
+    ("thyra_graph/types/field_sequence.py", None),
     ("thyra_graph/nodes/io/paths.py", ("atomic_write",)),
-    ("thyra_graph/editor/recovery.py", ("Recovery.write",)),
-    ("thyra_graph/editor/recent_files.py", ("RecentFiles.add",)),
+    ("thyra_graph/editor/recovery.py", None),
+    ("thyra_graph/editor/recent_files.py", None),
 ]
 
 AFTER: Selection = [
@@ -77,12 +80,14 @@ AFTER: Selection = [
     ("thyra_graph/engine/atomic.py", None),
     ("thyra_graph/engine/chunks.py", None),
     ("thyra_graph/engine/diskcache.py", None),
-    ("thyra_graph/engine/context.py", ("_process_temporary_root", "Context.chunk_folder")),
+    ("thyra_graph/engine/context.py", ("_TEMPORARY_ROOT", "_TEMPORARY_LOCK", "_process_temporary_root",
+                                       "Context.chunk_folder")),
     ("thyra_graph/nodes/label/answer_cache.py", None),
     ("thyra_graph/nodes/segment/embedding_cache.py", None),
+    ("thyra_graph/types/field_sequence.py", None),
     ("thyra_graph/nodes/io/paths.py", ("atomic_write",)),
-    ("thyra_graph/editor/recovery.py", ("Recovery.write",)),
-    ("thyra_graph/editor/recent_files.py", ("RecentFiles.add",)),
+    ("thyra_graph/editor/recovery.py", None),
+    ("thyra_graph/editor/recent_files.py", None),
 ]
 
 
@@ -111,21 +116,30 @@ def code_lines(source: str) -> set[int]:
 
 
 def named_ranges(source: str, names: tuple[str, ...], where: str) -> list[range]:
-    """The line ranges of ``names`` (``function``, ``Class`` or ``Class.method``) in ``source``."""
+    """The line ranges of ``names`` (``function``, ``Class``, ``Class.method`` or a module-level
+    ``NAME = ...``) in ``source``."""
     tree = ast.parse(source)
     ranges = []
     for name in names:
         scope: list[ast.stmt] = tree.body
         found = None
         for part in name.split("."):
-            found = next((n for n in scope if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                          and n.name == part), None)
+            found = next((n for n in scope if _defines(n, part)), None)
             if found is None:
                 raise SystemExit(f"{where}: no {name!r} (part {part!r}): update the file set in {Path(__file__).name}")
-            scope = found.body
-        first = min([found.lineno, *(d.lineno for d in found.decorator_list)])
+            scope = getattr(found, "body", [])
+        first = min([found.lineno, *(d.lineno for d in getattr(found, "decorator_list", []))])
         ranges.append(range(first, found.end_lineno + 1))
     return ranges
+
+
+def _defines(statement: ast.stmt, name: str) -> bool:
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return statement.name == name
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return any(isinstance(target, ast.Name) and target.id == name for target in targets)
+    return False
 
 
 def count(source: str, names: tuple[str, ...] | None, where: str) -> Count:
