@@ -11,7 +11,7 @@ import io
 import re
 import threading
 from difflib import SequenceMatcher
-from typing import Any
+from typing import Any, Iterator
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -140,18 +140,18 @@ def _updated(old: Any, new: Any, depth: int) -> Any:
 
 def _same(old: Any, new: Any) -> bool:
     """Equal as graph-file values: 2 and 2.0 are the same number, True and 1 are not."""
-    if isinstance(old, dict) or isinstance(new, dict):
-        return isinstance(old, dict) and isinstance(new, dict) and list(old) == list(new) and all(_same(old[k], new[k]) for k in new)
-    if isinstance(old, list) or isinstance(new, (list, tuple)):
-        return isinstance(old, list) and isinstance(new, (list, tuple)) and len(old) == len(new) and all(map(_same, old, new))
-    if isinstance(old, bool) or isinstance(new, bool):
-        return old is new or (isinstance(old, bool) and isinstance(new, bool) and bool(old) == bool(new))
-    numbers = (int, float)
-    if isinstance(old, numbers) or isinstance(new, numbers):
-        return isinstance(old, numbers) and isinstance(new, numbers) and old == new
-    if isinstance(old, str) or isinstance(new, str):
-        return isinstance(old, str) and isinstance(new, str) and old == new
-    return old is None and new is None
+    return _meaning(old) == _meaning(new)
+
+
+def _meaning(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict, [(key, _meaning(item)) for key, item in value.items()]
+    if isinstance(value, (list, tuple)):
+        return list, [_meaning(item) for item in value]
+    for kind in (bool, (int, float), str):  # bool first: True is an int too
+        if isinstance(value, kind):
+            return kind, value
+    return None, value
 
 
 class YamlDocument:
@@ -195,56 +195,34 @@ class YamlDocument:
 
 
 def _patched(original: str, before: str, after: str) -> str:
-    """``original`` with the line changes that turn ``before`` into ``after``.
+    """``after`` with each line the edit left as it was in ``before`` written as in ``original``.
 
     ``before`` is ruamel's rendering of ``original``: most lines are equal, some differ in
-    spacing or line breaks. A change that touches such a re-spaced stretch replaces the whole
-    stretch with ruamel's lines; every other line of ``original`` keeps its bytes.
+    spacing or line breaks. A stretch of such lines that an edit touched is written as ruamel
+    writes it; every other line of ``original`` keeps its bytes.
     """
     old, base, new = (text.splitlines(keepends=True) for text in (original, before, after))
-    edits = SequenceMatcher(None, base, new, autojunk=False).get_opcodes()
-    layout = []  # re-spaced lines pair up one to one where they can, so each stands alone
+    kept: dict[int, int] = {}  # base line -> its new line, for the lines no edit touched
+    for tag, b1, b2, n1, _ in SequenceMatcher(None, base, new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            kept.update(zip(range(b1, b2), range(n1, n1 + b2 - b1)))
+    pieces, written = [], 0  # written: how many new lines are accounted for
+    for b1, b2, o1, o2 in _stretches(base, old):
+        targets = [kept.get(b) for b in range(b1, b2)]
+        if targets:
+            if None in targets or targets[-1] - targets[0] != len(targets) - 1:
+                continue  # edited: its new lines are written before the next stretch that is not
+            pieces += new[written:targets[0]]
+            written = targets[-1] + 1
+        pieces += old[o1:o2]
+    return "".join(pieces + new[written:])
+
+
+def _stretches(base: list[str], old: list[str]) -> Iterator[tuple[int, int, int, int]]:
+    """Stretches ``base[b1:b2]`` and ``old[o1:o2]`` that stand for each other, in order: one
+    line each where the lines pair up one to one."""
     for tag, b1, b2, o1, o2 in SequenceMatcher(None, base, old, autojunk=False).get_opcodes():
-        if tag == "replace" and b2 - b1 == o2 - o1:
-            layout += [(tag, b, b + 1, o1 + b - b1, o1 + b - b1 + 1) for b in range(b1, b2)]
+        if tag in ("equal", "replace") and b2 - b1 == o2 - o1:
+            yield from ((b, b + 1, o1 + b - b1, o1 + b - b1 + 1) for b in range(b1, b2))
         else:
-            layout.append((tag, b1, b2, o1, o2))
-    dirty = [False] * len(base)
-    spans = []  # (start, end) in base lines; an insertion is an empty span
-    for tag, i1, i2, _, _ in edits:
-        if tag != "equal":
-            dirty[i1:i2] = [True] * (i2 - i1)
-            if i1 == i2:
-                spans.append((i1, i1))
-    for tag, b1, b2, _, _ in layout:
-        if tag != "equal" and b1 < b2 and (any(dirty[b1:b2]) or any(b1 < p < b2 for p, _ in spans)):
-            dirty[b1:b2] = [True] * (b2 - b1)
-    for i, flag in enumerate(dirty):
-        if flag:
-            spans.append((i, i + 1))
-    merged: list[list[int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    pieces, kept = [], 0
-    for start, end in merged:
-        o2 = _boundary(layout, end, len(old))
-        o1 = _boundary(layout, start, len(old), skip_inserts=True) if end > start else o2
-        insert_at_end = [j2 for tag, i1, _, _, j2 in edits if tag == "insert" and i1 == end]
-        a2 = insert_at_end[0] if insert_at_end else _boundary(edits, end, len(new))
-        pieces += old[kept:o1] + new[_boundary(edits, start, len(new)):a2]
-        kept = o2
-    return "".join(pieces + old[kept:])
-
-
-def _boundary(ops: list[tuple[str, int, int, int, int]], line: int, total: int, *, skip_inserts: bool = False) -> int:
-    """Where the boundary before ``line`` of a diff's left side falls on its right side
-    (before lines inserted there, or after them with ``skip_inserts``)."""
-    for tag, i1, i2, j1, _ in ops:
-        if i1 == line and not (skip_inserts and tag == "insert"):
-            return j1
-        if tag == "equal" and i1 < line < i2:
-            return j1 + line - i1
-    return total
+            yield b1, b2, o1, o2
