@@ -198,7 +198,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _keep_under_limit(disk) -> None:
     """Evict the least recently used cache records when the store grew past its limit."""
     if disk is not None:
-        removed, freed = disk.prune()
+        removed, freed = disk.store.prune()
         if removed:
             print(f"thyra: cache over its limit: evicted {removed} least recently used records ({_human(freed)})",
                   file=sys.stderr)
@@ -390,7 +390,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _invalid(args, "cache", [f"--max-size: {exc}"])
     if args.action == "info":
-        usage = cache.stats()
+        usage = cache.store.usage()
         info: dict[str, Any] = {"path": str(usage.root), "entries": usage.entries, "bytes": usage.bytes,
                                 "limit": cache.store.max_bytes, "kinds": usage.kinds, "node_types": usage.node_types}
         if args.json:
@@ -407,11 +407,11 @@ def cmd_cache(args: argparse.Namespace) -> int:
     if args.action == "prune":
         if cache.store.max_bytes is None:
             return _invalid(args, "cache", ["prune needs a size: --max-size 10G (or set THYRA_CACHE_MAX_SIZE)"])
-        removed, freed = cache.prune()
+        removed, freed = cache.store.prune()
         result = {"path": str(cache.root), "removed": removed, "freed": freed}
         print(json.dumps(result) if args.json else f"evicted {removed} least recently used records ({_human(freed)}) from {cache.root}")
         return EXIT_OK
-    removed = cache.clear()
+    removed = cache.store.clear()
     print(json.dumps({"path": str(cache.root), "removed": removed}) if args.json else f"removed {removed} entries from {cache.root}")
     return EXIT_OK
 

@@ -259,7 +259,7 @@ def test_no_cache_executes_everything_and_stores_nothing(graph, disk):
         result = executor.run(graph, use_cache=False)
         assert set(statuses(result).values()) == {"executed"}
     assert len(executor.memory) == 0
-    assert disk.stats().entries == 0
+    assert disk.store.usage().entries == 0
 
 
 def test_unseeded_random_node_runs_every_time_and_so_do_its_descendants(registry, tmp_path):
@@ -284,7 +284,7 @@ def test_unseeded_results_are_not_stored_since_no_later_run_could_use_them(regis
     graph.add_node("cache.const", "steady")
     executor = Executor(disk=disk)
     executor.run(graph)
-    assert disk.stats().entries == 1  # only "steady"
+    assert disk.store.usage().entries == 1  # only "steady"
     assert len(executor.memory) == 1
 
 

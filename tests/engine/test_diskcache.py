@@ -246,28 +246,28 @@ def test_two_processes_sharing_a_cache_corrupt_nothing(cache, caplog):
             entry = cache.get(f"{i:02d}" + "c" * 38)
             assert entry is not None and (entry.outputs["image"].data == i).all()
     assert caplog.records == []
-    assert cache.stats().entries == 12
+    assert cache.store.usage().entries == 12
     assert not list(cache.root.rglob("*.tmp"))
 
 
 # -- maintenance -----------------------------------------------------------------------------
 def test_stats_count_entries_and_bytes_and_clear_removes_them(cache):
-    assert cache.stats().entries == 0 and cache.stats().bytes == 0
+    assert cache.store.usage().entries == 0 and cache.store.usage().bytes == 0
     for i in range(3):
         cache.put(f"{i:02d}" + "d" * 38, CacheEntry({"out": Number(i)}))
-    stats = cache.stats()
+    stats = cache.store.usage()
     assert stats.root == cache.root and stats.entries == 3
     assert stats.bytes == sum(p.stat().st_size for p in cache.root.rglob("*.thyra"))
 
-    assert cache.clear() == 3
-    assert cache.stats().entries == 0
+    assert cache.store.clear() == 3
+    assert cache.store.usage().entries == 0
     assert cache.get("00" + "d" * 38) is None
     cache.put(KEY, CacheEntry({"out": Number(1)}))  # still usable after clearing
     assert KEY in cache
 
 
 def test_discard_removes_one_entry(stored):
-    stored.discard(KEY)
+    stored.store.discard("results", KEY)
     assert KEY not in stored
 
 
@@ -278,7 +278,7 @@ def test_an_entry_is_stored_after_another_process_cleared_the_cache(tmp_path):
 
     cache = DiskCache(tmp_path)
     assert cache.put("ab" * 20, CacheEntry({"out": Number(1)}))
-    DiskCache(tmp_path).clear()  # the folders this cache made are gone now
+    DiskCache(tmp_path).store.clear()  # the folders this cache made are gone now
     assert cache.put("ab" * 20, CacheEntry({"out": Number(2)}))
     assert cache.get("ab" * 20).outputs["out"] == Number(2)
 
@@ -290,6 +290,6 @@ def test_clear_also_removes_what_nodes_stored_in_chunk_folders(tmp_path):
     chunk = cache.store.folder("fields") / "abc" / "chunk-00000.npz"
     chunk.parent.mkdir(parents=True)
     chunk.write_bytes(b"x" * 1000)
-    assert cache.stats().bytes >= 1000
-    cache.clear()
+    assert cache.store.usage().bytes >= 1000
+    cache.store.clear()
     assert not chunk.exists()

@@ -189,7 +189,7 @@ def test_the_size_limit_evicts_the_least_recently_used_first(tmp_path):
         os.utime(path, (now - age, now - age))
     assert cache.get(keys[0]) is not None  # used just now: the most recently used
     sizes = [path.stat().st_size for path in paths]
-    removed, freed = cache.prune(sum(sizes) - sizes[1] - sizes[2])
+    removed, freed = cache.store.prune(sum(sizes) - sizes[1] - sizes[2])
     assert removed == 2 and freed == sizes[1] + sizes[2]
     assert [key in cache for key in keys] == [True, False, False, True, True]
 

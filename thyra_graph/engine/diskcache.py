@@ -19,7 +19,7 @@ import numpy as np
 from thyra_graph.types import PortType, UnknownPortType, builtin_type, port_types
 
 from .memcache import CacheEntry
-from .store import Store, Usage, default_cache_dir, max_bytes_from_env, pack_arrays, unpack_arrays
+from .store import Store, default_cache_dir, max_bytes_from_env, pack_arrays, unpack_arrays
 
 KIND = "results"
 
@@ -64,11 +64,11 @@ class DiskCache:
     # -- reading ----------------------------------------------------------------------------
     def read_header(self, key: str) -> dict[str, Any] | None:
         """The entry's header (cheap: the body is not read), or None if absent/corrupt."""
-        header = self.store.head(KIND, key)
-        if header is not None and not isinstance(header.get("ports"), dict):
-            self.store.discard_path(self.path_for(key), "malformed header")
+        record = self.store.get(KIND, key, body=False)
+        if record is not None and not isinstance(record.header.get("ports"), dict):
+            self.store.discard(KIND, key, "malformed header")
             return None
-        return header
+        return None if record is None else record.header
 
     def get(self, key: str, *, port_type: Callable[[str], type[PortType]] = builtin_type) -> CacheEntry | None:
         """The entry stored under ``key``, or None (absent, corrupt, or of an unknown type).
@@ -96,19 +96,5 @@ class DiskCache:
                 outputs[port] = value
             return CacheEntry(outputs, dict(record.header.get("files", {})), int(record.header.get("nbytes", 0)))
         except Exception as exc:  # any decoding failure means the entry cannot be trusted
-            self.store.discard_path(self.path_for(key), exc)
+            self.store.discard(KIND, key, exc)
             return None
-
-    # -- maintenance -------------------------------------------------------------------------
-    def stats(self) -> Usage:
-        return self.store.usage()
-
-    def prune(self, max_bytes: int | None = None) -> tuple[int, int]:
-        return self.store.prune(max_bytes)
-
-    def clear(self) -> int:
-        """Remove every entry; returns how many there were."""
-        return self.store.clear()
-
-    def discard(self, key: str) -> None:
-        self.store.discard(KIND, key)

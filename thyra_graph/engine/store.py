@@ -165,16 +165,8 @@ class Store:
         return True
 
     # -- reading ----------------------------------------------------------------------------
-    def head(self, kind: str, key: str) -> dict[str, Any] | None:
-        """The record's header, checked (cheap: the body is not read), or None."""
-        found = self._read(kind, key, body=False)
-        return None if found is None else found.header
-
-    def get(self, kind: str, key: str) -> Record | None:
-        """The whole record, checked, or None."""
-        return self._read(kind, key, body=True)
-
-    def _read(self, kind: str, key: str, *, body: bool) -> Record | None:
+    def get(self, kind: str, key: str, *, body: bool = True) -> Record | None:
+        """The record, checked, or None; without ``body`` only its header is read (cheap)."""
         # A string path and one read for a small record: a cached re-run reads a record per
         # node, and pathlib plus five small reads were a sixth of that time.
         path = os.path.join(self._base, kind, key[:2], key + ".thyra")
@@ -195,7 +187,7 @@ class Store:
                         "(chmod -R g+rwX, umask 002); the node will be recomputed", path, exc)
             return None
         except (OSError, CorruptRecord, ValueError) as exc:
-            self.discard_path(Path(path), exc)
+            self.discard(kind, key, exc)
             return None
         if time.time() - last_used > USE_RESOLUTION:
             try:
@@ -204,11 +196,10 @@ class Store:
                 pass
         return Record(header, data)
 
-    def discard_path(self, path: Path, reason: Exception | str) -> None:
-        log.warning("cache record %s is corrupt (%s): removed, it will be recomputed", path, reason)
-        _unlink(path)
-
-    def discard(self, kind: str, key: str) -> None:
+    def discard(self, kind: str, key: str, corrupt: Exception | str | None = None) -> None:
+        """Remove a record; one found ``corrupt`` (the reason) is logged as such."""
+        if corrupt is not None:
+            log.warning("cache record %s is corrupt (%s): removed, it will be recomputed", self.path_for(kind, key), corrupt)
         _unlink(self.path_for(kind, key))
 
     # -- maintenance ------------------------------------------------------------------------
@@ -286,22 +277,18 @@ class Memo:
         self.store = store
 
     def get(self, namespace: str, key: str) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
-        if self.store is None:
-            return None
-        record = self.store.get(f"memo-{namespace}", key)
+        record = None if self.store is None else self.store.get(f"memo-{namespace}", key)
         if record is None:
             return None
         try:
-            arrays = unpack_arrays(record.body)
+            return dict(record.header.get("value", {})), unpack_arrays(record.body)
         except Exception as exc:  # noqa: BLE001 - a body that passed its checksum but is no NPZ
-            self.store.discard_path(self.store.path_for(f"memo-{namespace}", key), exc)
+            self.store.discard(f"memo-{namespace}", key, exc)
             return None
-        return dict(record.header.get("value", {})), arrays
 
     def put(self, namespace: str, key: str, value: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) -> bool:
-        if self.store is None:
-            return False
-        return self.store.put(f"memo-{namespace}", key, {"value": value}, pack_arrays(arrays or {}))
+        return self.store is not None and self.store.put(f"memo-{namespace}", key, {"value": value},
+                                                         pack_arrays(arrays or {}))
 
 
 def pack_arrays(arrays: dict[str, np.ndarray]) -> bytes:
