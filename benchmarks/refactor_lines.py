@@ -29,7 +29,8 @@ left in the old places counts too:
   ``nodes/segment/embedding_cache.py`` (SAM 2 embeddings), ``types/field_sequence.py`` (its
   chunk writer moved to ``engine/chunks.py``), the editor's ``recovery.py`` and
   ``recent_files.py``, all whole, and the sinks' atomic write (``nodes/io/paths.py``'s
-  ``atomic_write``: the rest of that file changed for other issues).
+  ``atomic_write``: the rest of that file changed for other issues), and where the wave solver
+  puts its chunks (``nodes/sim/wave_solve.py``'s ``_fields_root``).
 
 Left out on both sides, as not part of the refactor: the call sites that moved from
 ``ctx.cache_dir`` to ``ctx.memo``/``ctx.chunk_folder`` (a line or two each, mixed with other
@@ -69,6 +70,7 @@ BEFORE: Selection = [
     ("thyra_graph/nodes/io/paths.py", ("atomic_write",)),
     ("thyra_graph/editor/recovery.py", None),
     ("thyra_graph/editor/recent_files.py", None),
+    ("thyra_graph/nodes/sim/wave_solve.py", ("_fields_root",)),
 ]
 
 AFTER: Selection = [
@@ -88,6 +90,7 @@ AFTER: Selection = [
     ("thyra_graph/nodes/io/paths.py", ("atomic_write",)),
     ("thyra_graph/editor/recovery.py", None),
     ("thyra_graph/editor/recent_files.py", None),
+    ("thyra_graph/nodes/sim/wave_solve.py", ("_fields_root",)),
 ]
 
 

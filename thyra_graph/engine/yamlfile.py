@@ -300,20 +300,19 @@ def _syntax_problem(error: MarkedYAMLError) -> YamlProblem:
     return YamlProblem(line, f"{kind}: {problem} {where}: {hint}")
 
 
+# What a syntax error's problem says -> the fix to suggest (the first that fits).
+_SYNTAX_HINTS = (
+    ("'\\t'", "YAML indents with spaces, not tabs: replace the tab with spaces"),
+    ("undefined alias", "define the anchor (&name) before the alias (*name) that uses it"),
+    ("expected ',' or", "close the '[...]' or '{...}' and separate its items with commas"),
+    ("mapping values are not allowed", "check indentation and quoting (a value containing ': ' must be quoted)"),
+    ("duplicate merge key", "merge several mappings with one key: '<<: [*first, *second]'"),
+    ("for merging", "point the merge key '<<' at a mapping or a list of mappings (such as '<<: *defaults')"),
+)
+
+
 def _syntax_hint(problem: str) -> str:
-    if "'\\t'" in problem:
-        return "YAML indents with spaces, not tabs: replace the tab with spaces"
-    if "undefined alias" in problem:
-        return "define the anchor (&name) before the alias (*name) that uses it"
-    if "expected ',' or" in problem:
-        return "close the '[...]' or '{...}' and separate its items with commas"
-    if "mapping values are not allowed" in problem:
-        return "check indentation and quoting (a value containing ': ' must be quoted)"
-    if "duplicate merge key" in problem:
-        return "merge several mappings with one key: '<<: [*first, *second]'"
-    if "for merging" in problem:
-        return "point the merge key '<<' at a mapping or a list of mappings (such as '<<: *defaults')"
-    return "check indentation and quoting"
+    return next((hint for clue, hint in _SYNTAX_HINTS if clue in problem), "check indentation and quoting")
 
 
 def _plain(value: Any, problems: list[YamlProblem], path: set[int]) -> Any:
