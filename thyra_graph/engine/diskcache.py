@@ -63,11 +63,8 @@ class DiskCache:
 
     # -- reading ----------------------------------------------------------------------------
     def read_header(self, key: str) -> dict[str, Any] | None:
-        """The entry's header (cheap: the body is not read), or None if absent/corrupt."""
+        """The entry's checked header (cheap: the body is not read), or None if absent/corrupt."""
         record = self.store.get(KIND, key, body=False)
-        if record is not None and not isinstance(record.header.get("ports"), dict):
-            self.store.discard(KIND, key, "malformed header")
-            return None
         return None if record is None else record.header
 
     def get(self, key: str, *, port_type: Callable[[str], type[PortType]] = builtin_type) -> CacheEntry | None:

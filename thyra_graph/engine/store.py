@@ -310,11 +310,9 @@ def unpack_arrays(body: bytes) -> dict[str, np.ndarray]:
 def _parse_header(start: bytes, kind: str, key: str, stream) -> tuple[dict[str, Any], bytes]:
     """The checked header of a record whose first bytes are ``start``, and the bytes of
     ``start`` after it (a header longer than ``start`` is read on from ``stream``)."""
-    if start[:len(MAGIC)] != MAGIC:
-        raise CorruptRecord("not a Thyra cache record")
     offset = len(MAGIC) + _HEADER_LEN.size
-    if len(start) < offset:
-        raise CorruptRecord("truncated header")
+    if len(start) < offset or not start.startswith(MAGIC):
+        raise CorruptRecord("not a Thyra cache record, or truncated")
     (length,) = _HEADER_LEN.unpack_from(start, len(MAGIC))
     if length > MAX_HEADER:
         raise CorruptRecord("header too large")
@@ -327,10 +325,8 @@ def _parse_header(start: bytes, kind: str, key: str, stream) -> tuple[dict[str, 
     if hashlib.blake2b(head, digest_size=_DIGEST).digest() != digest:
         raise CorruptRecord("its header does not match its checksum (altered)")
     header = json.loads(head)
-    if not isinstance(header, dict):
-        raise CorruptRecord("malformed header")
-    if header.get("key") != key or header.get("kind") != kind:
-        raise CorruptRecord(f"it holds the record of another key ({str(header.get('key'))[:16]}…)")
+    if not isinstance(header, dict) or (header.get("kind"), header.get("key")) != (kind, key):
+        raise CorruptRecord("it holds the record of another key (or of none)")
     return header, start[end:]
 
 
