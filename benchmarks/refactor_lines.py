@@ -23,8 +23,7 @@ left in the old places counts too:
 - the store: before, ``engine/diskcache.py``; after, ``engine/store.py``, ``engine/atomic.py``,
   ``engine/chunks.py`` and ``engine/diskcache.py``, whole (they exist for this refactor), and in
   ``engine/context.py`` what serves the store's ``--no-cache`` run (``chunk_folder`` and its
-  process-wide temporary folder: ``_process_temporary_root``, ``_TEMPORARY_ROOT``,
-  ``_TEMPORARY_LOCK``).
+  process-wide temporary folder, ``_process_temporary_root``).
 - the private copies it replaced, on both sides: ``nodes/label/answer_cache.py`` (VLM answers),
   ``nodes/segment/embedding_cache.py`` (SAM 2 embeddings), ``types/field_sequence.py`` (its
   chunk writer moved to ``engine/chunks.py``), the editor's ``recovery.py`` and
@@ -82,8 +81,7 @@ AFTER: Selection = [
     ("thyra_graph/engine/atomic.py", None),
     ("thyra_graph/engine/chunks.py", None),
     ("thyra_graph/engine/diskcache.py", None),
-    ("thyra_graph/engine/context.py", ("_TEMPORARY_ROOT", "_TEMPORARY_LOCK", "_process_temporary_root",
-                                       "Context.chunk_folder")),
+    ("thyra_graph/engine/context.py", ("_process_temporary_root", "Context.chunk_folder")),
     ("thyra_graph/nodes/label/answer_cache.py", None),
     ("thyra_graph/nodes/segment/embedding_cache.py", None),
     ("thyra_graph/types/field_sequence.py", None),

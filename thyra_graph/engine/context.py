@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import logging
+import shutil
 import tempfile
 import threading
 import weakref
@@ -13,20 +16,14 @@ from .devices import canonical_device, device_lock
 from .resources import ResourceCache
 from .store import Memo, Store
 
-_TEMPORARY_ROOT: list[Path] = []
-_TEMPORARY_LOCK = threading.Lock()
 
-
+@functools.cache
 def _process_temporary_root() -> Path:
-    with _TEMPORARY_LOCK:
-        if not _TEMPORARY_ROOT:
-            import atexit
-            import shutil
-
-            root = Path(tempfile.mkdtemp(prefix="thyra-run-"))
-            atexit.register(shutil.rmtree, root, ignore_errors=True)
-            _TEMPORARY_ROOT.append(root)
-        return _TEMPORARY_ROOT[0]
+    # Two threads asking at once may make two folders: both are removed, and what is written
+    # in them is content-addressed and referred to by absolute path, so either serves.
+    root = Path(tempfile.mkdtemp(prefix="thyra-run-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
 
 
 class Cancelled(Exception):
