@@ -50,7 +50,8 @@ from .atomic import unlink as _unlink
 
 MAGIC = b"THYRA2\n"
 LAYOUT = "v2"
-OLD_LAYOUTS = ("v1",)
+#: What earlier versions kept under the cache folder (the disk cache's v1, the nodes' own files).
+OLD_FOLDERS = ("v1", "node-data")
 _HEADER_LEN = struct.Struct(">Q")
 _DIGEST = 16
 MAX_HEADER = 64 << 20
@@ -261,9 +262,8 @@ class Store:
     def clear(self) -> int:
         """Remove every record (and records of older layouts); returns how many there were."""
         count = sum(1 for _ in self._units())
-        for folder in [self.base, *(self.root / old for old in OLD_LAYOUTS), self.root / "node-data"]:
-            if folder.is_dir():
-                shutil.rmtree(folder, ignore_errors=True)
+        for folder in (LAYOUT, *OLD_FOLDERS):
+            shutil.rmtree(self.root / folder, ignore_errors=True)
         return count
 
 
