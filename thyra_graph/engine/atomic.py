@@ -52,8 +52,7 @@ def atomic_path(target: str | os.PathLike[str], *, make_parents: bool = True) ->
         target.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_name(target)
     try:
-        # Claimed with the permissions the umask allows (0666 & ~umask), unlike mkstemp's 0600.
-        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        open(temporary, "xb").close()  # claimed (with the umask's permissions, see write_bytes)
         yield temporary
         os.replace(temporary, target)
     finally:
@@ -62,8 +61,19 @@ def atomic_path(target: str | os.PathLike[str], *, make_parents: bool = True) ->
 
 def write_bytes(target: str | os.PathLike[str], *chunks: bytes, make_parents: bool = True) -> None:
     """Write ``chunks`` to ``target`` atomically."""
-    with atomic_path(target, make_parents=make_parents) as temporary, open(temporary, "wb") as stream:
-        stream.writelines(chunks)
+    target = Path(target)
+    if make_parents:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = temporary_name(target)
+    try:
+        # "x": created here, exclusively, with 0666 & ~umask (not mkstemp's 0600), so that a
+        # group-shared folder stays readable by the group.
+        with open(temporary, "xb") as stream:
+            stream.writelines(chunks)
+        os.replace(temporary, target)
+    except BaseException:
+        unlink(temporary)
+        raise
 
 
 def write_text(target: str | os.PathLike[str], text: str, *, make_parents: bool = True) -> None:
