@@ -97,7 +97,7 @@ AFTER: Selection = [
 NEW_CAPABILITIES: Selection = [
     ("store", "thyra_graph/engine/store.py", ("parse_size", "max_bytes_from_env", "Usage", "Store._sweep_once",
                                               "Store.usage", "Store.prune", "Store._units", "_node_type", "_tally",
-                                              "_subfolders", "_files", "_size_and_time")),
+                                              "_scan", "_size_and_time")),
     ("store", "thyra_graph/engine/atomic.py", ("sweep", "_left_behind", "_alive")),
     ("yaml", "thyra_graph/engine/yamlwrite.py", ("_update_map", "_updated", "_same", "_meaning", "YamlDocument",
                                                  "_patched", "_stretches")),

@@ -210,9 +210,9 @@ class Store:
             if self.root in _swept:
                 return
             _swept.add(self.root)
-        for kind in _subfolders(self.base):
+        for kind in _scan(self.base, folders=True):
             atomic.sweep(kind)
-            for shard in _subfolders(kind):
+            for shard in _scan(kind, folders=True):
                 atomic.sweep(shard)
 
     def usage(self) -> Usage:
@@ -246,18 +246,18 @@ class Store:
             removed += 1
         return removed, freed
 
-    def _units(self) -> Iterator[tuple[Path, Path, int, float]]:
+    def _units(self) -> Iterator[tuple[os.DirEntry, Path, int, float]]:
         """(kind folder, record file or chunk folder, bytes, last used) for everything stored."""
-        for kind_dir in _subfolders(self.base):
-            for shard in _subfolders(kind_dir):
+        for kind_dir in _scan(self.base, folders=True):
+            for shard in _scan(kind_dir, folders=True):
                 if len(shard.name) == 2:
-                    for entry in _files(shard):
+                    for entry in _scan(shard, folders=False):
                         if entry.name.endswith(".thyra"):
                             yield kind_dir, Path(entry.path), *_size_and_time(entry)
                 elif not shard.name.startswith("."):
                     # a chunk folder: one unit, used when any of its files was
-                    stats = [_size_and_time(f) for f in _files(shard)]
-                    yield kind_dir, shard, sum(s for s, _ in stats), max((t for _, t in stats), default=0.0)
+                    stats = [_size_and_time(f) for f in _scan(shard, folders=False)]
+                    yield kind_dir, Path(shard.path), sum(s for s, _ in stats), max((t for _, t in stats), default=0.0)
 
     def clear(self) -> int:
         """Remove every record (and records of older layouts); returns how many there were."""
@@ -360,19 +360,12 @@ def _check_key(key: str) -> None:
         raise ValueError(f"store key {key!r} must be 8-128 letters, digits, '-' or '_' (a hash)")
 
 
-def _subfolders(folder: Path) -> list[Path]:
-    """The sub-folders of ``folder`` (none when it is missing or unreadable), never links."""
+def _scan(folder: str | os.PathLike[str], *, folders: bool) -> list[os.DirEntry]:
+    """The sub-folders (or files) of ``folder``, never links; none when it is missing or unreadable."""
     try:
         with os.scandir(folder) as entries:
-            return [Path(entry.path) for entry in entries if entry.is_dir(follow_symlinks=False)]
-    except OSError:
-        return []
-
-
-def _files(folder: Path) -> list[os.DirEntry]:
-    try:
-        with os.scandir(folder) as entries:
-            return [entry for entry in entries if entry.is_file(follow_symlinks=False)]
+            return [entry for entry in entries
+                    if (entry.is_dir(follow_symlinks=False) if folders else entry.is_file(follow_symlinks=False))]
     except OSError:
         return []
 
