@@ -47,29 +47,30 @@ def temporary_name(target: Path) -> Path:
 def atomic_path(target: str | os.PathLike[str], *, make_parents: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; it replaces ``target`` only if the block
     succeeds (for writers that want a file name, such as ``cv2.imwrite``)."""
-    target = Path(target)
-    if make_parents:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = temporary_name(target)
-    try:
-        open(temporary, "xb").close()  # claimed (with the umask's permissions, see write_bytes)
+    with _replacing(target, make_parents) as temporary:
+        open(temporary, "xb").close()  # claimed, with the umask's permissions (see _replacing)
         yield temporary
-        os.replace(temporary, target)
-    finally:
-        unlink(temporary)
 
 
 def write_bytes(target: str | os.PathLike[str], *chunks: bytes, make_parents: bool = True) -> None:
     """Write ``chunks`` to ``target`` atomically."""
+    with _replacing(target, make_parents) as temporary, open(temporary, "xb") as stream:
+        stream.writelines(chunks)
+
+
+@contextmanager
+def _replacing(target: str | os.PathLike[str], make_parents: bool) -> Iterator[Path]:
+    """A temporary name beside ``target``, moved over it when the block succeeds, else removed.
+
+    Files are made there with ``open(..., "x")``: exclusively, and with 0666 & ~umask (not
+    mkstemp's 0600), so that a group-shared folder stays readable by the group.
+    """
     target = Path(target)
     if make_parents:
         target.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_name(target)
     try:
-        # "x": created here, exclusively, with 0666 & ~umask (not mkstemp's 0600), so that a
-        # group-shared folder stays readable by the group.
-        with open(temporary, "xb") as stream:
-            stream.writelines(chunks)
+        yield temporary
         os.replace(temporary, target)
     except BaseException:
         unlink(temporary)
