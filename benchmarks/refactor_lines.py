@@ -59,9 +59,9 @@ BASE = "efdb187"
 # (concern, path, names or None for the whole file)
 Selection = list[tuple[str, str, tuple[str, ...] | None]]
 
-BEFORE: Selection = [
+# Counted at the base and in the working tree alike (the old places of the private copies).
+BOTH_SIDES: Selection = [
     ("yaml", "thyra_graph/engine/yamlfile.py", None),
-    ("yaml", "thyra_graph/engine/graphfile.py", ("_Loader.load", "dumps", "save_graph")),
     ("store", "thyra_graph/engine/diskcache.py", None),
     ("store", "thyra_graph/nodes/label/answer_cache.py", None),
     ("store", "thyra_graph/nodes/segment/embedding_cache.py", None),
@@ -72,23 +72,20 @@ BEFORE: Selection = [
     ("store", "thyra_graph/nodes/sim/wave_solve.py", ("_fields_root",)),
 ]
 
+BEFORE: Selection = [
+    ("yaml", "thyra_graph/engine/graphfile.py", ("_Loader.load", "dumps", "save_graph")),
+    *BOTH_SIDES,
+]
+
 AFTER: Selection = [
-    ("yaml", "thyra_graph/engine/yamlfile.py", None),
     ("yaml", "thyra_graph/engine/yamlwrite.py", None),
     ("yaml", "thyra_graph/engine/yamlfast.py", None),
     ("yaml", "thyra_graph/engine/graphfile.py", ("_Loader.load", "dumps", "_keep_as_written", "save_graph")),
     ("store", "thyra_graph/engine/store.py", None),
     ("store", "thyra_graph/engine/atomic.py", None),
     ("store", "thyra_graph/engine/chunks.py", None),
-    ("store", "thyra_graph/engine/diskcache.py", None),
     ("store", "thyra_graph/engine/context.py", ("_process_temporary_root", "Context.chunk_folder")),
-    ("store", "thyra_graph/nodes/label/answer_cache.py", None),
-    ("store", "thyra_graph/nodes/segment/embedding_cache.py", None),
-    ("store", "thyra_graph/types/field_sequence.py", None),
-    ("store", "thyra_graph/nodes/io/paths.py", ("atomic_write",)),
-    ("store", "thyra_graph/editor/recovery.py", None),
-    ("store", "thyra_graph/editor/recent_files.py", None),
-    ("store", "thyra_graph/nodes/sim/wave_solve.py", ("_fields_root",)),
+    *BOTH_SIDES,
 ]
 
 # For information, not for the verdict: what in AFTER does what nothing at the base did (the
