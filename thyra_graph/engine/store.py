@@ -137,7 +137,7 @@ class Store:
 
     def folder(self, kind: str) -> Path:
         """A folder of this store for content-addressed folders (chunks of streamed values)."""
-        _check_kind(kind)
+        _check(kind)
         path = self.base / kind
         path.mkdir(parents=True, exist_ok=True)
         return path
@@ -145,8 +145,7 @@ class Store:
     # -- writing ----------------------------------------------------------------------------
     def put(self, kind: str, key: str, header: dict[str, Any], body: bytes = b"") -> bool:
         """Store a record; returns False (and logs) when it cannot be stored."""
-        _check_kind(kind)
-        _check_key(key)
+        _check(kind, key)
         try:
             head = json.dumps({**header, "kind": kind, "key": key, "body_len": len(body),
                                "body_digest": _digest(body)}, allow_nan=True).encode()
@@ -350,13 +349,11 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
-def _check_kind(kind: str) -> None:
+def _check(kind: str, key: str | None = None) -> None:
+    """Kinds and keys name folders and files: nothing else may reach the file system."""
     if not KIND_PATTERN.match(kind):
         raise ValueError(f"store kind {kind!r} must be lowercase letters, digits and dashes")
-
-
-def _check_key(key: str) -> None:
-    if not KEY_PATTERN.match(key):
+    if key is not None and not KEY_PATTERN.match(key):
         raise ValueError(f"store key {key!r} must be 8-128 letters, digits, '-' or '_' (a hash)")
 
 
