@@ -147,3 +147,76 @@ def local_noise_factor(response: np.ndarray, quiet: np.ndarray, grid: BlockGrid,
     factor = np.where(enough, rms / reference_rms if reference_rms > 0 else 1.0, 1.0)
     factor = smooth_grid(factor)
     return grid.expand(np.clip(factor, 0.5, 5.0))
+
+
+# A peak this many noise sigmas high is taken as an object and masked out of the background:
+# high enough that on a plain noisy background next to nothing is masked (the noise comes
+# out 1-2 % low), low enough that objects which inflated the first estimate get masked.
+MASK_SIGMAS = 3.5
+# The first round starts from a noise the objects may have inflated so much that none of them
+# stands MASK_SIGMAS out of it; it masks from this lower level, the later rounds (from a noise
+# that is no longer inflated) settle back to MASK_SIGMAS.
+FIRST_MASK_SIGMAS = 2.5
+# Rounds of "mask the objects, measure the noise of what is left", until the noise of every
+# scale moves less than MASK_SETTLED between rounds: each round's smaller noise unmasks the
+# objects that the previous one still counted as noise.
+MASK_ROUNDS = 8
+MASK_SETTLED = 0.02
+
+
+@dataclass
+class BackgroundNoise:
+    """Noise of the background with the objects taken out: per scale, and of the smoothed image."""
+
+    sigmas: list[float]
+    smooth_sigma: float
+
+
+def object_free_noise(residual: np.ndarray, quiet: np.ndarray, factor: np.ndarray, sigmas: np.ndarray, *,
+                      floor: float, smooth_floor: float) -> BackgroundNoise:
+    """The noise each scale's response would have on the background alone.
+
+    Where objects are big or crowded, every pixel is near one and the response is theirs
+    at every pixel: measuring its spread measures the objects, and nothing stands 5 of those
+    "sigmas" out (24 coins filling a photo counted 0). So, as astronomers estimate a sky with
+    its sources masked (SExtractor, photutils), the objects are masked (the body of every peak
+    above MASK_SIGMAS), filled with their surroundings' level (a normalised Gaussian average,
+    which leaves no ring for the Laplacian to answer), and the noise is measured again on what
+    is left, round after round until it settles.
+
+    ``residual`` is the flattened image with objects positive, ``quiet`` the pixels with no
+    object nearby (the first estimate), ``factor`` the local noise map, ``floor`` and
+    ``smooth_floor`` the grey-step floors of the two figures.
+    """
+    import cv2
+
+    from .scale_space import local_maxima, log_response, radius_of, smooth
+
+    responses = [log_response(residual, float(sigma)) for sigma in sigmas]
+    pixels = quiet if quiet.any() else np.ones_like(quiet)
+    noise = [max(robust_sigma(response[pixels]), floor) for response in responses]
+    smooth_sigma = max(robust_sigma(smooth(residual, float(sigmas[0]))[pixels]), smooth_floor)
+    fill_sigma = 2.0 * float(sigmas[-1])
+    for round_ in range(MASK_ROUNDS):
+        height = FIRST_MASK_SIGMAS if round_ == 0 else MASK_SIGMAS
+        mask = np.zeros(residual.shape, np.uint8)
+        for response, sigma, level_noise in zip(responses, sigmas, noise):
+            rows, cols = local_maxima(response, factor * np.float32(height * level_noise))
+            peaks = np.zeros(residual.shape, np.uint8)
+            peaks[rows, cols] = 1
+            radius = int(math.ceil(radius_of(float(sigma)))) + 1
+            disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+            mask |= cv2.dilate(peaks, disc)
+        free = mask == 0
+        if free.sum() < 0.05 * free.size:  # no background left to measure on
+            break
+        weight = free.astype(np.float32)
+        level = cv2.GaussianBlur(residual * weight, (0, 0), fill_sigma, borderType=cv2.BORDER_REFLECT)
+        level /= np.maximum(cv2.GaussianBlur(weight, (0, 0), fill_sigma, borderType=cv2.BORDER_REFLECT), 1e-6)
+        filled = np.where(free, residual, level).astype(np.float32)
+        before = noise
+        noise = [max(robust_sigma(log_response(filled, float(sigma))[free]), floor) for sigma in sigmas]
+        smooth_sigma = max(robust_sigma(smooth(filled, float(sigmas[0]))[free]), smooth_floor)
+        if round_ > 0 and max(abs(new / old - 1.0) for new, old in zip(noise, before)) < MASK_SETTLED:
+            break
+    return BackgroundNoise(noise, smooth_sigma)

@@ -26,7 +26,7 @@ import numpy as np
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Image, Mask, Number, Points, Text
 
-from .background import BlockGrid, block_size_for, flatten, local_noise_factor, robust_sigma
+from .background import BlockGrid, block_size_for, flatten, local_noise_factor, object_free_noise, robust_sigma
 from .intensity import check_size_range, gray_float
 from .resolve import resolve
 from .scale_space import blob_like, blob_scales, local_maxima, log_response, radius_of, refine, smooth
@@ -154,7 +154,7 @@ class Window:
     stats: NoiseStats
     fine: np.ndarray | None = None  # finest-scale response, handed on to the search
     step: float = 1.0 / 255.0  # the source's grey step (noise floor)
-    quiet_sample: np.ndarray | None = None  # quiet pixels of the noise sample, while noise is unmeasured
+    quiet: np.ndarray | None = None  # pixels with no object nearby, while the noise is unmeasured
 
 
 def prepare(grey: np.ndarray, settings: BlobSettings, *, step: float, origin: tuple[int, int] = (0, 0),
@@ -185,7 +185,6 @@ def prepare(grey: np.ndarray, settings: BlobSettings, *, step: float, origin: tu
     quiet = busy == 0
     del busy
     smoothed = smooth(residual, float(sigmas[0]))
-    quiet_sample = None
     if stats is None:
         quiet_sample = quiet[sample]
         if not quiet_sample.any():  # crowded from edge to edge: every pixel is near an object
@@ -193,18 +192,18 @@ def prepare(grey: np.ndarray, settings: BlobSettings, *, step: float, origin: tu
         values = fine[sample][quiet_sample].astype(np.float64)
         reference_rms = max(float(np.sqrt(np.mean(values ** 2))) if values.size else 0.0, fine_floor)
         smooth_floor = step * _SMOOTH_FLOOR
-        # The noise of each scale is measured by the search, on the responses it computes anyway.
+        # The noise of each scale (and of the smoothed image) is measured by the search.
         stats = NoiseStats(sign=sign, rough=rough, sigmas=(), reference_rms=reference_rms,
-                           smooth_sigma=max(robust_sigma(smoothed[sample][quiet_sample]), smooth_floor), tails=tails)
+                           smooth_sigma=smooth_floor, tails=tails)
     factor = local_noise_factor(fine, quiet, grid, stats.reference_rms)
-    return Window(residual, smoothed, factor, stats, fine, step, quiet_sample)
+    return Window(residual, smoothed, factor, stats, fine, step, quiet if not stats.sigmas else None)
 
 
 def search(window: Window, settings: BlobSettings) -> Detections:
     """Peaks above the threshold at every scale, settled into one detection per object."""
     sigmas = settings.sigmas
-    measuring = not window.stats.sigmas
-    sample = _sample(window.residual.shape)
+    if not window.stats.sigmas:
+        _measure_noise(window, settings)
     noise_levels = list(window.stats.sigmas)
     found_xy, found_level, found_strength = [], [], []
     for level, sigma in enumerate(sigmas):
@@ -212,9 +211,6 @@ def search(window: Window, settings: BlobSettings) -> Detections:
             response, blurred = window.fine, window.smoothed  # the same blur, made by prepare()
         else:
             response, blurred = log_response(window.residual, float(sigma), with_blurred=True)
-        if measuring:
-            floor_level = window.step * _RESPONSE_FLOOR
-            noise_levels.append(max(robust_sigma(response[sample][window.quiet_sample]), floor_level))
         floor = window.factor * np.float32(settings.threshold * noise_levels[level])
         # The grey-step floor holds where the local factor says "quieter than typical" too.
         np.maximum(floor, np.float32(settings.threshold * window.step * _RESPONSE_FLOOR), out=floor)
@@ -229,9 +225,6 @@ def search(window: Window, settings: BlobSettings) -> Detections:
         found_strength.append(response[rows, cols].astype(np.float64))
         del response
     window.fine = None
-    if measuring:
-        window.stats.sigmas = tuple(noise_levels)
-        window.quiet_sample = None
     xy = np.concatenate(found_xy).reshape(-1, 2)
     level = np.concatenate(found_level)
     strength = np.concatenate(found_strength)
@@ -246,6 +239,20 @@ def search(window: Window, settings: BlobSettings) -> Detections:
     local_noise = local_noise[standing]
     keep = resolve(xy, level, strength, radius, smooth=window.smoothed, dip_floor=DIP_SIGMAS * local_noise)
     return Detections(xy[keep], radius[keep], strength[keep], level[keep])
+
+
+def _measure_noise(window: Window, settings: BlobSettings) -> None:
+    """Fill in the window's noise per scale and of the smoothed image, objects taken out
+    (:func:`background.object_free_noise`), on a few sample windows of a big image."""
+    from .object_scale import windows_of
+
+    parts = [object_free_noise(window.residual[rows, cols], window.quiet[rows, cols], window.factor[rows, cols],
+                               settings.sigmas, floor=window.step * _RESPONSE_FLOOR,
+                               smooth_floor=window.step * _SMOOTH_FLOOR)
+             for rows, cols in windows_of(window.residual.shape, lambda rows, cols: (rows, cols))]
+    window.stats.sigmas = tuple(float(np.median([p.sigmas[k] for p in parts])) for k in range(len(settings.sigmas)))
+    window.stats.smooth_sigma = float(np.median([p.smooth_sigma for p in parts]))
+    window.quiet = None
 
 
 def detect(grey: np.ndarray, settings: BlobSettings, *, step: float, origin: tuple[int, int] = (0, 0),
