@@ -180,43 +180,71 @@ def object_free_noise(residual: np.ndarray, quiet: np.ndarray, factor: np.ndarra
     at every pixel: measuring its spread measures the objects, and nothing stands 5 of those
     "sigmas" out (24 coins filling a photo counted 0). So, as astronomers estimate a sky with
     its sources masked (SExtractor, photutils), the objects are masked (the body of every peak
-    above MASK_SIGMAS), filled with their surroundings' level (a normalised Gaussian average,
-    which leaves no ring for the Laplacian to answer), and the noise is measured again on what
-    is left, round after round until it settles.
+    above MASK_SIGMAS), filled with their surroundings' level (:func:`local_level`, which
+    leaves no ring for the Laplacian to answer), and the noise is measured again on what is
+    left, round after round until it settles. The smoothed image's noise is measured against
+    that local level, as the counters compare objects with it.
 
     ``residual`` is the flattened image with objects positive, ``quiet`` the pixels with no
     object nearby (the first estimate), ``factor`` the local noise map, ``floor`` and
     ``smooth_floor`` the grey-step floors of the two figures.
     """
-    import cv2
-
-    from .scale_space import local_maxima, log_response, radius_of, smooth
+    from .scale_space import local_maxima, log_response, smooth
 
     responses = [log_response(residual, float(sigma)) for sigma in sigmas]
     pixels = quiet if quiet.any() else np.ones_like(quiet)
     noise = [max(robust_sigma(response[pixels]), floor) for response in responses]
     smooth_sigma = max(robust_sigma(smooth(residual, float(sigmas[0]))[pixels]), smooth_floor)
-    fill_sigma = 2.0 * float(sigmas[-1])
     for round_ in range(MASK_ROUNDS):
         height = FIRST_MASK_SIGMAS if round_ == 0 else MASK_SIGMAS
-        mask = np.zeros(residual.shape, np.uint8)
-        for response, sigma, level_noise in zip(responses, sigmas, noise):
-            rows, cols = local_maxima(response, factor * np.float32(height * level_noise))
-            peaks = np.zeros(residual.shape, np.uint8)
-            peaks[rows, cols] = 1
-            radius = int(math.ceil(radius_of(float(sigma)))) + 1
-            disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-            mask |= cv2.dilate(peaks, disc)
-        free = mask == 0
+        peaks = [local_maxima(response, factor * np.float32(height * level_noise))
+                 for response, level_noise in zip(responses, noise)]
+        free = object_free(residual.shape, peaks, sigmas)
         if free.sum() < 0.05 * free.size:  # no background left to measure on
             break
-        weight = free.astype(np.float32)
-        level = cv2.GaussianBlur(residual * weight, (0, 0), fill_sigma, borderType=cv2.BORDER_REFLECT)
-        level /= np.maximum(cv2.GaussianBlur(weight, (0, 0), fill_sigma, borderType=cv2.BORDER_REFLECT), 1e-6)
+        level = local_level(residual, free, sigmas)
         filled = np.where(free, residual, level).astype(np.float32)
         before = noise
         noise = [max(robust_sigma(log_response(filled, float(sigma))[free]), floor) for sigma in sigmas]
+        filled -= level
         smooth_sigma = max(robust_sigma(smooth(filled, float(sigmas[0]))[free]), smooth_floor)
         if round_ > 0 and max(abs(new / old - 1.0) for new, old in zip(noise, before)) < MASK_SETTLED:
             break
     return BackgroundNoise(noise, smooth_sigma)
+
+
+def object_free(shape: tuple[int, int], peaks: list[tuple[np.ndarray, np.ndarray]], sigmas: np.ndarray) -> np.ndarray:
+    """Pixels outside every object's body; ``peaks`` holds the (rows, cols) of the objects
+    found at each scale of ``sigmas``."""
+    import cv2
+
+    from .scale_space import radius_of
+
+    mask = np.zeros(shape, np.uint8)
+    for (rows, cols), sigma in zip(peaks, sigmas):
+        if len(rows) == 0:
+            continue
+        centres = np.zeros(shape, np.uint8)
+        centres[rows, cols] = 1
+        radius = int(math.ceil(radius_of(float(sigma)))) + 1
+        mask |= cv2.dilate(centres, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
+    return mask == 0
+
+
+def local_level(residual: np.ndarray, free: np.ndarray, sigmas: np.ndarray) -> np.ndarray:
+    """The level of the background around each pixel: a Gaussian average (one object diameter
+    wide, as big as an object of the largest size) of the object-free pixels only.
+
+    The block grid of :func:`flatten` must be several objects wide to see background in its
+    medians, too coarse to follow the light across an image only a few big objects wide
+    (coins on a cloth lit from one side); this follows it between the objects.
+    """
+    import cv2
+
+    from .scale_space import radius_of
+
+    width = 2.0 * float(radius_of(float(sigmas[-1])))
+    weight = free.astype(np.float32)
+    level = cv2.GaussianBlur(residual * weight, (0, 0), width, borderType=cv2.BORDER_REFLECT)
+    level /= np.maximum(cv2.GaussianBlur(weight, (0, 0), width, borderType=cv2.BORDER_REFLECT), np.float32(1e-6))
+    return level

@@ -26,7 +26,8 @@ import numpy as np
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Image, Mask, Number, Points, Text
 
-from .background import BlockGrid, block_size_for, flatten, local_noise_factor, object_free_noise, robust_sigma
+from .background import (MASK_SIGMAS, BlockGrid, block_size_for, flatten, local_level, local_noise_factor,
+                         object_free, object_free_noise, robust_sigma)
 from .intensity import check_size_range, gray_float
 from .resolve import resolve
 from .scale_space import blob_like, blob_scales, local_maxima, log_response, radius_of, refine, smooth
@@ -205,17 +206,24 @@ def search(window: Window, settings: BlobSettings) -> Detections:
     if not window.stats.sigmas:
         _measure_noise(window, settings)
     noise_levels = list(window.stats.sigmas)
-    found_xy, found_level, found_strength = [], [], []
+    found_xy, found_level, found_strength, object_peaks = [], [], [], []
     for level, sigma in enumerate(sigmas):
         if level == 0 and window.fine is not None:
             response, blurred = window.fine, window.smoothed  # the same blur, made by prepare()
         else:
             response, blurred = log_response(window.residual, float(sigma), with_blurred=True)
-        floor = window.factor * np.float32(settings.threshold * noise_levels[level])
-        # The grey-step floor holds where the local factor says "quieter than typical" too.
-        np.maximum(floor, np.float32(settings.threshold * window.step * _RESPONSE_FLOOR), out=floor)
-        rows, cols = local_maxima(response, floor)
-        del floor
+        # Peaks from MASK_SIGMAS are objects to take out of the background level; those
+        # above the threshold are the candidates.
+        unit = window.factor * np.float32(noise_levels[level])
+        rows, cols = local_maxima(response, unit * np.float32(min(MASK_SIGMAS, settings.threshold)))
+        height = response[rows, cols]
+        here = unit[rows, cols]
+        del unit
+        masked = height > np.float32(MASK_SIGMAS) * here
+        object_peaks.append((rows[masked], cols[masked]))
+        high = height > np.maximum(np.float32(settings.threshold) * here,
+                                   np.float32(settings.threshold * window.step * _RESPONSE_FLOOR))
+        rows, cols = rows[high], cols[high]
         on_blob = blob_like(blurred, rows, cols)
         rows, cols = rows[on_blob], cols[on_blob]
         del blurred
@@ -225,6 +233,11 @@ def search(window: Window, settings: BlobSettings) -> Detections:
         found_strength.append(response[rows, cols].astype(np.float64))
         del response
     window.fine = None
+    # Objects are judged against the background around them, not the coarse block grid's.
+    background = local_level(window.residual, object_free(window.residual.shape, object_peaks, sigmas), sigmas)
+    window.residual -= background
+    window.smoothed -= smooth(background, float(sigmas[0]))
+    del background
     xy = np.concatenate(found_xy).reshape(-1, 2)
     level = np.concatenate(found_level)
     strength = np.concatenate(found_strength)
