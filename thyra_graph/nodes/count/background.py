@@ -162,6 +162,10 @@ FIRST_MASK_SIGMAS = 2.5
 # objects that the previous one still counted as noise.
 MASK_ROUNDS = 8
 MASK_SETTLED = 0.02
+# The local background level is computed on the image reduced by up to this factor.
+_LEVEL_MAX_FACTOR = 16
+# Noise spreads are measured on a regular subsample of about this many pixels.
+_SPREAD_SAMPLES = 250_000
 
 
 @dataclass
@@ -193,8 +197,8 @@ def object_free_noise(residual: np.ndarray, quiet: np.ndarray, factor: np.ndarra
 
     responses = [log_response(residual, float(sigma)) for sigma in sigmas]
     pixels = quiet if quiet.any() else np.ones_like(quiet)
-    noise = [max(robust_sigma(response[pixels]), floor) for response in responses]
-    smooth_sigma = max(robust_sigma(smooth(residual, float(sigmas[0]))[pixels]), smooth_floor)
+    noise = [max(_spread_of(response, pixels), floor) for response in responses]
+    smooth_sigma = max(_spread_of(smooth(residual, float(sigmas[0])), pixels), smooth_floor)
     for round_ in range(MASK_ROUNDS):
         height = FIRST_MASK_SIGMAS if round_ == 0 else MASK_SIGMAS
         peaks = [local_maxima(response, factor * np.float32(height * level_noise))
@@ -205,9 +209,9 @@ def object_free_noise(residual: np.ndarray, quiet: np.ndarray, factor: np.ndarra
         level = local_level(residual, free, sigmas)
         filled = np.where(free, residual, level).astype(np.float32)
         before = noise
-        noise = [max(robust_sigma(log_response(filled, float(sigma))[free]), floor) for sigma in sigmas]
+        noise = [max(_spread_of(log_response(filled, float(sigma)), free), floor) for sigma in sigmas]
         filled -= level
-        smooth_sigma = max(robust_sigma(smooth(filled, float(sigmas[0]))[free]), smooth_floor)
+        smooth_sigma = max(_spread_of(smooth(filled, float(sigmas[0])), free), smooth_floor)
         if round_ > 0 and max(abs(new / old - 1.0) for new, old in zip(noise, before)) < MASK_SETTLED:
             break
     return BackgroundNoise(noise, smooth_sigma)
@@ -238,13 +242,32 @@ def local_level(residual: np.ndarray, free: np.ndarray, sigmas: np.ndarray) -> n
     The block grid of :func:`flatten` must be several objects wide to see background in its
     medians, too coarse to follow the light across an image only a few big objects wide
     (coins on a cloth lit from one side); this follows it between the objects.
+
+    The average is this smooth, so it is computed on the image reduced by a power of two (at
+    most 16, which divides the block grid, so a tile computes the values the whole image does).
     """
     import cv2
 
     from .scale_space import radius_of
 
     width = 2.0 * float(radius_of(float(sigmas[-1])))
+    factor = int(min(_LEVEL_MAX_FACTOR, 2 ** max(0, int(math.floor(math.log2(max(width / 2.0, 1.0)))))))
+    height, cols = residual.shape
     weight = free.astype(np.float32)
-    level = cv2.GaussianBlur(residual * weight, (0, 0), width, borderType=cv2.BORDER_REFLECT)
-    level /= np.maximum(cv2.GaussianBlur(weight, (0, 0), width, borderType=cv2.BORDER_REFLECT), np.float32(1e-6))
+    parts = [residual * weight, weight]
+    if factor > 1:
+        pad = ((0, -height % factor), (0, -cols % factor))
+        parts = [cv2.resize(np.pad(part, pad, mode="edge"), None, fx=1.0 / factor, fy=1.0 / factor,
+                            interpolation=cv2.INTER_AREA) for part in parts]
+    total, counted = (cv2.GaussianBlur(part, (0, 0), width / factor, borderType=cv2.BORDER_REFLECT) for part in parts)
+    level = total / np.maximum(counted, np.float32(1e-6))
+    if factor > 1:
+        level = cv2.resize(level, None, fx=float(factor), fy=float(factor), interpolation=cv2.INTER_LINEAR)
+        level = np.ascontiguousarray(level[:height, :cols])
     return level
+
+
+def _spread_of(values: np.ndarray, where: np.ndarray) -> float:
+    """:func:`robust_sigma` of ``values`` at the pixels ``where``, on a regular subsample."""
+    stride = max(1, int(math.ceil(math.sqrt(values.size / _SPREAD_SAMPLES))))
+    return robust_sigma(values[::stride, ::stride][where[::stride, ::stride]])

@@ -29,8 +29,8 @@ from thyra_graph.types import Image, Mask, Number, Points, Text
 from .background import (MASK_SIGMAS, BlockGrid, block_size_for, flatten, local_level, local_noise_factor,
                          object_free, object_free_noise, robust_sigma)
 from .intensity import check_size_range, gray_float
-from .resolve import resolve
-from .scale_space import blob_like, blob_scales, local_maxima, log_response, radius_of, refine, smooth
+from .resolve import parts_of_bigger, resolve
+from .scale_space import SCALE_STEP, blob_like, blob_scales, local_maxima, log_response, radius_of, refine, smooth
 
 POLARITIES = ("auto", "bright", "dark")
 # A dip between two touching objects must be this many noise sigmas deep to split them.
@@ -46,6 +46,9 @@ _RESPONSE_FLOOR = 0.4
 _SMOOTH_FLOOR = 1.0
 # Noise is measured on about this many sampled pixels (a regular subsample of big images).
 _NOISE_SAMPLES = 1_000_000
+# The noise of each scale, with objects masked (rounds of filtering), is measured on sample
+# windows of this side in bigger images.
+_NOISE_WINDOW = 512
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,7 @@ def search(window: Window, settings: BlobSettings) -> Detections:
         found_strength.append(response[rows, cols].astype(np.float64))
         del response
     window.fine = None
+    context = _bigger_objects(window, settings, noise_levels[-1])
     # Objects are judged against the background around them, not the coarse block grid's.
     background = local_level(window.residual, object_free(window.residual.shape, object_peaks, sigmas), sigmas)
     window.residual -= background
@@ -251,7 +255,19 @@ def search(window: Window, settings: BlobSettings) -> Detections:
     xy, level, strength, radius = xy[standing], level[standing], strength[standing], radius[standing]
     local_noise = local_noise[standing]
     keep = resolve(xy, level, strength, radius, smooth=window.smoothed, dip_floor=DIP_SIGMAS * local_noise)
+    keep &= ~parts_of_bigger(xy, strength, *context)
     return Detections(xy[keep], radius[keep], strength[keep], level[keep])
+
+
+def _bigger_objects(window: Window, settings: BlobSettings, top_noise: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Peaks one scale step above the largest size: objects bigger than the range, which are
+    not counted but whose texture and rims must not count either (centres, strengths, radius)."""
+    sigma = float(settings.sigmas[-1]) * SCALE_STEP
+    response, blurred = log_response(window.residual, sigma, with_blurred=True)
+    rows, cols = local_maxima(response, window.factor * np.float32(settings.threshold * top_noise))
+    on_blob = blob_like(blurred, rows, cols)
+    rows, cols = rows[on_blob], cols[on_blob]
+    return np.column_stack([cols, rows]).astype(np.float64), response[rows, cols].astype(np.float64), float(radius_of(sigma))
 
 
 def _measure_noise(window: Window, settings: BlobSettings) -> None:
@@ -262,7 +278,7 @@ def _measure_noise(window: Window, settings: BlobSettings) -> None:
     parts = [object_free_noise(window.residual[rows, cols], window.quiet[rows, cols], window.factor[rows, cols],
                                settings.sigmas, floor=window.step * _RESPONSE_FLOOR,
                                smooth_floor=window.step * _SMOOTH_FLOOR)
-             for rows, cols in windows_of(window.residual.shape, lambda rows, cols: (rows, cols))]
+             for rows, cols in windows_of(window.residual.shape, lambda rows, cols: (rows, cols), side=_NOISE_WINDOW)]
     window.stats.sigmas = tuple(float(np.median([p.sigmas[k] for p in parts])) for k in range(len(settings.sigmas)))
     window.stats.smooth_sigma = float(np.median([p.smooth_sigma for p in parts]))
     window.quiet = None

@@ -76,14 +76,13 @@ def count_clumps(data: np.ndarray, settings: BlobSettings, *, measure: str = "ar
         sizes = np.bincount(labels[body], weights=window.residual[body], minlength=total)
     else:
         sizes = np.bincount(labels[body], minlength=total).astype(np.float64)
-    del body
 
     rows = np.clip(np.rint(found.xy[:, 1]).astype(np.int64), 0, labels.shape[0] - 1)
     cols = np.clip(np.rint(found.xy[:, 0]).astype(np.int64), 0, labels.shape[1] - 1)
     owner = labels[rows, cols]
     peaks = np.bincount(owner, minlength=total)
     single = (peaks[owner] == 1) & seeded[owner] & (owner > 0)
-    units = _unit_per_level(owner[single], found.level[single], sizes, len(settings.sigmas))
+    units = _unit_per_level(owner[single], found.level[single], sizes, settings.sigmas)
     if units is None:  # no object stands alone: nothing to learn a single object's size from
         return found, nothing_added
     spread = sizes[owner[single]] / units[found.level[single]] - 1.0
@@ -100,7 +99,7 @@ def count_clumps(data: np.ndarray, settings: BlobSettings, *, measure: str = "ar
         excess = (sizes[clump] - units[levels].sum()) / units[int(np.median(levels))]
         hidden = int(round(excess)) if excess >= split_at else 0
         if hidden > 0:
-            added.append(_spread(labels, boxes[clump], clump, found.xy[order][start:end], hidden))
+            added.append(_spread(labels, body, boxes[clump], clump, found.xy[order][start:end], hidden))
     if not added:
         return found, nothing_added
     extra = np.concatenate(added)
@@ -136,11 +135,16 @@ def _bodies(smoothed: np.ndarray, labels: np.ndarray, total: int, found: Detecti
     return body
 
 
-def _unit_per_level(owner: np.ndarray, level: np.ndarray, sizes: np.ndarray, levels: int) -> np.ndarray | None:
+def _unit_per_level(owner: np.ndarray, level: np.ndarray, sizes: np.ndarray, sigmas: np.ndarray) -> np.ndarray | None:
     """A single object's typical measure at each detected scale, from the objects that stand
-    alone (``owner``/``level`` of their peaks), interpolated between scales."""
+    alone (``owner``/``level`` of their peaks): measured where a scale has enough of them,
+    interpolated between those scales and, beyond them, grown with the scale's area (sigma²):
+    a lone object answering at a coarser scale than any measured is that much bigger, not
+    two of the measured ones."""
     if len(owner) == 0:
         return None
+    levels = len(sigmas)
+    area = np.asarray(sigmas, dtype=np.float64) ** 2
     known_levels, known_units = [], []
     for index in range(levels):
         here = sizes[owner[level == index]]
@@ -148,8 +152,14 @@ def _unit_per_level(owner: np.ndarray, level: np.ndarray, sizes: np.ndarray, lev
             known_levels.append(index)
             known_units.append(float(np.median(here)))
     if not known_levels:
-        return np.full(levels, max(float(np.median(sizes[owner])), 1e-12))
-    return np.maximum(np.interp(np.arange(levels), known_levels, known_units), 1e-12)
+        per_area = float(np.median(sizes[owner] / area[level]))
+        return np.maximum(per_area * area, 1e-12)
+    steps = np.arange(levels)
+    units = np.interp(steps, known_levels, known_units)
+    first, last = known_levels[0], known_levels[-1]
+    units[:first] = known_units[0] * area[:first] / area[first]
+    units[last + 1:] = known_units[-1] * area[last + 1:] / area[last]
+    return np.maximum(units, 1e-12)
 
 
 def _runs(values: np.ndarray):
@@ -160,10 +170,15 @@ def _runs(values: np.ndarray):
     yield from zip(starts, ends)
 
 
-def _spread(labels: np.ndarray, box: np.ndarray, clump: int, taken: np.ndarray, count: int) -> np.ndarray:
-    """``count`` more points in a clump, each at the clump pixel farthest from the points so far."""
+def _spread(labels: np.ndarray, body: np.ndarray, box: np.ndarray, clump: int, taken: np.ndarray,
+            count: int) -> np.ndarray:
+    """``count`` more points in a clump, each at the pixel of its objects' bodies (not of the
+    faint rim the segmentation also holds) farthest from the points so far."""
     x, y, w, h = (int(v) for v in box[:4])
-    ys, xs = np.nonzero(labels[y:y + h, x:x + w] == clump)
+    inside = labels[y:y + h, x:x + w] == clump
+    if (inside & body[y:y + h, x:x + w]).any():
+        inside &= body[y:y + h, x:x + w]
+    ys, xs = np.nonzero(inside)
     pixels = np.column_stack([xs + x, ys + y]).astype(np.float64)
     points = [p for p in taken]
     added = []
