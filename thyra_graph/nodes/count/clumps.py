@@ -22,6 +22,7 @@ from thyra_graph.types import Image, Mask, Number, Points, Text
 
 from .blobs import POLARITIES, BlobSettings, Detections, inside, prepare, search, size_params
 from .intensity import check_size_range, gray_float
+from .scale_space import smooth
 
 # Hysteresis: a clump is pixels above LOW noise sigmas connected to at least one pixel above
 # the detection threshold.
@@ -30,6 +31,8 @@ LOW_SIGMAS = 2.5
 # Inside a clump an object's "peak" is taken as at least BODY_SHARE of the clump's brightest,
 # so a faint object pressed against a bright one is not credited with the bright one's glow.
 BODY_SHARE = 0.7
+# Pixels: object bodies are outlined on the image smoothed at most this much.
+BODY_SIGMA = 1.0
 # A hidden object lies next to one that was found: within this many of its radii.
 REACH_RADII = 2.0
 # A clump holds a hidden object only when its excess over what its peaks explain is larger
@@ -68,10 +71,18 @@ def count_clumps(data: np.ndarray, settings: BlobSettings, *, measure: str = "ar
     low = (window.smoothed > LOW_SIGMAS * noise).astype(np.uint8)
     total, labels, boxes, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
     del low
+    # Bodies are outlined on an image smoothed no more than BODY_SIGMA: smoothed at the scale
+    # of big objects, the hollows between touching ones fill in and a clump outgrows its members.
+    sharp = smooth(window.residual, min(float(settings.sigmas[0]), BODY_SIGMA)) if settings.sigmas[0] > BODY_SIGMA \
+        else window.smoothed
+    body = _bodies(sharp, labels, total, found)
+    del sharp
+    # A clump is objects whose bodies touch: the faint rims the hysteresis also holds would
+    # join objects that only stand near each other (big blurred ones on a quiet background).
+    total, labels, boxes, _ = cv2.connectedComponentsWithStats(body.astype(np.uint8), connectivity=8)
     seeded = np.bincount(labels[window.smoothed > settings.threshold * noise], minlength=total) > 0
     seeded[0] = False
     del noise
-    body = _bodies(window.smoothed, labels, total, found)
     if measure == "flux":
         sizes = np.bincount(labels[body], weights=window.residual[body], minlength=total)
     else:
