@@ -5,12 +5,15 @@ How a window is searched (``detect``):
 1. grey levels, minus a smooth background (``background.flatten``), turned so objects are
    bright (the polarity, chosen from the image when ``auto``);
 2. for each scale covering the size range, the scale-normalised LoG response; its noise is
-   measured on *quiet* pixels (no object nearby) and mapped block by block, so a threshold of
-   5 means "5 noise standard deviations here", on a flat sky or in a bright noisy corner;
+   measured with the objects masked out and filled with their surroundings
+   (``background.object_free_noise``: big or crowded objects would otherwise be their own
+   "noise") and mapped block by block, so a threshold of 5 means "5 noise standard deviations
+   here", on a flat sky or in a bright noisy corner;
 3. peaks above the threshold at every scale that sit on a blob (not along an edge: Lowe's
-   curvature test) and whose centre stands above the background (not in the halo the
-   Laplacian draws around an object of the other polarity), settled into objects by
-   ``resolve``.
+   curvature test), are not the texture or rim of an object bigger than the size range, and
+   whose centre stands above the background level around it (``background.local_level``; not
+   in the halo the Laplacian draws around an object of the other polarity), settled into
+   objects by ``resolve``.
 
 The statistics measured in step 2 (``NoiseStats``) can be handed in, which is how
 ``count.tiled`` makes every tile use the same numbers the whole image would.

@@ -7,7 +7,10 @@ Over an image the peaks of real objects pile up at the objects' scale, while noi
 peaks at the finest scale and backgrounds (gradients, vignetting, blotches) weak ones at the
 coarsest. The estimate is the scale band where the peaks' summed strength is highest, for
 the polarity (bright or dark objects) whose peaks are stronger; the size range handed to the
-counters is where most of that band's peaks lie.
+counters is where most of that band's peaks lie, each peak's scale refined between the scale
+steps, and reaching as far below the typical size as above it. Weak peaks on a bigger,
+stronger one (the relief of a coin, the ring inside a disc's edge) are parts of it, not
+evidence of small objects, and are left out.
 
 Large scales are measured on a reduced image (the normalised response does not change with
 resampling), so a 4096² image is estimated in a fraction of a second; images larger than
@@ -35,9 +38,9 @@ _MIN_WORKING_SIGMA = 2.0
 # Images with a side above this are estimated on SAMPLE_WINDOWS windows of this side.
 WINDOW_SIDE = 1024
 SAMPLE_WINDOWS = 4
-# The size range covers the peaks of the winning band between these strength quantiles; only
-# its lower end is widened by one scale step (a peak's scale is known to one step, and a range
-# reaching far above the objects makes the counters see neighbours as one).
+# The size range covers the peaks of the winning band between these strength quantiles (then
+# narrowed to the shorter reach around the typical size); only its lower end is widened by one
+# scale step (a range reaching far above the objects makes the counters see neighbours as one).
 RANGE_QUANTILES = (0.05, 0.95)
 # The size range searched when the image shows nothing to estimate from (the old defaults).
 FALLBACK_SIZES = (2.0, 8.0)
