@@ -149,9 +149,10 @@ def _bodies(smoothed: np.ndarray, labels: np.ndarray, total: int, found: Detecti
 def _unit_per_level(owner: np.ndarray, level: np.ndarray, sizes: np.ndarray, sigmas: np.ndarray) -> np.ndarray | None:
     """A single object's typical measure at each detected scale, from the objects that stand
     alone (``owner``/``level`` of their peaks): measured where a scale has enough of them,
-    interpolated between those scales and, beyond them, grown with the scale's area (sigma²):
-    a lone object answering at a coarser scale than any measured is that much bigger, not
-    two of the measured ones."""
+    interpolated between those scales; above them grown with the scale's area (sigma²), as a
+    lone object answering at a coarser scale than any measured is that much bigger, not two
+    of the measured ones; below them held at the finest measured (objects of one size answer
+    at neighbouring scales, so a finer peak is no proof of a smaller object)."""
     if len(owner) == 0:
         return None
     levels = len(sigmas)
@@ -162,13 +163,11 @@ def _unit_per_level(owner: np.ndarray, level: np.ndarray, sizes: np.ndarray, sig
         if len(here) >= _MIN_SINGLES:
             known_levels.append(index)
             known_units.append(float(np.median(here)))
-    if not known_levels:
-        per_area = float(np.median(sizes[owner] / area[level]))
-        return np.maximum(per_area * area, 1e-12)
+    if not known_levels:  # too few lone objects at any one scale: all of them, at their middle scale
+        known_levels, known_units = [int(np.median(level))], [float(np.median(sizes[owner]))]
     steps = np.arange(levels)
     units = np.interp(steps, known_levels, known_units)
-    first, last = known_levels[0], known_levels[-1]
-    units[:first] = known_units[0] * area[:first] / area[first]
+    last = known_levels[-1]
     units[last + 1:] = known_units[-1] * area[last + 1:] / area[last]
     return np.maximum(units, 1e-12)
 
