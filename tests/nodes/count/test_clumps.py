@@ -51,3 +51,21 @@ def test_flux_measure_and_mask_and_blank_image():
     top[:50] = True
     assert clumps(image, Mask(top), min_size=3, max_size=10)["count"].value == 1
     assert clumps(Image(np.zeros((64, 64), np.uint8)), min_size=2, max_size=8)["count"].value == 0
+
+
+def test_a_lone_object_bigger_than_every_measured_single_is_one_object():
+    # 30 lone discs 10 px across teach the unit; the 18-px one answers at a coarser scale than
+    # any of them, where a single object is that much bigger, not two or three of them.
+    lone = [(20 + 30 * (i % 10), 20 + 30 * (i // 10)) for i in range(30)]
+    small = disc_image(lone, size=(150, 320), radius=5, noise=2, seed=5)
+    big = disc_image([(160, 40)], size=(80, 320), radius=9, noise=2, seed=6)
+    found, added = count_clumps(np.vstack([small, big]), BlobSettings(8, 20))
+    assert len(found) == 31 and not added.any()
+
+
+def test_objects_standing_near_each_other_are_not_one_clump():
+    # Big blurred discs 8 px apart: their faint rims meet, their bodies do not.
+    centres = [(40 + 48 * (i % 6), 40 + 48 * (i // 6)) for i in range(24)]
+    image = disc_image(centres, size=(230, 330), radius=20, noise=2, seed=7)
+    found, added = count_clumps(image, BlobSettings(30, 50))
+    assert len(found) == 24 and not added.any()

@@ -56,3 +56,29 @@ def test_an_image_without_objects_says_so_and_counts_next_to_nothing():
     result = blobs(Image(noise))
     assert result["count"].value <= 2
     assert "no object-like spots" in result["scale"].text
+
+
+def test_the_24_coins_of_a_real_photo_count_22_to_26_with_every_setting_at_its_default(coins):
+    # 40-65 px bright, textured coins on a darker cloth lit unevenly, some touching the edge:
+    # the coins fill so much of the image that measured over all of it their own response is
+    # the "noise", and their relief makes many small peaks that are not coins.
+    for node in (blobs, clumps):
+        result = node(coins)
+        assert 22 <= result["count"].value <= 26, (node.id, result["scale"].text)
+        assert "bright" in result["scale"].text
+    estimate = estimate_scale(gray_float(coins.data)[0])
+    assert 16 <= estimate.min_size <= 35 <= estimate.max_size <= 70
+
+
+@pytest.mark.parametrize("size, polarity, side, count", [(3.0, "dark", 320, 300), (40.0, "bright", 512, 40)])
+def test_tiny_and_big_objects_on_a_strong_gradient_count_within_10_percent_with_defaults(size, polarity, side, count):
+    from thyra_graph.nodes.count.synthetic import make_scene
+
+    scene = make_scene(width=side, height=side, count=count, min_size=size * 0.9, max_size=size * 1.1,
+                       clump_fraction=0.2, polarity=polarity, gradient=0.7, seed=21)
+    truth = len(scene.xy)
+    for node in (blobs, clumps):
+        result = node(Image(scene.image))
+        assert abs(result["count"].value - truth) <= 0.10 * truth, (node.id, truth, result["scale"].text)
+        # Auto polarity picks what the objects are (dark ones on the light sky, bright ones on the dark).
+        assert f"px, {polarity}" in result["scale"].text

@@ -147,3 +147,127 @@ def local_noise_factor(response: np.ndarray, quiet: np.ndarray, grid: BlockGrid,
     factor = np.where(enough, rms / reference_rms if reference_rms > 0 else 1.0, 1.0)
     factor = smooth_grid(factor)
     return grid.expand(np.clip(factor, 0.5, 5.0))
+
+
+# A peak this many noise sigmas high is taken as an object and masked out of the background:
+# high enough that on a plain noisy background next to nothing is masked (the noise comes
+# out 1-2 % low), low enough that objects which inflated the first estimate get masked.
+MASK_SIGMAS = 3.5
+# The first round starts from a noise the objects may have inflated so much that none of them
+# stands MASK_SIGMAS out of it; it masks from this lower level, the later rounds (from a noise
+# that is no longer inflated) settle back to MASK_SIGMAS.
+FIRST_MASK_SIGMAS = 2.5
+# Rounds of "mask the objects, measure the noise of what is left", until the noise of every
+# scale moves less than MASK_SETTLED between rounds: each round's smaller noise unmasks the
+# objects that the previous one still counted as noise.
+MASK_ROUNDS = 8
+MASK_SETTLED = 0.02
+# The local background level is computed on the image reduced by up to this factor.
+_LEVEL_MAX_FACTOR = 16
+# Noise spreads are measured on a regular subsample of about this many pixels.
+_SPREAD_SAMPLES = 250_000
+
+
+@dataclass
+class BackgroundNoise:
+    """Noise of the background with the objects taken out: per scale, and of the smoothed image."""
+
+    sigmas: list[float]
+    smooth_sigma: float
+
+
+def object_free_noise(residual: np.ndarray, quiet: np.ndarray, factor: np.ndarray, sigmas: np.ndarray, *,
+                      floor: float, smooth_floor: float) -> BackgroundNoise:
+    """The noise each scale's response would have on the background alone.
+
+    Where objects are big or crowded, every pixel is near one and the response is theirs
+    at every pixel: measuring its spread measures the objects, and nothing stands 5 of those
+    "sigmas" out (24 coins filling a photo counted 0). So, as astronomers estimate a sky with
+    its sources masked (SExtractor, photutils), the objects are masked (the body of every peak
+    above MASK_SIGMAS), filled with their surroundings' level (:func:`local_level`, which
+    leaves no ring for the Laplacian to answer), and the noise is measured again on what is
+    left, round after round until it settles. The smoothed image's noise is measured against
+    that local level, as the counters compare objects with it.
+
+    ``residual`` is the flattened image with objects positive, ``quiet`` the pixels with no
+    object nearby (the first estimate), ``factor`` the local noise map, ``floor`` and
+    ``smooth_floor`` the grey-step floors of the two figures.
+    """
+    from .scale_space import local_maxima, log_response, smooth
+
+    responses = [log_response(residual, float(sigma)) for sigma in sigmas]
+    pixels = quiet if quiet.any() else np.ones_like(quiet)
+    noise = [max(_spread_of(response, pixels), floor) for response in responses]
+    smooth_sigma = max(_spread_of(smooth(residual, float(sigmas[0])), pixels), smooth_floor)
+    for round_ in range(MASK_ROUNDS):
+        height = FIRST_MASK_SIGMAS if round_ == 0 else MASK_SIGMAS
+        peaks = [local_maxima(response, factor * np.float32(height * level_noise))
+                 for response, level_noise in zip(responses, noise)]
+        free = object_free(residual.shape, peaks, sigmas)
+        if free.sum() < 0.05 * free.size:  # no background left to measure on
+            break
+        level = local_level(residual, free, sigmas)
+        filled = np.where(free, residual, level).astype(np.float32)
+        before = noise
+        noise = [max(_spread_of(log_response(filled, float(sigma)), free), floor) for sigma in sigmas]
+        filled -= level
+        smooth_sigma = max(_spread_of(smooth(filled, float(sigmas[0])), free), smooth_floor)
+        if round_ > 0 and max(abs(new / old - 1.0) for new, old in zip(noise, before)) < MASK_SETTLED:
+            break
+    return BackgroundNoise(noise, smooth_sigma)
+
+
+def object_free(shape: tuple[int, int], peaks: list[tuple[np.ndarray, np.ndarray]], sigmas: np.ndarray) -> np.ndarray:
+    """Pixels outside every object's body; ``peaks`` holds the (rows, cols) of the objects
+    found at each scale of ``sigmas``."""
+    import cv2
+
+    from .scale_space import radius_of
+
+    mask = np.zeros(shape, np.uint8)
+    for (rows, cols), sigma in zip(peaks, sigmas):
+        if len(rows) == 0:
+            continue
+        centres = np.zeros(shape, np.uint8)
+        centres[rows, cols] = 1
+        radius = int(math.ceil(radius_of(float(sigma)))) + 1
+        mask |= cv2.dilate(centres, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
+    return mask == 0
+
+
+def local_level(residual: np.ndarray, free: np.ndarray, sigmas: np.ndarray) -> np.ndarray:
+    """The level of the background around each pixel: a Gaussian average (one object diameter
+    wide, as big as an object of the largest size) of the object-free pixels only.
+
+    The block grid of :func:`flatten` must be several objects wide to see background in its
+    medians, too coarse to follow the light across an image only a few big objects wide
+    (coins on a cloth lit from one side); this follows it between the objects.
+
+    The average is this smooth, so it is computed on the image reduced by a power of two (at
+    most 16, which divides the block grid, so a tile computes the values the whole image does).
+    """
+    import cv2
+
+    from .scale_space import radius_of
+
+    width = 2.0 * float(radius_of(float(sigmas[-1])))
+    factor = int(min(_LEVEL_MAX_FACTOR, 2 ** max(0, int(math.floor(math.log2(max(width / 2.0, 1.0)))))))
+    height, cols = residual.shape
+    weight = free.astype(np.float32)
+    parts = [residual * weight, weight]
+    if factor > 1:
+        pad = ((0, -height % factor), (0, -cols % factor))
+        parts = [cv2.resize(np.pad(part, pad, mode="edge"), None, fx=1.0 / factor, fy=1.0 / factor,
+                            interpolation=cv2.INTER_AREA) for part in parts]
+    total, counted = (cv2.GaussianBlur(part, (0, 0), width / factor, borderType=cv2.BORDER_REFLECT) for part in parts)
+    level = total / np.maximum(counted, np.float32(1e-6))
+    if factor > 1:
+        level = cv2.resize(level, None, fx=float(factor), fy=float(factor), interpolation=cv2.INTER_LINEAR)
+        level = np.ascontiguousarray(level[:height, :cols])
+    return level
+
+
+def _spread_of(values: np.ndarray, where: np.ndarray) -> float:
+    """:func:`robust_sigma` of ``values`` at the pixels ``where``, on a regular subsample."""
+    stride = max(1, int(math.ceil(math.sqrt(values.size / _SPREAD_SAMPLES))))
+    return robust_sigma(values[::stride, ::stride][where[::stride, ::stride]])

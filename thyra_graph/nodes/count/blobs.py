@@ -5,12 +5,15 @@ How a window is searched (``detect``):
 1. grey levels, minus a smooth background (``background.flatten``), turned so objects are
    bright (the polarity, chosen from the image when ``auto``);
 2. for each scale covering the size range, the scale-normalised LoG response; its noise is
-   measured on *quiet* pixels (no object nearby) and mapped block by block, so a threshold of
-   5 means "5 noise standard deviations here", on a flat sky or in a bright noisy corner;
+   measured with the objects masked out and filled with their surroundings
+   (``background.object_free_noise``: big or crowded objects would otherwise be their own
+   "noise") and mapped block by block, so a threshold of 5 means "5 noise standard deviations
+   here", on a flat sky or in a bright noisy corner;
 3. peaks above the threshold at every scale that sit on a blob (not along an edge: Lowe's
-   curvature test) and whose centre stands above the background (not in the halo the
-   Laplacian draws around an object of the other polarity), settled into objects by
-   ``resolve``.
+   curvature test), are not the texture or rim of an object bigger than the size range, and
+   whose centre stands above the background level around it (``background.local_level``; not
+   in the halo the Laplacian draws around an object of the other polarity), settled into
+   objects by ``resolve``.
 
 The statistics measured in step 2 (``NoiseStats``) can be handed in, which is how
 ``count.tiled`` makes every tile use the same numbers the whole image would.
@@ -26,10 +29,11 @@ import numpy as np
 from thyra_graph.engine.declaration import Input, NodeError, Output, Param, node
 from thyra_graph.types import Image, Mask, Number, Points, Text
 
-from .background import BlockGrid, block_size_for, flatten, local_noise_factor, robust_sigma
+from .background import (MASK_SIGMAS, BlockGrid, block_size_for, flatten, local_level, local_noise_factor,
+                         object_free, object_free_noise, robust_sigma)
 from .intensity import check_size_range, gray_float
-from .resolve import resolve
-from .scale_space import blob_like, blob_scales, local_maxima, log_response, radius_of, refine, smooth
+from .resolve import parts_of_bigger, resolve
+from .scale_space import SCALE_STEP, blob_like, blob_scales, local_maxima, log_response, radius_of, refine, smooth
 
 POLARITIES = ("auto", "bright", "dark")
 # A dip between two touching objects must be this many noise sigmas deep to split them.
@@ -45,6 +49,9 @@ _RESPONSE_FLOOR = 0.4
 _SMOOTH_FLOOR = 1.0
 # Noise is measured on about this many sampled pixels (a regular subsample of big images).
 _NOISE_SAMPLES = 1_000_000
+# The noise of each scale, with objects masked (rounds of filtering), is measured on sample
+# windows of this side in bigger images.
+_NOISE_WINDOW = 512
 
 
 @dataclass(frozen=True)
@@ -154,7 +161,7 @@ class Window:
     stats: NoiseStats
     fine: np.ndarray | None = None  # finest-scale response, handed on to the search
     step: float = 1.0 / 255.0  # the source's grey step (noise floor)
-    quiet_sample: np.ndarray | None = None  # quiet pixels of the noise sample, while noise is unmeasured
+    quiet: np.ndarray | None = None  # pixels with no object nearby, while the noise is unmeasured
 
 
 def prepare(grey: np.ndarray, settings: BlobSettings, *, step: float, origin: tuple[int, int] = (0, 0),
@@ -185,7 +192,6 @@ def prepare(grey: np.ndarray, settings: BlobSettings, *, step: float, origin: tu
     quiet = busy == 0
     del busy
     smoothed = smooth(residual, float(sigmas[0]))
-    quiet_sample = None
     if stats is None:
         quiet_sample = quiet[sample]
         if not quiet_sample.any():  # crowded from edge to edge: every pixel is near an object
@@ -193,33 +199,37 @@ def prepare(grey: np.ndarray, settings: BlobSettings, *, step: float, origin: tu
         values = fine[sample][quiet_sample].astype(np.float64)
         reference_rms = max(float(np.sqrt(np.mean(values ** 2))) if values.size else 0.0, fine_floor)
         smooth_floor = step * _SMOOTH_FLOOR
-        # The noise of each scale is measured by the search, on the responses it computes anyway.
+        # The noise of each scale (and of the smoothed image) is measured by the search.
         stats = NoiseStats(sign=sign, rough=rough, sigmas=(), reference_rms=reference_rms,
-                           smooth_sigma=max(robust_sigma(smoothed[sample][quiet_sample]), smooth_floor), tails=tails)
+                           smooth_sigma=smooth_floor, tails=tails)
     factor = local_noise_factor(fine, quiet, grid, stats.reference_rms)
-    return Window(residual, smoothed, factor, stats, fine, step, quiet_sample)
+    return Window(residual, smoothed, factor, stats, fine, step, quiet if not stats.sigmas else None)
 
 
 def search(window: Window, settings: BlobSettings) -> Detections:
     """Peaks above the threshold at every scale, settled into one detection per object."""
     sigmas = settings.sigmas
-    measuring = not window.stats.sigmas
-    sample = _sample(window.residual.shape)
+    if not window.stats.sigmas:
+        _measure_noise(window, settings)
     noise_levels = list(window.stats.sigmas)
-    found_xy, found_level, found_strength = [], [], []
+    found_xy, found_level, found_strength, object_peaks = [], [], [], []
     for level, sigma in enumerate(sigmas):
         if level == 0 and window.fine is not None:
             response, blurred = window.fine, window.smoothed  # the same blur, made by prepare()
         else:
             response, blurred = log_response(window.residual, float(sigma), with_blurred=True)
-        if measuring:
-            floor_level = window.step * _RESPONSE_FLOOR
-            noise_levels.append(max(robust_sigma(response[sample][window.quiet_sample]), floor_level))
-        floor = window.factor * np.float32(settings.threshold * noise_levels[level])
-        # The grey-step floor holds where the local factor says "quieter than typical" too.
-        np.maximum(floor, np.float32(settings.threshold * window.step * _RESPONSE_FLOOR), out=floor)
-        rows, cols = local_maxima(response, floor)
-        del floor
+        # Peaks from MASK_SIGMAS are objects to take out of the background level; those
+        # above the threshold are the candidates.
+        unit = window.factor * np.float32(noise_levels[level])
+        rows, cols = local_maxima(response, unit * np.float32(min(MASK_SIGMAS, settings.threshold)))
+        height = response[rows, cols]
+        here = unit[rows, cols]
+        del unit
+        masked = height > np.float32(MASK_SIGMAS) * here
+        object_peaks.append((rows[masked], cols[masked]))
+        high = height > np.maximum(np.float32(settings.threshold) * here,
+                                   np.float32(settings.threshold * window.step * _RESPONSE_FLOOR))
+        rows, cols = rows[high], cols[high]
         on_blob = blob_like(blurred, rows, cols)
         rows, cols = rows[on_blob], cols[on_blob]
         del blurred
@@ -229,9 +239,12 @@ def search(window: Window, settings: BlobSettings) -> Detections:
         found_strength.append(response[rows, cols].astype(np.float64))
         del response
     window.fine = None
-    if measuring:
-        window.stats.sigmas = tuple(noise_levels)
-        window.quiet_sample = None
+    context = _bigger_objects(window, settings, noise_levels[-1])
+    # Objects are judged against the background around them, not the coarse block grid's.
+    background = local_level(window.residual, object_free(window.residual.shape, object_peaks, sigmas), sigmas)
+    window.residual -= background
+    window.smoothed -= smooth(background, float(sigmas[0]))
+    del background
     xy = np.concatenate(found_xy).reshape(-1, 2)
     level = np.concatenate(found_level)
     strength = np.concatenate(found_strength)
@@ -245,7 +258,33 @@ def search(window: Window, settings: BlobSettings) -> Detections:
     xy, level, strength, radius = xy[standing], level[standing], strength[standing], radius[standing]
     local_noise = local_noise[standing]
     keep = resolve(xy, level, strength, radius, smooth=window.smoothed, dip_floor=DIP_SIGMAS * local_noise)
+    keep &= ~parts_of_bigger(xy, strength, *context)
     return Detections(xy[keep], radius[keep], strength[keep], level[keep])
+
+
+def _bigger_objects(window: Window, settings: BlobSettings, top_noise: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Peaks one scale step above the largest size: objects bigger than the range, which are
+    not counted but whose texture and rims must not count either (centres, strengths, radius)."""
+    sigma = float(settings.sigmas[-1]) * SCALE_STEP
+    response, blurred = log_response(window.residual, sigma, with_blurred=True)
+    rows, cols = local_maxima(response, window.factor * np.float32(settings.threshold * top_noise))
+    on_blob = blob_like(blurred, rows, cols)
+    rows, cols = rows[on_blob], cols[on_blob]
+    return np.column_stack([cols, rows]).astype(np.float64), response[rows, cols].astype(np.float64), float(radius_of(sigma))
+
+
+def _measure_noise(window: Window, settings: BlobSettings) -> None:
+    """Fill in the window's noise per scale and of the smoothed image, objects taken out
+    (:func:`background.object_free_noise`), on a few sample windows of a big image."""
+    from .object_scale import windows_of
+
+    parts = [object_free_noise(window.residual[rows, cols], window.quiet[rows, cols], window.factor[rows, cols],
+                               settings.sigmas, floor=window.step * _RESPONSE_FLOOR,
+                               smooth_floor=window.step * _SMOOTH_FLOOR)
+             for rows, cols in windows_of(window.residual.shape, lambda rows, cols: (rows, cols), side=_NOISE_WINDOW)]
+    window.stats.sigmas = tuple(float(np.median([p.sigmas[k] for p in parts])) for k in range(len(settings.sigmas)))
+    window.stats.smooth_sigma = float(np.median([p.smooth_sigma for p in parts]))
+    window.quiet = None
 
 
 def detect(grey: np.ndarray, settings: BlobSettings, *, step: float, origin: tuple[int, int] = (0, 0),

@@ -22,6 +22,7 @@ from thyra_graph.types import Image, Mask, Number, Points, Text
 
 from .blobs import POLARITIES, BlobSettings, Detections, inside, prepare, search, size_params
 from .intensity import check_size_range, gray_float
+from .scale_space import smooth
 
 # Hysteresis: a clump is pixels above LOW noise sigmas connected to at least one pixel above
 # the detection threshold.
@@ -30,6 +31,8 @@ LOW_SIGMAS = 2.5
 # Inside a clump an object's "peak" is taken as at least BODY_SHARE of the clump's brightest,
 # so a faint object pressed against a bright one is not credited with the bright one's glow.
 BODY_SHARE = 0.7
+# Pixels: object bodies are outlined on the image smoothed at most this much.
+BODY_SIGMA = 1.0
 # A hidden object lies next to one that was found: within this many of its radii.
 REACH_RADII = 2.0
 # A clump holds a hidden object only when its excess over what its peaks explain is larger
@@ -68,22 +71,29 @@ def count_clumps(data: np.ndarray, settings: BlobSettings, *, measure: str = "ar
     low = (window.smoothed > LOW_SIGMAS * noise).astype(np.uint8)
     total, labels, boxes, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
     del low
+    # Bodies are outlined on an image smoothed no more than BODY_SIGMA: smoothed at the scale
+    # of big objects, the hollows between touching ones fill in and a clump outgrows its members.
+    sharp = smooth(window.residual, min(float(settings.sigmas[0]), BODY_SIGMA)) if settings.sigmas[0] > BODY_SIGMA \
+        else window.smoothed
+    body = _bodies(sharp, labels, total, found)
+    del sharp
+    # A clump is objects whose bodies touch: the faint rims the hysteresis also holds would
+    # join objects that only stand near each other (big blurred ones on a quiet background).
+    total, labels, boxes, _ = cv2.connectedComponentsWithStats(body.astype(np.uint8), connectivity=8)
     seeded = np.bincount(labels[window.smoothed > settings.threshold * noise], minlength=total) > 0
     seeded[0] = False
     del noise
-    body = _bodies(window.smoothed, labels, total, found)
     if measure == "flux":
         sizes = np.bincount(labels[body], weights=window.residual[body], minlength=total)
     else:
         sizes = np.bincount(labels[body], minlength=total).astype(np.float64)
-    del body
 
     rows = np.clip(np.rint(found.xy[:, 1]).astype(np.int64), 0, labels.shape[0] - 1)
     cols = np.clip(np.rint(found.xy[:, 0]).astype(np.int64), 0, labels.shape[1] - 1)
     owner = labels[rows, cols]
     peaks = np.bincount(owner, minlength=total)
     single = (peaks[owner] == 1) & seeded[owner] & (owner > 0)
-    units = _unit_per_level(owner[single], found.level[single], sizes, len(settings.sigmas))
+    units = _unit_per_level(owner[single], found.level[single], sizes, settings.sigmas)
     if units is None:  # no object stands alone: nothing to learn a single object's size from
         return found, nothing_added
     spread = sizes[owner[single]] / units[found.level[single]] - 1.0
@@ -100,7 +110,7 @@ def count_clumps(data: np.ndarray, settings: BlobSettings, *, measure: str = "ar
         excess = (sizes[clump] - units[levels].sum()) / units[int(np.median(levels))]
         hidden = int(round(excess)) if excess >= split_at else 0
         if hidden > 0:
-            added.append(_spread(labels, boxes[clump], clump, found.xy[order][start:end], hidden))
+            added.append(_spread(labels, body, boxes[clump], clump, found.xy[order][start:end], hidden))
     if not added:
         return found, nothing_added
     extra = np.concatenate(added)
@@ -136,20 +146,30 @@ def _bodies(smoothed: np.ndarray, labels: np.ndarray, total: int, found: Detecti
     return body
 
 
-def _unit_per_level(owner: np.ndarray, level: np.ndarray, sizes: np.ndarray, levels: int) -> np.ndarray | None:
+def _unit_per_level(owner: np.ndarray, level: np.ndarray, sizes: np.ndarray, sigmas: np.ndarray) -> np.ndarray | None:
     """A single object's typical measure at each detected scale, from the objects that stand
-    alone (``owner``/``level`` of their peaks), interpolated between scales."""
+    alone (``owner``/``level`` of their peaks): measured where a scale has enough of them,
+    interpolated between those scales; above them grown with the scale's area (sigma²), as a
+    lone object answering at a coarser scale than any measured is that much bigger, not two
+    of the measured ones; below them held at the finest measured (objects of one size answer
+    at neighbouring scales, so a finer peak is no proof of a smaller object)."""
     if len(owner) == 0:
         return None
+    levels = len(sigmas)
+    area = np.asarray(sigmas, dtype=np.float64) ** 2
     known_levels, known_units = [], []
     for index in range(levels):
         here = sizes[owner[level == index]]
         if len(here) >= _MIN_SINGLES:
             known_levels.append(index)
             known_units.append(float(np.median(here)))
-    if not known_levels:
-        return np.full(levels, max(float(np.median(sizes[owner])), 1e-12))
-    return np.maximum(np.interp(np.arange(levels), known_levels, known_units), 1e-12)
+    if not known_levels:  # too few lone objects at any one scale: all of them, at their middle scale
+        known_levels, known_units = [int(np.median(level))], [float(np.median(sizes[owner]))]
+    steps = np.arange(levels)
+    units = np.interp(steps, known_levels, known_units)
+    last = known_levels[-1]
+    units[last + 1:] = known_units[-1] * area[last + 1:] / area[last]
+    return np.maximum(units, 1e-12)
 
 
 def _runs(values: np.ndarray):
@@ -160,10 +180,15 @@ def _runs(values: np.ndarray):
     yield from zip(starts, ends)
 
 
-def _spread(labels: np.ndarray, box: np.ndarray, clump: int, taken: np.ndarray, count: int) -> np.ndarray:
-    """``count`` more points in a clump, each at the clump pixel farthest from the points so far."""
+def _spread(labels: np.ndarray, body: np.ndarray, box: np.ndarray, clump: int, taken: np.ndarray,
+            count: int) -> np.ndarray:
+    """``count`` more points in a clump, each at the pixel of its objects' bodies (not of the
+    faint rim the segmentation also holds) farthest from the points so far."""
     x, y, w, h = (int(v) for v in box[:4])
-    ys, xs = np.nonzero(labels[y:y + h, x:x + w] == clump)
+    inside = labels[y:y + h, x:x + w] == clump
+    if (inside & body[y:y + h, x:x + w]).any():
+        inside &= body[y:y + h, x:x + w]
+    ys, xs = np.nonzero(inside)
     pixels = np.column_stack([xs + x, ys + y]).astype(np.float64)
     points = [p for p in taken]
     added = []

@@ -7,7 +7,10 @@ Over an image the peaks of real objects pile up at the objects' scale, while noi
 peaks at the finest scale and backgrounds (gradients, vignetting, blotches) weak ones at the
 coarsest. The estimate is the scale band where the peaks' summed strength is highest, for
 the polarity (bright or dark objects) whose peaks are stronger; the size range handed to the
-counters is where most of that band's peaks lie.
+counters is where most of that band's peaks lie, each peak's scale refined between the scale
+steps, and reaching as far below the typical size as above it. Weak peaks on a bigger,
+stronger one (the relief of a coin, the ring inside a disc's edge) are parts of it, not
+evidence of small objects, and are left out.
 
 Large scales are measured on a reduced image (the normalised response does not change with
 resampling), so a 4096² image is estimated in a fraction of a second; images larger than
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .background import robust_sigma
+from .resolve import STRONG_RATIO
 from .scale_space import SCALE_STEP, blob_like, radius_of
 
 # A scale-space peak counts from this many noise standard deviations of its scale's response.
@@ -34,9 +38,9 @@ _MIN_WORKING_SIGMA = 2.0
 # Images with a side above this are estimated on SAMPLE_WINDOWS windows of this side.
 WINDOW_SIDE = 1024
 SAMPLE_WINDOWS = 4
-# The size range covers the peaks of the winning band between these strength quantiles; only
-# its lower end is widened by one scale step (a peak's scale is known to one step, and a range
-# reaching far above the objects makes the counters see neighbours as one).
+# The size range covers the peaks of the winning band between these strength quantiles (then
+# narrowed to the shorter reach around the typical size); only its lower end is widened by one
+# scale step (a range reaching far above the objects makes the counters see neighbours as one).
 RANGE_QUANTILES = (0.05, 0.95)
 # The size range searched when the image shows nothing to estimate from (the old defaults).
 FALLBACK_SIZES = (2.0, 8.0)
@@ -110,8 +114,14 @@ def estimate_from_windows(windows: list[np.ndarray], *, polarity: str = "auto") 
     _, sign, peak, index, sigma, strength = best
     near = np.abs(index - peak) <= BAND_STEPS
     sigma, strength = sigma[near], strength[near]
-    low, high = _weighted_quantiles(sigma, strength, RANGE_QUANTILES)
-    typical = _weighted_quantiles(sigma, strength, (0.5,))[0]
+    weight = strength
+    low, high = _weighted_quantiles(sigma, weight, RANGE_QUANTILES)
+    typical = _weighted_quantiles(sigma, weight, (0.5,))[0]
+    # A kind of object varies in size about as much below its typical size as above it; the
+    # tail that reaches farther reaches into something else (below: texture and rims of the
+    # objects, above: touching neighbours seen as one), so both sides take the shorter reach.
+    spread = min(typical / low, high / typical)
+    low, high = typical / spread, typical * spread
     diameter = 2.0 * float(radius_of(1.0))
     return ScaleEstimate(size=diameter * typical, min_size=max(1.0, diameter * low / SCALE_STEP),
                          max_size=diameter * high, polarity="bright" if sign > 0 else "dark",
@@ -126,12 +136,13 @@ def _sigmas(side: int) -> np.ndarray:
     return FINEST_SIGMA * SCALE_STEP ** np.arange(count)
 
 
-def windows_of(shape: tuple[int, int], read) -> list[np.ndarray]:
-    """The windows an image of ``shape`` is estimated on, read by ``read(rows, cols)``."""
+def windows_of(shape: tuple[int, int], read, *, side: int = WINDOW_SIDE) -> list[np.ndarray]:
+    """The windows of ``side`` px an image of ``shape`` is estimated on (the whole image when
+    it is not much bigger), read by ``read(rows, cols)``."""
     height, width = shape
-    if max(height, width) <= WINDOW_SIDE * 1.5:
+    if max(height, width) <= side * 1.5:
         return [read(slice(0, height), slice(0, width))]
-    side_y, side_x = min(height, WINDOW_SIDE), min(width, WINDOW_SIDE)
+    side_y, side_x = min(height, side), min(width, side)
     grid = int(math.ceil(math.sqrt(SAMPLE_WINDOWS)))
     windows = []
     for i in range(grid):
@@ -166,7 +177,7 @@ def _scale_space_peaks(grey: np.ndarray) -> _Peaks:
         return out, blurred
 
     kernel = np.ones((3, 3), np.uint8)
-    found_sigma, found_strength, found_sign = [], [], []
+    found_sigma, found_strength, found_sign, found_xy = [], [], [], []
     fine_noise, fine_sigma = None, 1.0
     for level in range(1, len(sigmas) - 1):
         sigma = float(sigmas[level])
@@ -197,13 +208,53 @@ def _scale_space_peaks(grey: np.ndarray) -> _Peaks:
             rows, cols = np.nonzero(top)
             # Rings and ridges along an object's edge peak too; only round peaks are objects.
             round_ = blob_like(blurred if sign > 0 else -blurred, rows, cols)
-            values = signed[rows[round_], cols[round_]]
-            found_sigma.append(np.full(values.size, sigma))
+            rows, cols = rows[round_], cols[round_]
+            values = signed[rows, cols]
+            below = (finer if sign > 0 else -finer)[rows, cols]
+            above = (coarser if sign > 0 else -coarser)[rows, cols]
+            found_sigma.append(sigma * SCALE_STEP ** _vertex(below, values, above))
             found_strength.append(values.astype(np.float64))
             found_sign.append(np.full(values.size, sign))
+            found_xy.append(np.column_stack([cols, rows]).astype(np.float64) * factor)
     if not found_sigma:
         return _Peaks(np.zeros(0), np.zeros(0), np.zeros(0))
-    return _Peaks(np.concatenate(found_sigma), np.concatenate(found_strength), np.concatenate(found_sign))
+    found = _Peaks(np.concatenate(found_sigma), np.concatenate(found_strength), np.concatenate(found_sign))
+    own = ~_parts_of_bigger(np.concatenate(found_xy), found)
+    return _Peaks(found.sigma[own], found.strength[own], found.sign[own])
+
+
+def _parts_of_bigger(xy: np.ndarray, found: _Peaks) -> np.ndarray:
+    """Peaks that are texture, rims or rings of a bigger object rather than objects: within a
+    coarser peak's radius (same polarity) and weaker than STRONG_RATIO of it, the rule the
+    counters settle peaks by (:mod:`resolve`). Left in, the many small peaks a textured coin
+    makes would say "small objects" as loudly as the coins say "big ones"."""
+    from scipy.spatial import cKDTree
+
+    part = np.zeros(len(xy), dtype=bool)
+    for sign in (1.0, -1.0):
+        mine = np.flatnonzero(found.sign == sign)
+        # The scale step each peak was found at (its refined scale is within half a step).
+        level = np.rint(np.log(found.sigma[mine] / FINEST_SIGMA) / math.log(SCALE_STEP)).astype(int)
+        for step in np.unique(level)[::-1]:
+            coarse, finer = mine[level == step], mine[level < step]
+            if len(finer) == 0:
+                continue
+            tree = cKDTree(xy[coarse])
+            reach = float(radius_of(FINEST_SIGMA * SCALE_STEP ** step))
+            _, nearest = tree.query(xy[finer], distance_upper_bound=reach)
+            inside = nearest < len(coarse)
+            weak = found.strength[finer[inside]] < STRONG_RATIO * found.strength[coarse[nearest[inside]]]
+            part[finer[inside][weak]] = True
+    return part
+
+
+def _vertex(before: np.ndarray, centre: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Where a parabola through three equally spaced samples peaks, in steps from the middle
+    one (-0.5..0.5): a peak's scale known to a fraction of a step, as SIFT refines it."""
+    curvature = before.astype(np.float64) - 2.0 * centre + after
+    with np.errstate(divide="ignore", invalid="ignore"):
+        offset = np.where(curvature < 0, 0.5 * (before - after) / curvature, 0.0)
+    return np.clip(offset, -0.5, 0.5)
 
 
 def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, quantiles: tuple[float, ...]) -> list[float]:

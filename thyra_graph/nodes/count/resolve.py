@@ -97,3 +97,19 @@ def _mergers(outer: np.ndarray, inner: np.ndarray, xy: np.ndarray, radius: np.nd
     ends = np.minimum(sample(p), sample(q))
     dipped = ends - valley > np.maximum(dip_floor[first], dip_floor[second])
     return np.unique(owner[dipped])
+
+
+def parts_of_bigger(xy: np.ndarray, strength: np.ndarray, bigger_xy: np.ndarray, bigger_strength: np.ndarray,
+                    bigger_radius: float) -> np.ndarray:
+    """Which peaks are texture or rim of a bigger object (one peak of ``bigger_xy``, all of
+    radius ``bigger_radius``): inside the nearest one's radius and weaker than STRONG_RATIO of
+    it (an object of their own would answer at least that strongly, as in :func:`resolve`)."""
+    if len(xy) == 0 or len(bigger_xy) == 0:
+        return np.zeros(len(xy), dtype=bool)
+    from scipy.spatial import cKDTree
+
+    _, nearest = cKDTree(bigger_xy).query(xy, distance_upper_bound=bigger_radius)
+    inside = nearest < len(bigger_xy)
+    part = np.zeros(len(xy), dtype=bool)
+    part[inside] = strength[inside] < STRONG_RATIO * bigger_strength[nearest[inside]]
+    return part
