@@ -1,0 +1,144 @@
+"""Training a density forest from dots, and using it: the work behind count.learn_density.
+
+Lempitsky & Zisserman's "Learning to count objects in images" and ilastik's density counting:
+each dot becomes a unit Gaussian (``density_from_points``), and a regressor learns each
+pixel's share of that density from the pixel's multi-scale features (``pixel_features``).
+Pixels are subsampled in two strata, near a dot and elsewhere, each weighted by the inverse
+of its sampling rate so that a leaf's mean is the mean over all annotated pixels: the forest's
+sum over an image then estimates the count without the bias that keeping only a few
+background pixels would give. scikit-learn fits the forest; its trees are exported as arrays
+into a :class:`~thyra_graph.types.DensityModel`, which predicts without scikit-learn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from thyra_graph.types import DensityModel
+
+from .density import density_from_points
+from .pixel_features import feature_names, pixel_features, scales_up_to
+
+ANNOTATED = ("around the dots", "whole image")
+# Forest shape: deep enough for sharp density peaks, leaves big enough to average out noise.
+MAX_TREE_DEPTH = 16
+MIN_SAMPLES_LEAF = 5
+FEATURE_SHARE = 0.33  # of the features tried at each split: decorrelates the trees
+# A pixel is "near" a dot where the target density is above this share of one dot's peak.
+_NEAR_SHARE = 1e-3
+
+
+@dataclass
+class Annotated:
+    """One training image: 0-1 grey pixels, dots on objects, clicks on background (x, y rows)."""
+
+    grey: np.ndarray
+    dots: np.ndarray
+    background: np.ndarray
+
+
+def typical_spacing(annotated: list[Annotated]) -> float | None:
+    """The median distance from a dot to its nearest neighbour, over all images (None: too few dots)."""
+    from scipy.spatial import cKDTree
+
+    gaps = []
+    for item in annotated:
+        if len(item.dots) >= 2:
+            distances, _ = cKDTree(item.dots).query(item.dots, k=2)
+            gaps.append(distances[:, 1])
+    return float(np.median(np.concatenate(gaps))) if gaps else None
+
+
+def choose_scales(annotated: list[Annotated], sigma: float | None, max_scale: float | None) -> tuple[float, float]:
+    """The dot sigma and the largest feature scale: given, or from the dots' typical spacing."""
+    spacing = typical_spacing(annotated)
+    if sigma is None:
+        sigma = float(np.clip(spacing / 4.0, 1.0, 8.0)) if spacing else 3.0
+    if max_scale is None:
+        max_scale = float(np.clip(spacing / 2.0, 2.0, 32.0)) if spacing else 8.0
+    return round(sigma, 2), round(max_scale, 2)
+
+
+def annotated_region(item: Annotated, mode: str, margin: float) -> np.ndarray:
+    """Where every object is dotted: the whole image, or the dots' box grown by ``margin`` plus a
+    disc around each background click (radius: ``margin``, at least 8 px)."""
+    height, width = item.grey.shape
+    if mode == "whole image":
+        return np.ones((height, width), bool)
+    import cv2
+
+    region = np.zeros((height, width), np.uint8)
+    if len(item.dots):
+        (x0, y0), (x1, y1) = item.dots.min(axis=0) - margin, item.dots.max(axis=0) + margin
+        region[max(0, int(y0)):max(0, int(np.ceil(y1)) + 1), max(0, int(x0)):max(0, int(np.ceil(x1)) + 1)] = 1
+    for x, y in item.background:
+        cv2.circle(region, (int(round(x)), int(round(y))), int(round(max(margin, 8.0))), 1, thickness=-1)
+    return region.astype(bool)
+
+
+def training_set(annotated: list[Annotated], *, sigma: float, sigmas: list[float], mode: str, margin: float,
+                 max_samples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, target densities and sample weights of the pixels the forest learns from."""
+    features, targets, weights = [], [], []
+    budget = max(2, max_samples // len(annotated))
+    peak = 1.0 / (2.0 * np.pi * sigma * sigma)
+    for item in annotated:
+        height, width = item.grey.shape
+        target = density_from_points(item.dots, (height, width), sigma=sigma).reshape(-1)
+        region = annotated_region(item, mode, margin).reshape(-1)
+        near = region & (target > _NEAR_SHARE * peak)
+        strata = [np.flatnonzero(near), np.flatnonzero(region & ~near)]
+        wanted = min(len(strata[0]), budget // 2)
+        chosen = []
+        for population, count in ((strata[0], wanted), (strata[1], budget - wanted)):
+            count = min(count, len(population))
+            if count == 0:
+                continue
+            picked = rng.choice(population, count, replace=False) if count < len(population) else population
+            chosen.append(picked)
+            weights.append(np.full(count, len(population) / count))
+        if not chosen:
+            continue
+        picked = np.concatenate(chosen)
+        features.append(pixel_features(item.grey, sigmas)[:, picked].T)
+        targets.append(target[picked])
+    return np.concatenate(features), np.concatenate(targets), np.concatenate(weights)
+
+
+def train_forest(annotated: list[Annotated], *, sigma: float, max_scale: float, mode: str, trees: int,
+                 max_samples: int, seed: int) -> DensityModel:
+    """Fit a random forest to the dots and export it as a :class:`DensityModel`."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    sigmas = scales_up_to(max_scale)
+    spacing = typical_spacing(annotated)
+    # The dots' box is grown only by a dot's own width: any further and it takes in objects nobody dotted.
+    margin = 2.0 * sigma
+    rng = np.random.default_rng(seed)
+    features, target, weight = training_set(annotated, sigma=sigma, sigmas=sigmas, mode=mode, margin=margin,
+                                            max_samples=max_samples, rng=rng)
+    forest = RandomForestRegressor(n_estimators=trees, max_depth=MAX_TREE_DEPTH, min_samples_leaf=MIN_SAMPLES_LEAF,
+                                   max_features=FEATURE_SHARE, n_jobs=-1, random_state=seed)
+    forest.fit(features, target, sample_weight=weight)
+    exported = [{"children_left": e.tree_.children_left, "children_right": e.tree_.children_right,
+                 "feature": e.tree_.feature, "threshold": e.tree_.threshold, "value": e.tree_.value[:, 0, 0]}
+                for e in forest.estimators_]
+    settings = {"features": feature_names(sigmas), "sigmas": sigmas, "grey": "luma 0-1"}
+    meta = {"dots": int(sum(len(a.dots) for a in annotated)),
+            "background_clicks": int(sum(len(a.background) for a in annotated)),
+            "images": len(annotated), "sigma": sigma, "max_scale": max_scale, "annotated": mode,
+            "samples": int(len(target)), "seed": seed}
+    return DensityModel.from_trees(exported, settings, meta)
+
+
+def predict_density(model: DensityModel, grey: np.ndarray) -> np.ndarray:
+    """The model's H×W float32 density for a 0-1 grey image (negative predictions cannot occur:
+    leaves average non-negative targets)."""
+    sigmas = [float(s) for s in model.settings.get("sigmas", [])]
+    if feature_names(sigmas) != model.settings.get("features"):
+        raise ValueError("the model's features were computed by a version of Thyra this one does not know "
+                         f"({', '.join(model.settings.get('features', [])[:3])}, ...): retrain it with count.learn_density")
+    values = model.predict(pixel_features(grey, sigmas))
+    return np.clip(values, 0.0, None).astype(np.float32).reshape(grey.shape)
