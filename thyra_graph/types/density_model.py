@@ -173,18 +173,23 @@ class DensityModel(PortType):
         if planes.ndim != 2 or planes.shape[0] != self.n_features:
             raise ValueError(f"the model was trained on {self.n_features} features per pixel, got an array of "
                              f"shape {planes.shape}")
-        total = np.zeros(planes.shape[1], np.float64)
+        pixels = planes.shape[1]
+        index_type = np.int32 if pixels < 2**31 else np.int64
         left, right, feature = self.left.tolist(), self.right.tolist(), self.feature.tolist()
         threshold, value = self.threshold.tolist(), self.value.tolist()
-        for root in self.roots.tolist():
-            stack = [(root, np.arange(planes.shape[1], dtype=np.int64))]
+
+        def walk(root: int) -> np.ndarray:
+            total = np.zeros(pixels, np.float64)
+            stack = [(root, np.arange(pixels, dtype=index_type))]
             while stack:
-                node, pixels = stack.pop()
+                node, chosen = stack.pop()
                 if left[node] < 0:
-                    total[pixels] += value[node]
+                    total[chosen] += value[node]
                     continue
-                goes_left = planes[feature[node]][pixels] <= threshold[node]
-                for child, chosen in ((left[node], pixels[goes_left]), (right[node], pixels[~goes_left])):
-                    if len(chosen):
-                        stack.append((child, chosen))
-        return total / self.n_trees
+                goes_left = planes[feature[node]][chosen] <= threshold[node]
+                for child, part in ((left[node], chosen[goes_left]), (right[node], chosen[~goes_left])):
+                    if len(part):
+                        stack.append((child, part))
+            return total
+
+        return sum(walk(root) for root in self.roots.tolist()) / self.n_trees

@@ -28,6 +28,9 @@ MIN_SAMPLES_LEAF = 5
 FEATURE_SHARE = 0.33  # of the features tried at each split: decorrelates the trees
 # A pixel is "near" a dot where the target density is above this share of one dot's peak.
 _NEAR_SHARE = 1e-3
+# A background click stands for a disc as wide as the largest feature scale (at least 8 px):
+# what the features around it see, the way a brush stroke marks background in ilastik.
+BACKGROUND_RADIUS = 1.0
 
 
 @dataclass
@@ -61,9 +64,13 @@ def choose_scales(annotated: list[Annotated], sigma: float | None, max_scale: fl
     return round(sigma, 2), round(max_scale, 2)
 
 
-def annotated_region(item: Annotated, mode: str, margin: float) -> np.ndarray:
-    """Where every object is dotted: the whole image, or the dots' box grown by ``margin`` plus a
-    disc around each background click (radius: ``margin``, at least 8 px)."""
+def annotated_region(item: Annotated, mode: str, radius: float) -> np.ndarray:
+    """Where every object is dotted: the whole image, or the box around the dots plus a disc of
+    ``radius`` around each background click.
+
+    The box is not grown: any wider and it takes in parts of objects nobody dotted, which the
+    forest would learn as background (an undercount on every later image).
+    """
     height, width = item.grey.shape
     if mode == "whole image":
         return np.ones((height, width), bool)
@@ -71,14 +78,14 @@ def annotated_region(item: Annotated, mode: str, margin: float) -> np.ndarray:
 
     region = np.zeros((height, width), np.uint8)
     if len(item.dots):
-        (x0, y0), (x1, y1) = item.dots.min(axis=0) - margin, item.dots.max(axis=0) + margin
+        (x0, y0), (x1, y1) = item.dots.min(axis=0), item.dots.max(axis=0)
         region[max(0, int(y0)):max(0, int(np.ceil(y1)) + 1), max(0, int(x0)):max(0, int(np.ceil(x1)) + 1)] = 1
     for x, y in item.background:
-        cv2.circle(region, (int(round(x)), int(round(y))), int(round(max(margin, 8.0))), 1, thickness=-1)
+        cv2.circle(region, (int(round(x)), int(round(y))), int(round(radius)), 1, thickness=-1)
     return region.astype(bool)
 
 
-def training_set(annotated: list[Annotated], *, sigma: float, sigmas: list[float], mode: str, margin: float,
+def training_set(annotated: list[Annotated], *, sigma: float, sigmas: list[float], mode: str, radius: float,
                  max_samples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features, target densities and sample weights of the pixels the forest learns from."""
     features, targets, weights = [], [], []
@@ -87,7 +94,7 @@ def training_set(annotated: list[Annotated], *, sigma: float, sigmas: list[float
     for item in annotated:
         height, width = item.grey.shape
         target = density_from_points(item.dots, (height, width), sigma=sigma).reshape(-1)
-        region = annotated_region(item, mode, margin).reshape(-1)
+        region = annotated_region(item, mode, radius).reshape(-1)
         near = region & (target > _NEAR_SHARE * peak)
         strata = [np.flatnonzero(near), np.flatnonzero(region & ~near)]
         wanted = min(len(strata[0]), budget // 2)
@@ -114,10 +121,9 @@ def train_forest(annotated: list[Annotated], *, sigma: float, max_scale: float, 
 
     sigmas = scales_up_to(max_scale)
     spacing = typical_spacing(annotated)
-    # The dots' box is grown only by a dot's own width: any further and it takes in objects nobody dotted.
-    margin = 2.0 * sigma
+    radius = max(8.0, BACKGROUND_RADIUS * max_scale)
     rng = np.random.default_rng(seed)
-    features, target, weight = training_set(annotated, sigma=sigma, sigmas=sigmas, mode=mode, margin=margin,
+    features, target, weight = training_set(annotated, sigma=sigma, sigmas=sigmas, mode=mode, radius=radius,
                                             max_samples=max_samples, rng=rng)
     forest = RandomForestRegressor(n_estimators=trees, max_depth=MAX_TREE_DEPTH, min_samples_leaf=MIN_SAMPLES_LEAF,
                                    max_features=FEATURE_SHARE, n_jobs=-1, random_state=seed)
