@@ -17,7 +17,7 @@ from .density_forest import ANNOTATED, Annotated, choose_scales, predict_density
 from .intensity import gray_float
 
 # Training reads this many pixels at most unless told otherwise: seconds on a 2-core CPU.
-DEFAULT_SAMPLES = 40_000
+DEFAULT_SAMPLES = 30_000
 
 
 def _annotated(grey: np.ndarray, xy: np.ndarray, labels: np.ndarray, where: str) -> Annotated:
@@ -106,10 +106,10 @@ def learn_density(image: Image, dots: Points | None = None, frames: FrameSeries 
     items = _training_images(image, points, dots, frames, frame_points)
     sigma, max_scale = choose_scales(items, sigma, max_scale)
     ctx.progress(0, 2, "learning from the dots")
-    model = train_forest(items, sigma=sigma, max_scale=max_scale, mode=annotated, trees=trees,
+    model, planes = train_forest(items, sigma=sigma, max_scale=max_scale, mode=annotated, trees=trees,
                          max_samples=max_samples, seed=seed)
     ctx.progress(1, 2, "applying to the image")
-    density = predict_density(model, items[0].grey)
+    density = predict_density(model, items[0].grey, planes)
     ctx.progress(2, 2)
     return {"model": model, "density": DensityMap(density, {"model": "count.learn_density", **model.meta}),
             "count": Number(float(density.sum(dtype=np.float64)))}

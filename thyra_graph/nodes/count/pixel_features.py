@@ -80,3 +80,17 @@ def pixel_features(grey: np.ndarray, sigmas: list[float]) -> np.ndarray:
 def feature_count(sigmas: list[float]) -> int:
     return len(sigmas) * len(FEATURES_PER_SCALE)
 
+
+
+def on_grid(planes: np.ndarray, shape: tuple[int, int], stride: int) -> np.ndarray:
+    """The feature planes at every ``stride``-th pixel both ways (from the middle of each
+    stride × stride cell), as an F×(h·w) array; ``grid_shape`` gives (h, w)."""
+    if stride == 1:
+        return planes
+    offset = stride // 2
+    return np.ascontiguousarray(planes.reshape(-1, *shape)[:, offset::stride, offset::stride]).reshape(len(planes), -1)
+
+
+def grid_shape(shape: tuple[int, int], stride: int) -> tuple[int, int]:
+    offset = stride // 2
+    return len(range(offset, shape[0], stride)), len(range(offset, shape[1], stride))
