@@ -200,3 +200,27 @@ def test_the_model_survives_the_disk_cache_into_another_process(tmp_path):
     assert runs[0]["status"]["learn"] == "executed"
     assert runs[1]["status"]["learn"] == "cached" and runs[1]["status"]["apply"] == "cached"
     assert runs[1]["count"] == runs[0]["count"] and runs[1]["model"] == 4
+
+
+def test_clicks_on_the_preview_edit_the_dots():
+    from thyra_graph.editor.prompting import apply_click, image_input, prompt_param
+
+    spec = default_registry()["count.learn_density"]
+    assert prompt_param(spec) == "points" and image_input(spec) == "image"
+    dots = apply_click(apply_click([], 10, 12), 40, 30, negative=True)
+    assert dots == [[10.0, 12.0, 1], [40.0, 30.0, 0]]
+    assert spec.param("points").coerce(dots) == dots
+
+
+def test_the_example_graph_counts_the_unseen_image(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from thyra_graph.engine.graphfile import load_graph_file
+
+    monkeypatch.setenv("THYRA_CACHE_DIR", str(tmp_path / "cache"))
+    loaded = load_graph_file(Path(__file__).resolve().parents[3] / "graphs" / "count_from_dots.yaml", default_registry())
+    assert loaded.ok, [str(d) for d in loaded.diagnostics]
+    result = Executor(disk=DiskCache(tmp_path / "cache")).run(loaded.graph, ["apply.count", "scene.count"])
+    assert result.ok, {n: r.error for n, r in result.nodes.items() if r.error}
+    truth = result.outputs["scene.count"].value
+    assert abs(result.outputs["apply.count"].value / truth - 1) < 0.08
