@@ -65,10 +65,13 @@ def family_rows(report: Report, side: int, families: list[str]) -> list[tuple[st
         errors = []
         for seed in (1, 2, 3):
             other = family_scene(name, seed=seed, width=side, height=side)
+            start = time.perf_counter()
             count = float(apply_density(learned["model"], Image(other.image))["count"].value)
+            counting = time.perf_counter() - start
             truth = len(other.xy)
             errors.append((count - truth) / truth)
-            report.row(name, f"image {seed}", truth, f"{count:.1f}", f"{100 * errors[-1]:+.1f} %", f"{seconds:.1f} s")
+            report.row(name, f"image {seed}", truth, f"{count:.1f}", f"{100 * errors[-1]:+.1f} %", f"{seconds:.1f} s",
+                       f"{counting:.1f} s")
         mean = float(np.mean(np.abs(errors)))
         means.append((name, mean))
         print(f"  {name}: mean |error| {100 * mean:.1f} % (training {seconds:.1f} s)", flush=True)
@@ -122,9 +125,9 @@ def coins_row(report: Report) -> float:
     right = float(density[:, int(round(split)):].sum(dtype=np.float64))
     error = (count - 24) / 24
     report.row("skimage coins", f"whole image ({len(left)} dots on the left half, 12 background clicks)", 24, f"{count:.1f}",
-               f"{100 * error:+.1f} %", "")
+               f"{100 * error:+.1f} %", "", "")
     report.row("skimage coins", "right half (no dots)", 24 - len(left), f"{right:.1f}",
-               f"{100 * (right - (24 - len(left))) / (24 - len(left)):+.1f} %", "")
+               f"{100 * (right - (24 - len(left))) / (24 - len(left)):+.1f} %", "", "")
     return error
 
 
@@ -135,7 +138,7 @@ def main() -> int:
     side = 512 if args.quick else 1024
 
     report = Report(f"count.apply_density after count.learn_density on {DOTS} dots (defaults), {side}² images",
-                    ["family", "counted", "truth", "count", "error", "training"])
+                    ["family", "counted", "truth", "count", "error", "training", "counting"])
     means = family_rows(report, side, QUICK_FAMILIES if args.quick else FAMILIES)
     coin_error = coins_row(report)
     report.print()
