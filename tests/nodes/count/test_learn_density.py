@@ -224,3 +224,12 @@ def test_the_example_graph_counts_the_unseen_image(tmp_path, monkeypatch):
     assert result.ok, {n: r.error for n, r in result.nodes.items() if r.error}
     truth = result.outputs["scene.count"].value
     assert abs(result.outputs["apply.count"].value / truth - 1) < 0.08
+
+
+def test_a_big_image_is_counted_in_bands_with_the_same_answer(learned, scenes, monkeypatch):
+    from thyra_graph.nodes.count import density_forest
+
+    whole = apply_density(learned["model"], Image(scenes[1].image))["density"].data
+    monkeypatch.setattr(density_forest, "BAND_BYTES", 4 * learned["model"].n_features * SIDE * 24)  # 24 rows
+    banded = apply_density(learned["model"], Image(scenes[1].image))["density"].data
+    np.testing.assert_allclose(banded, whole, rtol=1e-4, atol=1e-6)

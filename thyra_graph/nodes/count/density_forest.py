@@ -20,7 +20,7 @@ from thyra_graph.types import DensityModel
 
 from .density import density_from_points
 from .learned import spread_to_image
-from .pixel_features import feature_names, grid_shape, on_grid, pixel_features, scales_up_to
+from .pixel_features import BACKGROUND_FACTOR, feature_names, grid_shape, on_grid, pixel_features, reach, scales_up_to
 
 ANNOTATED = ("around the dots", "whole image")
 # Forest shape: deep enough for sharp density peaks, leaves big enough to average out noise.
@@ -32,6 +32,8 @@ _NEAR_SHARE = 1e-3
 # Predict every n-th pixel, n = the dot sigma over this (at least 1): a Gaussian of sigma 2n is
 # sampled finely enough at step n that its sum is kept to a part in a million.
 PREDICT_STRIDE_SIGMAS = 2.0
+# Feature planes held at once when predicting (bytes); a bigger image is done in bands of rows.
+BAND_BYTES = 256 << 20
 # A background click stands for a disc as wide as the largest feature scale (at least 8 px):
 # what the features around it see, the way a brush stroke marks background in ilastik.
 BACKGROUND_RADIUS = 1.0
@@ -142,7 +144,8 @@ def train_forest(annotated: list[Annotated], *, sigma: float, max_scale: float, 
     # A density made of Gaussians this wide changes little from one pixel to the next: predicting
     # every stride-th pixel both ways and interpolating loses nothing of the sum, and is stride² faster.
     stride = max(1, int(sigma // PREDICT_STRIDE_SIGMAS))
-    settings = {"features": feature_names(sigmas), "sigmas": sigmas, "grey": "luma 0-1", "stride": stride}
+    settings = {"features": feature_names(sigmas), "sigmas": sigmas, "grey": "luma 0-1", "stride": stride,
+                "background": BACKGROUND_FACTOR}
     meta = {"dots": int(sum(len(a.dots) for a in annotated)),
             "background_clicks": int(sum(len(a.background) for a in annotated)),
             "images": len(annotated), "sigma": sigma, "max_scale": max_scale, "annotated": mode,
@@ -155,15 +158,31 @@ def predict_density(model: DensityModel, grey: np.ndarray, planes: np.ndarray | 
 
     Predicted on the model's pixel grid (every ``stride``-th pixel) and spread back to the full
     size with its sum kept; leaves average non-negative targets, so no density is negative.
+    Without ``planes``, features are computed in bands of rows (each with enough rows around it
+    that it sees what the whole image would), so a big image never holds all its features at once.
     """
     sigmas = [float(s) for s in model.settings.get("sigmas", [])]
     stride = model.settings.get("stride", 1)
-    if feature_names(sigmas) != model.settings.get("features") or not isinstance(stride, int) or not 1 <= stride <= 64:
+    background = model.settings.get("background", BACKGROUND_FACTOR)
+    known = (feature_names(sigmas) == model.settings.get("features") and isinstance(stride, int) and 1 <= stride <= 64
+             and isinstance(background, (int, float)) and 0 < background <= 64)
+    if not known:
         raise ValueError("the model's features were computed by a version of Thyra this one does not know "
                          f"({', '.join(model.settings.get('features', [])[:3])}, ...): retrain it with count.learn_density")
-    shape = grey.shape
-    if planes is None:
-        planes = pixel_features(grey, sigmas)
-    values = model.predict(on_grid(planes, shape, stride)).reshape(grid_shape(shape, stride))
+    height, width = grey.shape
+    if planes is not None:
+        values = model.predict(on_grid(planes, (height, width), stride)).reshape(grid_shape((height, width), stride))
+    else:
+        band = max(stride, BAND_BYTES // (4 * model.n_features * max(width, 1)) // stride * stride)
+        halo = reach(sigmas, background)
+        rows = []
+        for top in range(0, height, band):
+            bottom = min(height, top + band)
+            start, stop = max(0, top - halo), min(height, bottom + halo)
+            planes = pixel_features(grey[start:stop], sigmas, background=background)
+            inner = planes.reshape(len(planes), stop - start, width)[:, top - start:bottom - start]
+            shape = (bottom - top, width)
+            rows.append(model.predict(on_grid(inner.reshape(len(planes), -1), shape, stride)).reshape(grid_shape(shape, stride)))
+        values = np.concatenate(rows, axis=0)
     low = np.clip(values, 0.0, None).astype(np.float32) * np.float32(stride * stride)
-    return low if stride == 1 else spread_to_image(low, shape[0], shape[1])
+    return low if stride == 1 else spread_to_image(low, height, width)

@@ -37,13 +37,16 @@ def feature_names(sigmas: list[float]) -> list[str]:
     return [f"{name}@{sigma:g}" for sigma in sigmas for name in FEATURES_PER_SCALE]
 
 
-def pixel_features(grey: np.ndarray, sigmas: list[float]) -> np.ndarray:
-    """An F×(H·W) float32 array: one plane per feature, each the H×W 0-1 grey image's pixels row-major."""
+def pixel_features(grey: np.ndarray, sigmas: list[float], *, background: float = BACKGROUND_FACTOR) -> np.ndarray:
+    """An F×(H·W) float32 array: one plane per feature, each the H×W 0-1 grey image's pixels row-major.
+
+    ``background``: the flattening Gaussian's width in multiples of the largest scale.
+    """
     import cv2
     from skimage.feature import hessian_matrix_eigvals, structure_tensor_eigenvalues
 
     grey = np.ascontiguousarray(grey, dtype=np.float32)
-    grey = grey - cv2.GaussianBlur(grey, (0, 0), BACKGROUND_FACTOR * max(sigmas), borderType=cv2.BORDER_REFLECT)
+    grey = grey - cv2.GaussianBlur(grey, (0, 0), background * max(sigmas), borderType=cv2.BORDER_REFLECT)
     height, width = grey.shape
     out = np.empty((len(sigmas) * len(FEATURES_PER_SCALE), height * width), np.float32)
     column = 0
@@ -77,11 +80,6 @@ def pixel_features(grey: np.ndarray, sigmas: list[float]) -> np.ndarray:
     return out
 
 
-def feature_count(sigmas: list[float]) -> int:
-    return len(sigmas) * len(FEATURES_PER_SCALE)
-
-
-
 def on_grid(planes: np.ndarray, shape: tuple[int, int], stride: int) -> np.ndarray:
     """The feature planes at every ``stride``-th pixel both ways (from the middle of each
     stride × stride cell), as an F×(h·w) array; ``grid_shape`` gives (h, w)."""
@@ -89,6 +87,12 @@ def on_grid(planes: np.ndarray, shape: tuple[int, int], stride: int) -> np.ndarr
         return planes
     offset = stride // 2
     return np.ascontiguousarray(planes.reshape(-1, *shape)[:, offset::stride, offset::stride]).reshape(len(planes), -1)
+
+
+def reach(sigmas: list[float], background: float = BACKGROUND_FACTOR) -> int:
+    """How many pixels away a feature still depends on the image: OpenCV cuts float Gaussians at
+    4 sigma, and the derivative filters add two pixels each way."""
+    return int(np.ceil(4.0 * (background + 1.0) * max(sigmas))) + 4
 
 
 def grid_shape(shape: tuple[int, int], stride: int) -> tuple[int, int]:
