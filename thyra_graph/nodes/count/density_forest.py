@@ -98,7 +98,7 @@ def training_set(annotated: list[Annotated], *, sigma: float, sigmas: list[float
     features, targets, weights, first = [], [], [], None
     budget = max(2, max_samples // len(annotated))
     peak = 1.0 / (2.0 * np.pi * sigma * sigma)
-    for item in annotated:
+    for index, item in enumerate(annotated):
         height, width = item.grey.shape
         target = density_from_points(item.dots, (height, width), sigma=sigma).reshape(-1)
         region = annotated_region(item, mode, radius).reshape(-1)
@@ -117,7 +117,7 @@ def training_set(annotated: list[Annotated], *, sigma: float, sigmas: list[float
             continue
         picked = np.concatenate(chosen)
         planes = pixel_features(item.grey, sigmas)
-        first = planes if first is None else first
+        first = planes if index == 0 else first
         features.append(planes[:, picked].T)
         targets.append(target[picked])
     return np.concatenate(features), np.concatenate(targets), np.concatenate(weights), first
@@ -130,7 +130,6 @@ def train_forest(annotated: list[Annotated], *, sigma: float, max_scale: float, 
     from sklearn.ensemble import RandomForestRegressor
 
     sigmas = scales_up_to(max_scale)
-    spacing = typical_spacing(annotated)
     radius = max(8.0, BACKGROUND_RADIUS * max_scale)
     rng = np.random.default_rng(seed)
     features, target, weight, planes = training_set(annotated, sigma=sigma, sigmas=sigmas, mode=mode, radius=radius,
@@ -165,10 +164,11 @@ def predict_density(model: DensityModel, grey: np.ndarray, planes: np.ndarray | 
     stride = model.settings.get("stride", 1)
     background = model.settings.get("background", BACKGROUND_FACTOR)
     known = (feature_names(sigmas) == model.settings.get("features") and isinstance(stride, int) and 1 <= stride <= 64
-             and isinstance(background, (int, float)) and 0 < background <= 64)
+             and isinstance(background, (int, float)) and 0 < background <= 64 and all(0 < s <= 256 for s in sigmas))
     if not known:
         raise ValueError("the model's features were computed by a version of Thyra this one does not know "
-                         f"({', '.join(model.settings.get('features', [])[:3])}, ...): retrain it with count.learn_density")
+                         f"({', '.join(model.settings.get('features', [])[:3])}, ...): "
+                         "retrain it with count.learn_density")
     height, width = grey.shape
     if planes is not None:
         values = model.predict(on_grid(planes, (height, width), stride)).reshape(grid_shape((height, width), stride))
@@ -182,7 +182,8 @@ def predict_density(model: DensityModel, grey: np.ndarray, planes: np.ndarray | 
             planes = pixel_features(grey[start:stop], sigmas, background=background)
             inner = planes.reshape(len(planes), stop - start, width)[:, top - start:bottom - start]
             shape = (bottom - top, width)
-            rows.append(model.predict(on_grid(inner.reshape(len(planes), -1), shape, stride)).reshape(grid_shape(shape, stride)))
+            values = model.predict(on_grid(inner.reshape(len(planes), -1), shape, stride))
+            rows.append(values.reshape(grid_shape(shape, stride)))
         values = np.concatenate(rows, axis=0)
     low = np.clip(values, 0.0, None).astype(np.float32) * np.float32(stride * stride)
     return low if stride == 1 else spread_to_image(low, height, width)

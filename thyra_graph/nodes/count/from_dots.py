@@ -39,7 +39,8 @@ def _training_images(image: Image, clicks: list, dots: Points | None, frames: Fr
     if dots is not None and len(dots):
         given.append(np.column_stack([dots.xy, dots.labels]))
     rows = np.concatenate(given) if given else np.zeros((0, 3))
-    annotated = [_annotated(gray_float(image.data)[0], rows[:, :2], rows[:, 2].astype(int), "the 'points' param and 'dots' input")]
+    annotated = [_annotated(gray_float(image.data)[0], rows[:, :2], rows[:, 2].astype(int),
+                            "the 'points' param and 'dots' input")]
     if (frames is None) != (frame_points is None):
         raise NodeError("count.learn_density: connect both 'frames' (more images) and 'frame_points' (their dots, "
                         "one Points per image), or neither")
@@ -56,7 +57,8 @@ def _training_images(image: Image, clicks: list, dots: Points | None, frames: Fr
     if not any(len(item.dots) for item in annotated):
         raise NodeError("count.learn_density has no dots to learn from: click on objects in the preview of its "
                         "image (shift- or right-click marks background), set the 'points' param to [[x, y, 1], ...], "
-                        "or connect Points to 'dots'. Dot every object in a part of the image; 20-40 dots are usually enough")
+                        "or connect Points to 'dots'. Dot every object in a part of the image; 20-40 dots are "
+                        "usually enough")
     return annotated
 
 
