@@ -85,10 +85,11 @@ def _training_images(image: Image, clicks: list, dots: Points | None, frames: Fr
               help="pixels the forest learns from at most (all near the dots, a weighted sample elsewhere)"),
         Param("seed", 0, min=0, help="random seed of the pixel sample and the forest: the same seed and dots give the same model"),
     ],
+    # The density comes first: it is what the editor previews, over the image that takes the clicks.
     outputs=[
-        Output("model", DensityModel, help="the learned model: connect it to count.apply_density"),
         Output("density", DensityMap, help="the model's density on this image (check it covers each object once)"),
         Output("count", Number, help="the model's count on this image (the density's sum)"),
+        Output("model", DensityModel, help="the learned model: connect it to count.apply_density"),
     ],
 )
 def learn_density(image: Image, dots: Points | None = None, frames: FrameSeries | None = None,
