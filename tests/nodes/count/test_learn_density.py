@@ -233,3 +233,17 @@ def test_a_big_image_is_counted_in_bands_with_the_same_answer(learned, scenes, m
     monkeypatch.setattr(density_forest, "BAND_BYTES", 4 * learned["model"].n_features * SIDE * 24)  # 24 rows
     banded = apply_density(learned["model"], Image(scenes[1].image))["density"].data
     np.testing.assert_allclose(banded, whole, rtol=1e-4, atol=1e-6)
+
+
+def test_a_big_image_is_learned_from_in_bands_with_the_same_features(scenes, monkeypatch):
+    from thyra_graph.nodes.count import density_forest
+
+    sigmas = [0.7, 1.4, 2.8, 5.6]
+    pixels = np.random.default_rng(0).choice(SIDE * SIDE, 500, replace=False)
+    grey = scenes[0].image.astype(np.float32) / 255
+    whole, planes = density_forest.features_at(grey, sigmas, pixels)
+    assert planes is not None
+    monkeypatch.setattr(density_forest, "BAND_BYTES", 4 * len(sigmas) * 7 * SIDE * 32)  # 32 rows
+    banded, planes = density_forest.features_at(grey, sigmas, pixels)
+    assert planes is None
+    np.testing.assert_allclose(banded, whole, rtol=1e-4, atol=1e-5)

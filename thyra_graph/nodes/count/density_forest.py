@@ -91,10 +91,44 @@ def annotated_region(item: Annotated, mode: str, radius: float) -> np.ndarray:
     return region.astype(bool)
 
 
+def feature_bands(grey: np.ndarray, sigmas: list[float], background: float, *, stride: int = 1):
+    """(top, bottom, planes) for bands of rows covering the image: each band's F×(rows·W) feature
+    planes, computed with enough rows around it that they equal the whole image's there, and
+    as many rows as fit in :data:`BAND_BYTES` (all of them for a small image)."""
+    height, width = grey.shape
+    features = len(feature_names(sigmas))
+    band = max(stride, BAND_BYTES // (4 * features * max(width, 1)) // stride * stride)
+    if band >= height:
+        yield 0, height, pixel_features(grey, sigmas, background=background)
+        return
+    halo = reach(sigmas, background)
+    for top in range(0, height, band):
+        bottom = min(height, top + band)
+        start, stop = max(0, top - halo), min(height, bottom + halo)
+        planes = pixel_features(grey[start:stop], sigmas, background=background)
+        inner = planes.reshape(features, stop - start, width)[:, top - start:bottom - start]
+        yield top, bottom, np.ascontiguousarray(inner).reshape(features, -1)
+
+
+def features_at(grey: np.ndarray, sigmas: list[float], pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The features of the given (flat, row-major) pixels as an N×F array, and the whole image's
+    planes when the image fit in one band (None otherwise)."""
+    width = grey.shape[1]
+    rows = np.empty((len(pixels), len(feature_names(sigmas))), np.float32)
+    whole = None
+    for top, bottom, planes in feature_bands(grey, sigmas, BACKGROUND_FACTOR):
+        inside = (pixels >= top * width) & (pixels < bottom * width)
+        rows[inside] = planes[:, pixels[inside] - top * width].T
+        if top == 0 and bottom == grey.shape[0]:
+            whole = planes
+    return rows, whole
+
+
 def training_set(annotated: list[Annotated], *, sigma: float, sigmas: list[float], mode: str, radius: float,
-                 max_samples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 max_samples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Features, target densities and sample weights of the pixels the forest learns from, and
-    the first image's feature planes (to predict on it without computing them again)."""
+    the first image's feature planes when it fit in one band (to predict on it without
+    computing them again; None otherwise)."""
     features, targets, weights, first = [], [], [], None
     budget = max(2, max_samples // len(annotated))
     peak = 1.0 / (2.0 * np.pi * sigma * sigma)
@@ -116,17 +150,17 @@ def training_set(annotated: list[Annotated], *, sigma: float, sigmas: list[float
         if not chosen:
             continue
         picked = np.concatenate(chosen)
-        planes = pixel_features(item.grey, sigmas)
+        rows, planes = features_at(item.grey, sigmas, picked)
         first = planes if index == 0 else first
-        features.append(planes[:, picked].T)
+        features.append(rows)
         targets.append(target[picked])
     return np.concatenate(features), np.concatenate(targets), np.concatenate(weights), first
 
 
 def train_forest(annotated: list[Annotated], *, sigma: float, max_scale: float, mode: str, trees: int,
-                 max_samples: int, seed: int) -> tuple[DensityModel, np.ndarray]:
+                 max_samples: int, seed: int) -> tuple[DensityModel, np.ndarray | None]:
     """Fit a random forest to the dots and export it as a :class:`DensityModel`; also returns the
-    feature planes of the first image."""
+    feature planes of the first image (None when it was too big to hold them at once)."""
     from sklearn.ensemble import RandomForestRegressor
 
     sigmas = scales_up_to(max_scale)
@@ -173,17 +207,10 @@ def predict_density(model: DensityModel, grey: np.ndarray, planes: np.ndarray | 
     if planes is not None:
         values = model.predict(on_grid(planes, (height, width), stride)).reshape(grid_shape((height, width), stride))
     else:
-        band = max(stride, BAND_BYTES // (4 * model.n_features * max(width, 1)) // stride * stride)
-        halo = reach(sigmas, background)
         rows = []
-        for top in range(0, height, band):
-            bottom = min(height, top + band)
-            start, stop = max(0, top - halo), min(height, bottom + halo)
-            planes = pixel_features(grey[start:stop], sigmas, background=background)
-            inner = planes.reshape(len(planes), stop - start, width)[:, top - start:bottom - start]
+        for top, bottom, band in feature_bands(grey, sigmas, background, stride=stride):
             shape = (bottom - top, width)
-            values = model.predict(on_grid(inner.reshape(len(planes), -1), shape, stride))
-            rows.append(values.reshape(grid_shape(shape, stride)))
+            rows.append(model.predict(on_grid(band, shape, stride)).reshape(grid_shape(shape, stride)))
         values = np.concatenate(rows, axis=0)
     low = np.clip(values, 0.0, None).astype(np.float32) * np.float32(stride * stride)
     return low if stride == 1 else spread_to_image(low, height, width)
