@@ -19,7 +19,7 @@ from thyra_graph.engine.diskcache import DiskCache, default_cache_dir
 from thyra_graph.engine.store import MAGIC
 from thyra_graph.engine.memcache import CacheEntry
 from thyra_graph.types import (
-    ALL_TYPES, Boxes, Cameras, DensityMap, Field, Files, FrameSeries, Image, Instances, Mask, Mesh, Number, Path,
+    ALL_TYPES, Boxes, Cameras, DensityMap, DensityModel, Field, Files, FrameSeries, Image, Instances, Mask, Mesh, Number, Path,
     FieldSequence, PointCloud, Points, PortType, Table, Text, Video,
 )
 
@@ -40,6 +40,10 @@ def samples() -> dict[str, PortType]:
         "Boxes": Boxes(np.array([[0, 0, 4, 5], [1, 1, 2, 2]]), [0.9, 0.4], [1, 2], ["bird", "cat"]),
         "Instances": Instances(rng.random((2, 5, 7)) > 0.5, [1, 2], [0.9, 0.8]),
         "DensityMap": DensityMap(rng.random((6, 4)).astype(np.float32)),
+        "DensityModel": DensityModel.from_trees(
+            [{"children_left": np.array([1, -1, -1]), "children_right": np.array([2, -1, -1]),
+              "feature": np.array([0, -2, -2]), "threshold": np.array([0.5, -2.0, -2.0]),
+              "value": np.array([0.1, 0.0, 0.2])}], {"features": ["gaussian@1"], "sigmas": [1.0]}),
         "Video": Video("clips/birds.mp4", 29.97, 300, 640, 360, start=10, stop=200, stride=3),
         "FrameSeries": FrameSeries([0, 3], [0.0, 0.1], [Number(1), Number(2)]),
         "PointCloud": PointCloud(rng.random((10, 3))),

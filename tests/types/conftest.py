@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from thyra_graph.types import (
-    Boxes, Cameras, DensityMap, Field, FieldSequence, Files, FrameSeries, Image, Instances, Mask, Mesh, Number, Path,
+    Boxes, Cameras, DensityMap, DensityModel, Field, FieldSequence, Files, FrameSeries, Image, Instances, Mask, Mesh, Number, Path,
     PointCloud, Points, PortType, Table, Text, Video, type_by_name,
 )
 
@@ -87,6 +87,13 @@ def samples() -> dict[type[PortType], PortType]:
         Instances: Instances(masks, [1, 2, 1], [0.9, 0.8, 0.7], ["a", "b", "c"], ["x", "y", "z"],
                              {1: "bird", 2: "cat"}, [{"point": [1, 2]}, {}, {"order": 3}]),
         DensityMap: DensityMap(rng.random((6, 4)).astype(np.float32) / 10, {"model": "csrnet"}),
+        DensityModel: DensityModel.from_trees(
+            [{"children_left": np.array([1, -1, -1]), "children_right": np.array([2, -1, -1]),
+              "feature": np.array([1, -2, -2]), "threshold": np.array([0.25, -2.0, -2.0]),
+              "value": np.array([0.1, 0.0, 0.3])},
+             {"children_left": np.array([-1]), "children_right": np.array([-1]), "feature": np.array([-2]),
+              "threshold": np.array([-2.0]), "value": np.array([0.05])}],
+            {"features": ["gaussian@1", "laplacian@1"], "sigmas": [1.0]}, {"dots": 2}),
         Video: Video("clips/birds.mp4", 29.97, 300, 640, 360, start=10, stop=200, stride=3),
         FrameSeries: FrameSeries([0, 3, 6], [0.0, 0.1, 0.2], [Points([[1, 2]]), Points([[3, 4], [5, 6]]), Points([])]),
         PointCloud: PointCloud(rng.random((10, 3)), rng.integers(0, 256, (10, 3), dtype=np.uint8),

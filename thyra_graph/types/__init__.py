@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from .annotations import Boxes, Instances, Points
 from .base import PortType
 from .density import DensityMap
+from .density_model import DensityModel
 from .field import Field
 from .field_sequence import FieldSequence
 from .geometry import Cameras, Mesh, PointCloud
@@ -26,7 +27,7 @@ from .video import Video, VideoDecodeError
 # index file. Otherwise none is a faithful stand-in for another (a DensityMap is not an RGB
 # Image, a Mesh is not a PointCloud), so every connection needs the exact type.
 ALL_TYPES: tuple[type[PortType], ...] = (
-    Any, Number, Text, Path, Files, Image, Mask, Points, Boxes, Instances, DensityMap, Video,
+    Any, Number, Text, Path, Files, Image, Mask, Points, Boxes, Instances, DensityMap, DensityModel, Video,
     FrameSeries, PointCloud, Mesh, Cameras, Field, FieldSequence, Table,
 )
 
@@ -80,6 +81,6 @@ __all__ = [
     "PortType", "ALL_TYPES", "type_by_name", "builtin_type", "port_types", "UnknownPortType", "type_names",
     "is_compatible",
     "Any", "Number", "Text", "Path", "Files", "Image", "Mask", "Points", "Boxes", "Instances",
-    "DensityMap", "Video", "VideoDecodeError", "FrameSeries", "PointCloud", "Mesh", "Cameras",
+    "DensityMap", "DensityModel", "Video", "VideoDecodeError", "FrameSeries", "PointCloud", "Mesh", "Cameras",
     "Field", "FieldSequence", "Table",
 ]
