@@ -33,6 +33,7 @@ from .prompting import REMOVE_RADIUS, apply_click, prompt_param
 from .properties import PropertiesPanel
 from .recent_files import RecentFiles, editor_config_dir
 from .recovery import Recovery
+from .results_panel import ResultsPanel
 from .run_controller import RunController
 from .run_scope import RunScope, run_scope
 from .run_states import FAILED, HAS_RESULT, SKIPPED, UNCONNECTED, NodeState
@@ -78,6 +79,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._dock("Properties", self.properties, QtCore.Qt.RightDockWidgetArea)
         self._dock("Preview", self.preview, QtCore.Qt.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, QtCore.Qt.BottomDockWidgetArea)
+        self.results = ResultsPanel()
+        self.results_dock = self._dock("Results", self.results, QtCore.Qt.BottomDockWidgetArea)
         self.resize(1440, 880)
         self.resizeDocks([self.findChild(QtWidgets.QDockWidget, "Nodes")], [230], QtCore.Qt.Horizontal)
         self.resizeDocks([self.findChild(QtWidgets.QDockWidget, "Properties")], [400], QtCore.Qt.Horizontal)
@@ -93,6 +96,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.properties.message.connect(self.show_message)
         self.preview.clicked.connect(self.prompt_click)
         self.problems.itemDoubleClicked.connect(self._on_problem_clicked)
+        self.results.node_clicked.connect(lambda node: self.canvas.select([node]))
         self.controller.states_changed.connect(self._on_states)
         self.controller.run_started.connect(self._on_run_started)
         self.controller.run_finished.connect(self._on_run_finished)
@@ -179,6 +183,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.set_document(document)
         self.properties.set_document(document)
         self.preview.show_message("No preview", "Select a node to see its outputs.")
+        self.results.clear_results()
         self._fill_problems()
         self._update_title()
 
@@ -486,6 +491,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_message(f"cannot run: {error}")
             self._run_problems = [*self._left_out, (f"run: {error}", None)]
             self._fill_problems()
+            self.results.clear_results(f"The run did not start: {error}")
             return
         executed, cached = result.count("executed"), result.count("cached")
         failed = [n for n, r in result.nodes.items() if r.status == "failed"]
@@ -495,6 +501,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if failed:
             text += f"; failed: {', '.join(failed)} (select a node to see its error)"
         self.show_message(text)
+        self.results.show_result(self.document.graph, result)
         self._refresh_preview()
 
     def _on_states(self, changed: set[str]) -> None:
