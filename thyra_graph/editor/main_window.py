@@ -141,6 +141,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.undo_action = self._action(edit, "&Undo", self.undo, QtGui.QKeySequence.Undo)
         self.redo_action = self._action(edit, "&Redo", self.redo, QtGui.QKeySequence.Redo)
         self.canvas.use_edit_actions(self.undo_action, self.redo_action)
+        for action, short in ((self.undo_action, "Undo"), (self.redo_action, "Redo")):
+            action.setIconText(short)  # the toolbar keeps its width; menu and tooltip name the edit
         edit.addSeparator()
         self._action(edit, "&Copy", self.copy, QtGui.QKeySequence.Copy)
         self._action(edit, "&Paste", self.paste, QtGui.QKeySequence.Paste)
