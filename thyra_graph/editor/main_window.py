@@ -185,6 +185,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.set_document(document)
         self.properties.set_document(document)
         self.preview.show_message("No preview", "Select a node to see its outputs.")
+        self._preview_node: str | None = None  # the node whose title the preview shows
         self.results.clear_results()
         self._fill_problems()
         self._update_title()
@@ -509,6 +510,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_states(self, changed: set[str]) -> None:
         self.canvas.set_states(self.controller.states, changed)
         self._refresh_selected_state(changed)
+        node = self.selected_node()
+        if node in changed and self.controller.states.get(node).status in (*HAS_RESULT, FAILED):
+            self._refresh_preview()  # as its result arrives, not when the whole run is over
 
     def _refresh_selected_state(self, changed: set[str] | None = None) -> None:
         node = self.properties.node_id
@@ -529,12 +533,16 @@ class MainWindow(QtWidgets.QMainWindow):
     def _refresh_preview(self) -> None:
         node = self.selected_node()
         if node is None or node not in self.document.graph.nodes:
+            self._preview_node = None
             self.preview.show_message("No preview", "Select one node to see its outputs.")
             return
         graph = self.document.graph
         spec = graph.spec(node)
         state = self.controller.states.get(node)
         title = f"<b>{node}</b> ({spec.title})"
+        if node != self._preview_node:  # never the last node's title over this one
+            self._preview_node = node
+            self.preview.show_message(title, "Reading its result…")
         background = background_source(graph, node)
         background_ready = background is not None and self.controller.states.get(background.split(".")[0]).status in HAS_RESULT
         prompt = prompt_param(spec)
