@@ -397,7 +397,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def delete_selected(self) -> None:
         for index in reversed(self.canvas.selected_backdrops()):
             self.document.remove_backdrop(index)  # the nodes it grouped stay unless selected too
-        self.document.remove_nodes(self.canvas.selected_ids())
+        self.document.remove_nodes([*self.canvas.selected_ids(), *self.canvas.broken.selected()])
 
     def group_selected(self) -> None:
         index = self.canvas.group_selected()
@@ -526,7 +526,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_selection(self, ids: list[str]) -> None:
         node = ids[0] if len(ids) == 1 else None
-        if node != self.properties.node_id:
+        broken = self.canvas.broken.selected()
+        if not ids and len(broken) == 1:
+            self.properties.show_broken(self.document, broken[0])
+        elif node != self.properties.node_id or broken:
             self.properties.show_node(node, self.controller.states.get(node) if node else None)
         self._refresh_preview()
 
