@@ -27,8 +27,8 @@ from .dialogs import CANCEL, SAVE, Prompter
 from .run_gate import RunGate
 from .document import Document
 from .palette import Palette
+from .preview_feed import PreviewFeed
 from .preview_panel import PreviewPanel
-from .previews import Background, background_source
 from .prompting import REMOVE_RADIUS, apply_click, prompt_param
 from .properties import PropertiesPanel
 from .recent_files import RecentFiles, editor_config_dir
@@ -73,6 +73,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.search = NodeSearch(self.catalog, self.canvas, self)
         self.properties = PropertiesPanel()
         self.preview = PreviewPanel(plugin_previews=registry.previews)
+        self.preview_feed = PreviewFeed(self)
         self.problems = QtWidgets.QListWidget()
         self.problems.setWordWrap(True)
         self._dock("Nodes", self.palette, QtCore.Qt.LeftDockWidgetArea)
@@ -185,7 +186,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.set_document(document)
         self.properties.set_document(document)
         self.preview.show_message("No preview", "Select a node to see its outputs.")
-        self._preview_node: str | None = None  # the node whose title the preview shows
+        self.preview_feed.forget()
         self.results.clear_results()
         self._fill_problems()
         self._update_title()
@@ -534,47 +535,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._refresh_preview()
 
     def _refresh_preview(self) -> None:
-        node = self.selected_node()
-        if node is None or node not in self.document.graph.nodes:
-            self._preview_node = None
-            self.preview.show_message("No preview", "Select one node to see its outputs.")
-            return
-        graph = self.document.graph
-        spec = graph.spec(node)
-        state = self.controller.states.get(node)
-        title = f"<b>{node}</b> ({spec.title})"
-        if node != self._preview_node:  # never the last node's title over this one
-            self._preview_node = node
-            self.preview.show_message(title, "Reading its result…")
-        background = background_source(graph, node)
-        background_ready = background is not None and self.controller.states.get(background.split(".")[0]).status in HAS_RESULT
-        prompt = prompt_param(spec)
-        if state.status not in HAS_RESULT and not (prompt and background_ready):
-            if state.status == FAILED:
-                self.preview.show_message(title, f"failed:\n{state.message}")
-            else:
-                self.preview.show_message(title, "Not computed yet: Run (F5) to see its outputs."
-                                          + ("\nThe node was changed since its last run." if state.stale else ""))
-            return
-        targets = [node] if state.status in HAS_RESULT else []
-        if background_ready:
-            targets.append(background)
-        points = graph.params(node)[prompt] if prompt else []
-
-        def show(result: RunResult | None, error: str) -> None:
-            if self.selected_node() != node:
-                return  # the selection moved on while the values were fetched
-            if result is None:
-                self.preview.show_message(title, f"cannot preview: {error}")
-                return
-            values = {o.name: result.outputs[f"{node}.{o.name}"] for o in spec.outputs if f"{node}.{o.name}" in result.outputs}
-            image = result.outputs.get(background) if background else None
-            rgb = image.as_uint8_rgb() if image is not None and hasattr(image, "as_uint8_rgb") else None
-            if not values and image is not None:
-                values = {"input image": image}  # prompt before the first run: click on the input
-            self.preview.show_values(title, values, Background(rgb, list(points or [])))
-
-        self.controller.fetch(self.document.snapshot(), targets, show)
+        self.preview_feed.refresh()
 
     def prompt_click(self, x: float, y: float, negative: bool) -> None:
         """A click on the preview: edit the selected node's points and re-run at once."""

@@ -10,7 +10,6 @@ shows its preview. Another file opened clears the panel.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
