@@ -35,3 +35,4 @@ def test_a_moved_broken_node_is_saved_at_its_new_place(window, tmp_path):
     assert tuple(window.canvas.broken.nodes["fancy"].pos()) == (200.0, 40.0)
     window.save()
     assert "fancy: [200.0, 40.0]" in path.read_text()
+

@@ -146,6 +146,7 @@ class BrokenLayer:
             pos=[float(position[0]), float(position[1])], push_undo=False)
         node.thyra_id = node_id
         node.view.border_color = BROKEN_BORDER
+        node.view.text_item.set_locked(True)  # its id is what the file says: not renamed here
         for port in inputs:
             node.add_input(str(port), multi_input=False, locked=True)
         for port in outputs:

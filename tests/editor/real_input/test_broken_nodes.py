@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtWidgets
 from thyra_graph.editor.broken_nodes import BROKEN_BORDER, KeptLink
 
 from ..conftest import COINS, REPO
-from .conftest import click, drag, key, viewport
+from .conftest import click, double_click, drag, key, viewport
 
 BROKEN_LINE = "  fancy: {type: acme.super_resolution, inputs: {image: load.image}, params: {scale: 4, mode: sharp}}\n"
 
@@ -74,3 +74,14 @@ def test_delete_removes_a_broken_node_undo_brings_it_back_and_save_then_drops_it
     key(viewport(window), QtCore.Qt.Key_Delete)
     window.save()
     assert path.read_text() == text.replace(BROKEN_LINE, "")
+
+
+def test_double_clicking_a_broken_nodes_title_does_not_start_renaming_it(real_window, tmp_path):
+    window = real_window
+    path, _ = hand_written(tmp_path)
+    assert window.open_file(path)
+    window.canvas.fit()
+    double_click(viewport(window), broken_point(window, "fancy"))
+    title = window.canvas.broken.nodes["fancy"].view.text_item
+    assert title.textInteractionFlags() == QtCore.Qt.NoTextInteraction
+    assert window.canvas.broken.nodes["fancy"].name() == "fancy (acme.super_resolution)"
