@@ -36,3 +36,12 @@ def test_a_moved_broken_node_is_saved_at_its_new_place(window, tmp_path):
     window.save()
     assert "fancy: [200.0, 40.0]" in path.read_text()
 
+
+
+def test_a_new_node_does_not_land_on_a_broken_one(window, tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("thyra: 1\nnodes:\n  fancy: {type: acme.nothing}\nui:\n  positions:\n    fancy: [0, 0]\n")
+    assert window.open_file(path)
+    blur = window.canvas.add_node("image.blur", (10.0, 10.0))
+    broken = window.canvas.broken.nodes["fancy"].view.sceneBoundingRect()
+    assert not window.canvas.node(blur).view.sceneBoundingRect().intersects(broken)

@@ -403,7 +403,7 @@ class Canvas(QtCore.QObject):
     def occupied(self) -> list[Box]:
         """The scene boxes the nodes cover now (for placing new ones beside them)."""
         boxes = []
-        for node in self._nodes.values():
+        for node in [*self._nodes.values(), *self.broken.nodes.values()]:
             rect = node.view.sceneBoundingRect()
             boxes.append((rect.x(), rect.y(), rect.width(), rect.height()))
         return boxes
