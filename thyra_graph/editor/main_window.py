@@ -97,7 +97,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.properties.message.connect(self.show_message)
         self.preview.clicked.connect(self.prompt_click)
         self.problems.itemDoubleClicked.connect(self._on_problem_clicked)
-        self.results.node_clicked.connect(lambda node: self.canvas.select([node]))
+        self.results.output_clicked.connect(self.show_output)
         self.controller.states_changed.connect(self._on_states)
         self.controller.run_started.connect(self._on_run_started)
         self.controller.run_finished.connect(self._on_run_finished)
@@ -536,6 +536,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _refresh_preview(self) -> None:
         self.preview_feed.refresh()
+
+    def show_output(self, node: str, output: str) -> None:
+        """Select ``node`` and preview its ``output`` (a click in the results panel)."""
+        self.preview.wanted_output = output
+        self.canvas.select([node])
 
     def prompt_click(self, x: float, y: float, negative: bool) -> None:
         """A click on the preview: edit the selected node's points and re-run at once."""

@@ -50,9 +50,9 @@ def unreached(result: RunResult, ref: str) -> str:
 
 
 class ResultsPanel(QtWidgets.QTableWidget):
-    """Output | value rows for the last run; a click on a row selects its node."""
+    """Output | value rows for the last run; a click on a row selects its node, showing that output."""
 
-    node_clicked = QtCore.Signal(str)
+    output_clicked = QtCore.Signal(str, str)  # node, output
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(0, 2, parent)
@@ -107,4 +107,4 @@ class ResultsPanel(QtWidgets.QTableWidget):
     def _on_clicked(self, row: int, _column: int) -> None:
         node = self.item(row, 0).data(NODE_ROLE) if self.item(row, 0) else None
         if node:
-            self.node_clicked.emit(node)
+            self.output_clicked.emit(node, self.item(row, 0).text().split(".", 1)[-1])

@@ -37,6 +37,7 @@ def test_clicking_a_row_selects_its_node_and_shows_its_preview(quickstart, qtbot
     assert quickstart.canvas.selected_ids() == ["coins"]
     qtbot.waitUntil(lambda: "coins" in quickstart.preview.title.text() and bool(quickstart.preview.values))
     assert "count" in quickstart.preview.values
+    assert quickstart.preview.output.currentText() == "count"  # the row's output, not the first one
 
 
 def test_a_new_run_replaces_the_values_and_an_output_not_reached_says_why(quickstart, qtbot):
