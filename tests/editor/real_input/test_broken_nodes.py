@@ -50,6 +50,9 @@ def test_a_node_that_did_not_load_is_drawn_broken_with_its_reason_and_its_links(
     start = broken_point(window, "fancy")
     drag(viewport(window), start, start + QtCore.QPoint(60, 90))
     assert window.document.position("fancy") != before  # moved like any node (one undo step)
+    QtWidgets.QApplication.processEvents()
+    end = link.path().pointAtPercent(1.0)
+    assert (end - fancy.inputs()["image"].view.sceneBoundingRect().center()).manhattanLength() < 1  # the link followed
     window.document.undo()
     assert window.document.position("fancy") == before
     shown = window.properties.widget().findChildren(QtWidgets.QLineEdit)
