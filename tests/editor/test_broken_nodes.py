@@ -45,3 +45,25 @@ def test_a_new_node_does_not_land_on_a_broken_one(window, tmp_path):
     blur = window.canvas.add_node("image.blur", (10.0, 10.0))
     broken = window.canvas.broken.nodes["fancy"].view.sceneBoundingRect()
     assert not window.canvas.node(blur).view.sceneBoundingRect().intersects(broken)
+
+
+def test_a_loaded_nodes_misspelt_param_and_refused_link_are_shown_read_only_with_why(window, tmp_path):
+    from PySide6 import QtWidgets
+
+    text = (REPO / "graphs" / "quickstart.yaml").read_text().replace("../thyra_graph/samples/coins.png", COINS.as_posix())
+    text = text.replace("params: {sigma: 2.0}", "params: {sigma: 2.0, sigmaa: 3.0}")
+    text = text.replace("inputs: {instances: coins.instances, image: load.image}", "inputs: {instances: coins.instances, image: fill.mask}")
+    path = tmp_path / "typos.yaml"
+    path.write_text(text)
+    assert window.open_file(path)
+    window.canvas.select(["blur"])
+    [box] = window.properties.widget().findChildren(QtWidgets.QGroupBox)
+    [field] = box.findChildren(QtWidgets.QLineEdit)
+    assert (field.text(), field.isReadOnly()) == ("3.0", True)
+    assert "unknown parameter 'sigmaa'" in field.toolTip()
+    window.canvas.select(["coco"])
+    [box] = window.properties.widget().findChildren(QtWidgets.QGroupBox)
+    [field] = box.findChildren(QtWidgets.QLineEdit)
+    assert field.text() == "← fill.mask" and "type mismatch" in field.toolTip()
+    window.canvas.select(["gray"])
+    assert window.properties.widget().findChildren(QtWidgets.QGroupBox) == []

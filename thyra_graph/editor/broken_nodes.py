@@ -93,6 +93,25 @@ def reasons(document, node_id: str) -> str:
     return "\n".join(found) or "this node did not load"
 
 
+def kept_box(document, node_id: str) -> QtWidgets.QGroupBox | None:
+    """For a node that loaded: its params and links the graph refused (a misspelt name, a
+    value out of range, a type mismatch), read-only as written, each with why."""
+    kept = document.graph.kept
+    rows = [(str(name), str(value)) for name, value in kept.params.get(node_id, {}).items()]
+    rows += [(f"in {port}", f"← {ref}") for port, ref in kept.inputs.get(node_id, {}).items()]
+    if not rows:
+        return None
+    box = QtWidgets.QGroupBox("Kept as written, not used (see Problems)")
+    form = QtWidgets.QFormLayout(box)
+    errors = [d.message for d in document.diagnostics if d.node == node_id]
+    for name, text in rows:
+        field = QtWidgets.QLineEdit(text, readOnly=True)
+        word = name.split(" ")[-1]
+        field.setToolTip("\n".join(m for m in errors if repr(word) in m) or "not loaded")
+        form.addRow(name, field)
+    return box
+
+
 class BrokenLayer:
     """The broken nodes and kept links of one canvas, redrawn from the document's kept parts."""
 

@@ -11,7 +11,7 @@ from thyra_graph.engine.declaration import Param, ParamError
 from thyra_graph.engine.graph import GraphError
 
 from . import commands as cmd
-from .broken_nodes import reasons, written_params, written_type
+from .broken_nodes import kept_box, reasons, written_params, written_type
 from .document import Document
 from .param_values import parse_text
 from .param_widgets import ParamEditor
@@ -106,6 +106,9 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         if not spec.params:
             form.addRow(QtWidgets.QLabel("(no parameters)"))
         layout.addLayout(form)
+        kept = kept_box(self.document, node_id)
+        if kept is not None:
+            layout.addWidget(kept)
         layout.addStretch(1)
         self.setWidget(body)
 
