@@ -50,6 +50,10 @@ class PreviewFeed:
                 window.preview.show_message(title, "Not computed yet: Run (F5) to see its outputs."
                                             + ("\nThe node was changed since its last run." if state.stale else ""))
             return
+        if state.stale and window.controller.running:
+            # Fetched now, it would be computed a second time beside the run that recomputes it.
+            window.preview.show_message(title, "Changed since its last run: its new result shows when the run has it.")
+            return
         targets = [node] if state.status in HAS_RESULT else []
         if background_ready:
             targets.append(background)
