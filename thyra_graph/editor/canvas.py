@@ -20,6 +20,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from thyra_graph.engine.graph import GraphError, split_ref
 
 from . import commands as cmd
+from .broken_nodes import BrokenLayer, BrokenNode
 from .document import Document
 from .gestures import LooseEnd, ThyraViewer, dim_incompatible, undim
 from .placement import Box, bounds, free_spot, node_size
@@ -115,6 +116,7 @@ class Canvas(QtCore.QObject):
         tab.setContext(QtCore.Qt.WidgetWithChildrenShortcut)
         tab.activated.connect(self.search_requested.emit)
         self.document: Document | None = None
+        self.broken = BrokenLayer(self)  # what the file held that did not load
         self._nodes: dict[str, CanvasNode] = {}
         self._badges: dict[str, Badge] = {}
         self._backdrops: list[BackdropNode] = []  # index-aligned with document.backdrops
@@ -140,6 +142,7 @@ class Canvas(QtCore.QObject):
                 self._sync_inputs(node_id)
             self._backdrops.clear()
             self._sync_backdrops()
+            self.broken.sync()
         finally:
             self._updating = False
         self.view.clear_undo_stack()
@@ -163,8 +166,12 @@ class Canvas(QtCore.QObject):
                     self._sync_inputs(node_id)
                 elif change.kind == cmd.MOVED and node_id in self._nodes:
                     self._nodes[node_id].set_pos(*self.document.position(node_id))
+                elif change.kind == cmd.MOVED and node_id in self.broken.nodes:
+                    self.broken.nodes[node_id].set_pos(*self.document.position(node_id))
                 elif change.kind == cmd.BACKDROPS:
                     self._sync_backdrops()
+            if any(c.kind in (cmd.NODE_ADDED, cmd.NODE_REMOVED, cmd.LINKS, cmd.BROKEN) for c in changes):
+                self.broken.sync()  # a kept link may have lost (or regained) an end
         finally:
             self._updating = False
         # NodeGraphQt records what we do on its own undo stack; the document's stack is the one.
@@ -283,7 +290,7 @@ class Canvas(QtCore.QObject):
         backdrops = []
         for item in moved:
             node = self.view.get_node_by_id(item.id)
-            if isinstance(node, CanvasNode):
+            if isinstance(node, (CanvasNode, BrokenNode)):
                 positions[node.thyra_id] = tuple(node.pos())
             elif node in self._backdrops:
                 backdrops.append(node)
@@ -396,7 +403,7 @@ class Canvas(QtCore.QObject):
     def occupied(self) -> list[Box]:
         """The scene boxes the nodes cover now (for placing new ones beside them)."""
         boxes = []
-        for node in self._nodes.values():
+        for node in [*self._nodes.values(), *self.broken.nodes.values()]:
             rect = node.view.sceneBoundingRect()
             boxes.append((rect.x(), rect.y(), rect.width(), rect.height()))
         return boxes

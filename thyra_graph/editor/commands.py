@@ -19,6 +19,7 @@ LINKS = "links"          # the inputs of `node` changed
 PARAM = "param"          # a parameter of `node` changed
 MOVED = "moved"          # `node` moved
 BACKDROPS = "backdrops"  # the backdrops (ui.backdrops) changed; `node` is ""
+BROKEN = "broken"        # a node kept as written (it did not load) was removed or restored
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,34 @@ class RemoveNode(Command):
         for dst, port, out in saved["consumers"]:
             graph.connect(f"{self.node_id}.{out}", f"{dst}.{port}")
         return [Change(NODE_ADDED, self.node_id)] + [Change(LINKS, dst) for dst, _, _ in saved["consumers"]]
+
+
+@dataclass
+class RemoveBroken(Command):
+    """Delete a node that did not load (kept as written): Save then leaves it out, and the
+    kept links that named it go with it."""
+
+    node_id: str
+    label = "delete broken node"
+    _saved: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def do(self, graph: Graph) -> list[Change]:
+        kept = graph.kept
+        links = {(n, p): r for n, ports in kept.inputs.items() for p, r in ports.items()
+                 if isinstance(r, str) and r.split(".")[0] == self.node_id}
+        for node_id, port in links:
+            del kept.inputs[node_id][port]
+        self._saved = {"body": kept.nodes.pop(self.node_id), "links": links,
+                       "position": _positions(graph).pop(self.node_id, None)}
+        return [Change(BROKEN, self.node_id)]
+
+    def undo(self, graph: Graph) -> list[Change]:
+        graph.kept.node(self.node_id, self._saved["body"])
+        for (node_id, port), ref in self._saved["links"].items():
+            graph.kept.input(node_id, port, ref)
+        if self._saved["position"] is not None:
+            _positions(graph)[self.node_id] = self._saved["position"]
+        return [Change(BROKEN, self.node_id)]
 
 
 @dataclass

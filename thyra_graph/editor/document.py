@@ -16,8 +16,8 @@ from thyra_graph.engine.graph import Graph, GraphError, NodeInstance, split_ref
 from thyra_graph.engine.graphfile import Diagnostic, load_graph_file, load_graph_text, save_graph
 from thyra_graph.engine.registry import Registry
 
-from .commands import (AddNode, Change, Command, Macro, MoveNodes, RemoveNode, RenameNode, SetBackdrops, SetLink, SetParam,
-                       UndoStack, backdrops_of)
+from .commands import (AddNode, Change, Command, Macro, MoveNodes, RemoveBroken, RemoveNode, RenameNode, SetBackdrops, SetLink,
+                       SetParam, UndoStack, backdrops_of)
 from .layout import layout_missing
 
 Listener = Callable[[list[Change]], None]
@@ -123,10 +123,13 @@ class Document:
         return node_id
 
     def remove_nodes(self, node_ids: Iterable[str]) -> None:
+        """Delete nodes; a node kept as written (it did not load) is deleted too, so Save drops it."""
+        node_ids = list(node_ids)
         ids = [n for n in node_ids if n in self.graph.nodes]
-        if not ids:
+        broken = [n for n in node_ids if n in self.graph.kept.nodes]
+        if not ids and not broken:
             return
-        commands: list[Command] = [RemoveNode(n) for n in ids]
+        commands: list[Command] = [RemoveNode(n) for n in ids] + [RemoveBroken(n) for n in broken]
         backdrops = self._copied_backdrops()
         for backdrop in backdrops:
             backdrop["nodes"] = [n for n in backdrop["nodes"] if n not in ids]
@@ -170,7 +173,7 @@ class Document:
     def move_nodes(self, positions: dict[str, tuple[float, float]]) -> None:
         current = self.graph.ui.get("positions") or {}
         moved = {n: p for n, p in positions.items()
-                 if n in self.graph.nodes and list(map(float, p)) != list(current.get(n) or [])}
+                 if (n in self.graph.nodes or n in self.graph.kept.nodes) and list(map(float, p)) != list(current.get(n) or [])}
         if moved:
             self.execute(MoveNodes(moved))
 

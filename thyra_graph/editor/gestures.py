@@ -4,7 +4,10 @@
 - a pipe dropped on empty canvas opens the search filtered to nodes that can take it, and the
   node chosen is created there, connected (ComfyUI's link release, Blender's link-drag-search);
 - while a pipe is dragged, ports that cannot take it (and nodes with none that can) are dimmed,
-  so the refusal is seen before the release, not read afterwards in the status bar.
+  so the refusal is seen before the release, not read afterwards in the status bar;
+- Ctrl, Shift and Alt count as held only while they are: NodeGraphQt tracks them from key
+  events, and a release that went to a dialog (Ctrl+Q → Cancel) left Ctrl "held", so clicks
+  stopped selecting.
 
 :class:`ThyraViewer` only reports these gestures as signals; the canvas maps port items to
 Thyra ports and the window decides what to create.
@@ -48,6 +51,24 @@ class ThyraViewer(NodeViewer):
     pipe_dropped_on_empty = QtCore.Signal(object, QtCore.QPointF, QtCore.QPoint)  # PortItem, scene, global
     pipe_drag_started = QtCore.Signal(object)  # PortItem
     pipe_drag_ended = QtCore.Signal()
+
+    def focusInEvent(self, event) -> None:
+        # Keys let go while a modal dialog (Ctrl+Q → Cancel) or another window had the
+        # keyboard were never seen here: NodeGraphQt's Ctrl/Shift/Alt flags would stay set.
+        self.clear_key_state()
+        super().focusInEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        # A click carries the modifiers really held; trust them over flags from key events.
+        self.follow_modifiers(event.modifiers())
+        super().mousePressEvent(event)
+
+    def follow_modifiers(self, held) -> None:
+        """Set NodeGraphQt's modifier flags as its key handlers would for ``held``."""
+        alt, ctrl, shift = QtCore.Qt.AltModifier, QtCore.Qt.ControlModifier, QtCore.Qt.ShiftModifier
+        self.ALT_state, self.CTRL_state, self.SHIFT_state = held == alt, held == ctrl, held == shift
+        if held == alt | shift:  # the pipe slicer
+            self.ALT_state = self.SHIFT_state = True
 
     def mouseDoubleClickEvent(self, event) -> None:
         scene_pos = self.mapToScene(event.position().toPoint())

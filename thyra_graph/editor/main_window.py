@@ -27,12 +27,13 @@ from .dialogs import CANCEL, SAVE, Prompter
 from .run_gate import RunGate
 from .document import Document
 from .palette import Palette
+from .preview_feed import PreviewFeed
 from .preview_panel import PreviewPanel
-from .previews import Background, background_source
 from .prompting import REMOVE_RADIUS, apply_click, prompt_param
 from .properties import PropertiesPanel
 from .recent_files import RecentFiles, editor_config_dir
 from .recovery import Recovery
+from .results_panel import ResultsPanel
 from .run_controller import RunController
 from .run_scope import RunScope, run_scope
 from .run_states import FAILED, HAS_RESULT, SKIPPED, UNCONNECTED, NodeState
@@ -72,12 +73,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.search = NodeSearch(self.catalog, self.canvas, self)
         self.properties = PropertiesPanel()
         self.preview = PreviewPanel(plugin_previews=registry.previews)
+        self.preview_feed = PreviewFeed(self)
         self.problems = QtWidgets.QListWidget()
         self.problems.setWordWrap(True)
         self._dock("Nodes", self.palette, QtCore.Qt.LeftDockWidgetArea)
         self._dock("Properties", self.properties, QtCore.Qt.RightDockWidgetArea)
         self._dock("Preview", self.preview, QtCore.Qt.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, QtCore.Qt.BottomDockWidgetArea)
+        self.results = ResultsPanel()
+        self.results_dock = self._dock("Results", self.results, QtCore.Qt.BottomDockWidgetArea)
         self.resize(1440, 880)
         self.resizeDocks([self.findChild(QtWidgets.QDockWidget, "Nodes")], [230], QtCore.Qt.Horizontal)
         self.resizeDocks([self.findChild(QtWidgets.QDockWidget, "Properties")], [400], QtCore.Qt.Horizontal)
@@ -93,6 +97,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.properties.message.connect(self.show_message)
         self.preview.clicked.connect(self.prompt_click)
         self.problems.itemDoubleClicked.connect(self._on_problem_clicked)
+        self.results.output_clicked.connect(self.show_output)
         self.controller.states_changed.connect(self._on_states)
         self.controller.run_started.connect(self._on_run_started)
         self.controller.run_finished.connect(self._on_run_finished)
@@ -137,6 +142,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.undo_action = self._action(edit, "&Undo", self.undo, QtGui.QKeySequence.Undo)
         self.redo_action = self._action(edit, "&Redo", self.redo, QtGui.QKeySequence.Redo)
         self.canvas.use_edit_actions(self.undo_action, self.redo_action)
+        for action, short in ((self.undo_action, "Undo"), (self.redo_action, "Redo")):
+            action.setIconText(short)  # the toolbar keeps its width; menu and tooltip name the edit
         edit.addSeparator()
         self._action(edit, "&Copy", self.copy, QtGui.QKeySequence.Copy)
         self._action(edit, "&Paste", self.paste, QtGui.QKeySequence.Paste)
@@ -179,6 +186,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.set_document(document)
         self.properties.set_document(document)
         self.preview.show_message("No preview", "Select a node to see its outputs.")
+        self.preview_feed.forget()
+        self.results.clear_results()
         self._fill_problems()
         self._update_title()
 
@@ -389,7 +398,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def delete_selected(self) -> None:
         for index in reversed(self.canvas.selected_backdrops()):
             self.document.remove_backdrop(index)  # the nodes it grouped stay unless selected too
-        self.document.remove_nodes(self.canvas.selected_ids())
+        self.document.remove_nodes([*self.canvas.selected_ids(), *self.canvas.broken.selected()])
 
     def group_selected(self) -> None:
         index = self.canvas.group_selected()
@@ -486,6 +495,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_message(f"cannot run: {error}")
             self._run_problems = [*self._left_out, (f"run: {error}", None)]
             self._fill_problems()
+            self.results.clear_results(f"The run did not start: {error}")
             return
         executed, cached = result.count("executed"), result.count("cached")
         failed = [n for n, r in result.nodes.items() if r.status == "failed"]
@@ -495,11 +505,15 @@ class MainWindow(QtWidgets.QMainWindow):
         if failed:
             text += f"; failed: {', '.join(failed)} (select a node to see its error)"
         self.show_message(text)
+        self.results.show_result(self.document.graph, result)
         self._refresh_preview()
 
     def _on_states(self, changed: set[str]) -> None:
         self.canvas.set_states(self.controller.states, changed)
         self._refresh_selected_state(changed)
+        node = self.selected_node()
+        if node in changed and self.controller.states.get(node).status in (*HAS_RESULT, FAILED):
+            self._refresh_preview()  # as its result arrives, not when the whole run is over
 
     def _refresh_selected_state(self, changed: set[str] | None = None) -> None:
         node = self.properties.node_id
@@ -513,48 +527,20 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_selection(self, ids: list[str]) -> None:
         node = ids[0] if len(ids) == 1 else None
-        if node != self.properties.node_id:
+        broken = self.canvas.broken.selected()
+        if not ids and len(broken) == 1:
+            self.properties.show_broken(self.document, broken[0])
+        elif node != self.properties.node_id or broken:
             self.properties.show_node(node, self.controller.states.get(node) if node else None)
         self._refresh_preview()
 
     def _refresh_preview(self) -> None:
-        node = self.selected_node()
-        if node is None or node not in self.document.graph.nodes:
-            self.preview.show_message("No preview", "Select one node to see its outputs.")
-            return
-        graph = self.document.graph
-        spec = graph.spec(node)
-        state = self.controller.states.get(node)
-        title = f"<b>{node}</b> ({spec.title})"
-        background = background_source(graph, node)
-        background_ready = background is not None and self.controller.states.get(background.split(".")[0]).status in HAS_RESULT
-        prompt = prompt_param(spec)
-        if state.status not in HAS_RESULT and not (prompt and background_ready):
-            if state.status == FAILED:
-                self.preview.show_message(title, f"failed:\n{state.message}")
-            else:
-                self.preview.show_message(title, "Not computed yet: Run (F5) to see its outputs."
-                                          + ("\nThe node was changed since its last run." if state.stale else ""))
-            return
-        targets = [node] if state.status in HAS_RESULT else []
-        if background_ready:
-            targets.append(background)
-        points = graph.params(node)[prompt] if prompt else []
+        self.preview_feed.refresh()
 
-        def show(result: RunResult | None, error: str) -> None:
-            if self.selected_node() != node:
-                return  # the selection moved on while the values were fetched
-            if result is None:
-                self.preview.show_message(title, f"cannot preview: {error}")
-                return
-            values = {o.name: result.outputs[f"{node}.{o.name}"] for o in spec.outputs if f"{node}.{o.name}" in result.outputs}
-            image = result.outputs.get(background) if background else None
-            rgb = image.as_uint8_rgb() if image is not None and hasattr(image, "as_uint8_rgb") else None
-            if not values and image is not None:
-                values = {"input image": image}  # prompt before the first run: click on the input
-            self.preview.show_values(title, values, Background(rgb, list(points or [])))
-
-        self.controller.fetch(self.document.snapshot(), targets, show)
+    def show_output(self, node: str, output: str) -> None:
+        """Select ``node`` and preview its ``output`` (a click in the results panel)."""
+        self.preview.wanted_output = output
+        self.canvas.select([node])
 
     def prompt_click(self, x: float, y: float, negative: bool) -> None:
         """A click on the preview: edit the selected node's points and re-run at once."""

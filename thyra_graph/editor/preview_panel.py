@@ -60,6 +60,7 @@ class PreviewPanel(QtWidgets.QWidget):
         layout.addLayout(frames)
         layout.addWidget(self.caption)
         self.values: dict[str, PortType] = {}
+        self.wanted_output: str | None = None  # the output to show first when it arrives
         self.background = Background()
         self.preview: Preview | None = None
         self._frame_timer = QtCore.QTimer(self, singleShot=True, interval=40)
@@ -83,6 +84,8 @@ class PreviewPanel(QtWidgets.QWidget):
 
     def show_values(self, title: str, values: dict[str, PortType], background: Background, *, keep_output: bool = True) -> None:
         previous = self.output.currentText() if keep_output else ""
+        if self.wanted_output in values:  # asked for by name (a row of the results panel)
+            previous, self.wanted_output = self.wanted_output, None
         self.values = values
         self.background = background
         self.title.setText(title)

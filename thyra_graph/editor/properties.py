@@ -11,6 +11,7 @@ from thyra_graph.engine.declaration import Param, ParamError
 from thyra_graph.engine.graph import GraphError
 
 from . import commands as cmd
+from .broken_nodes import kept_box, reasons, written_params, written_type
 from .document import Document
 from .param_values import parse_text
 from .param_widgets import ParamEditor
@@ -40,6 +41,26 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         label.setWordWrap(True)
         label.setMargin(8)
         self.setWidget(label)
+        self.editors = {}
+
+    def show_broken(self, document: Document, node_id: str) -> None:
+        """A node that did not load: why, and its params as the file holds them (read-only)."""
+        self.node_id = None
+        body = document.graph.kept.nodes[node_id]
+        form = QtWidgets.QWidget()
+        layout = QtWidgets.QFormLayout(form)
+        header = QtWidgets.QLabel(f"<b>{html.escape(node_id)}</b> &nbsp; broken: "
+                                  f"<span style='color:#999'>{html.escape(written_type(body))}</span>")
+        self.reason_label = QtWidgets.QLabel(reasons(document, node_id) + "\n\nWritten back as it is on Save; Delete removes it.")
+        self.reason_label.setWordWrap(True)
+        self.reason_label.setStyleSheet("color: rgb(230, 110, 110)")
+        layout.addRow(header)
+        layout.addRow(self.reason_label)
+        for name, text in written_params(body).items():
+            field = QtWidgets.QLineEdit(text, readOnly=True)
+            field.setToolTip("as written in the file; fix the node's type to edit it")
+            layout.addRow(name, field)
+        self.setWidget(form)
         self.editors = {}
 
     def show_node(self, node_id: str | None, state: NodeState | None = None) -> None:
@@ -85,6 +106,9 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         if not spec.params:
             form.addRow(QtWidgets.QLabel("(no parameters)"))
         layout.addLayout(form)
+        kept = kept_box(self.document, node_id)
+        if kept is not None:
+            layout.addWidget(kept)
         layout.addStretch(1)
         self.setWidget(body)
 

@@ -5,6 +5,10 @@ UI thread in batches (one queued signal per batch, however many progress events 
 sends), folded into :class:`RunStates` there, and announced with ``states_changed``.
 Stop sets the run's cancel event; the engine stops at the next cancellation point and
 keeps every result finished before in its cache.
+
+Runs go one after another, and so do preview fetches, but a fetch does not wait for a run:
+the preview shows each node's result as soon as it is done (read from the cache the run has
+just filled), not when the whole run is over.
 """
 
 from __future__ import annotations
@@ -58,7 +62,8 @@ class RunController(QtCore.QObject):
         self._wake_sent = False
         self._wake_lock = threading.Lock()
         self._wake.connect(self._drain, QtCore.Qt.QueuedConnection)
-        self._current: _Job | None = None
+        self._current: _Job | None = None   # the run under way
+        self._fetching: _Job | None = None  # the preview fetch under way
         self._waiting: list[_Job] = []
 
     # -- asking --------------------------------------------------------------------------
@@ -69,10 +74,10 @@ class RunController(QtCore.QObject):
 
     @property
     def busy(self) -> bool:
-        return self._current is not None or bool(self._waiting)
+        return bool(self._jobs())
 
     def _jobs(self) -> list[_Job]:
-        return ([self._current] if self._current else []) + self._waiting
+        return [job for job in (self._current, self._fetching) if job is not None] + self._waiting
 
     def run(self, graph: Graph, targets: Iterable[str] | None = None) -> None:
         """Run ``graph`` (a snapshot: the UI may go on editing the original)."""
@@ -96,8 +101,9 @@ class RunController(QtCore.QObject):
             if deadline.hasExpired():
                 return False
             QtCore.QCoreApplication.processEvents(QtCore.QEventLoop.AllEvents, 20)
-            if self._current is not None:
-                self._current.wait(20)
+            for job in (self._current, self._fetching):
+                if job is not None:
+                    job.wait(20)
         return True
 
     # -- doing ---------------------------------------------------------------------------
@@ -107,12 +113,17 @@ class RunController(QtCore.QObject):
         self._start_next()
 
     def _start_next(self) -> None:
-        if self._current is not None or not self._waiting:
-            return
-        self._current = self._waiting.pop(0)
-        if self._current.on_event is not None:
-            self.run_started.emit()
-        self._current.start()
+        for job in list(self._waiting):
+            if job.on_event is not None and self._current is None:
+                self._current = job
+            elif job.on_event is None and self._fetching is None:
+                self._fetching = job
+            else:
+                continue
+            self._waiting.remove(job)
+            if job.on_event is not None:
+                self.run_started.emit()
+            job.start()
 
     def _on_event(self, event: Event) -> None:  # engine threads
         self._events.append(event)
@@ -135,6 +146,8 @@ class RunController(QtCore.QObject):
         self._drain()
         if job is self._current:
             self._current = None
+        if job is self._fetching:
+            self._fetching = None
         if job.on_event is not None:
             self.last_result = job.result
             self.run_finished.emit(job.result, job.error)

@@ -51,11 +51,12 @@ class RunResult:
             "graph": self.graph,
             "status": self.status,
             "nodes": {n: r.to_json() for n, r in self.nodes.items()},
-            "outputs": {ref: _summary(value) for ref, value in self.outputs.items()},
+            "outputs": {ref: summary_of(value) for ref, value in self.outputs.items()},
         }
 
 
-def _summary(value: PortType) -> Any:
+def summary_of(value: PortType) -> Any:
+    """A value's summary as JSON data; a summary that fails is described, never raised."""
     try:
         return json_friendly(value.summary())
     except Exception as exc:  # a plugin type's summary must not lose the whole report

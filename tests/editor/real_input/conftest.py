@@ -101,3 +101,14 @@ def context_menu(widget: QtWidgets.QWidget, point: QtCore.QPoint) -> None:
     QTest.mouseClick(widget, QtCore.Qt.RightButton, NO_MODIFIER, point)
     event = QtGui.QContextMenuEvent(QtGui.QContextMenuEvent.Mouse, point, widget.mapToGlobal(point))
     QtWidgets.QApplication.sendEvent(widget, event)
+
+
+@pytest.fixture
+def quickstart(real_window, tmp_path):
+    """The editor showing the quickstart, its sinks writing under ``tmp_path``, unmodified."""
+    from ..conftest import REPO, redirect_outputs
+
+    assert real_window.open_file(REPO / "graphs" / "quickstart.yaml")
+    redirect_outputs(real_window.document, tmp_path / "out")
+    real_window.document.undo_stack.mark_clean()
+    return real_window
