@@ -30,11 +30,15 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from thyra_graph.types import PortType, type_by_name
 
+from . import param_conditions
 from .param_kinds import ParamKind
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 PORT_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
 PARAM_KINDS = ("int", "float", "bool", "str", "choice", "path", "color", "points", "json")
+#: How the editor edits the rows of a list param (``items=``): a hint, the node's code checks values.
+LIST_ITEMS = ("number", "int", "text", "point")
+SCALES = ("linear", "log")
 CACHE_POLICIES = ("disk", "memory", "none")
 DEVICES = ("cpu", "gpu")
 
@@ -159,6 +163,11 @@ class Param:
     fresh draw on every run, a number for a repeatable one.
     ``kind`` may also be a plugin's :class:`~thyra_graph.engine.param_kinds.ParamKind`: its
     check, wording and editor widget are used, and ``kind`` then holds its name.
+    ``when={"method": "adaptive"}`` says when the param applies (see param_conditions.py): the
+    editor greys it otherwise; cache keys keep it. ``step`` is the spin box step (derived from
+    the range when not given); ``scale="log"`` makes the spin box step by a factor (``step``,
+    default 2) for values spanning decades. ``items`` says how the editor edits a json list's
+    rows: ``number``, ``int``, ``text`` or ``point`` (without it, the rows' values decide).
     """
 
     name: str
@@ -173,6 +182,9 @@ class Param:
     optional: bool = False
     affects_result: bool = True
     seed: bool = False
+    when: Any = None  # {param: value or [values]} as declared; param_conditions.Condition after checking
+    items: str | None = None
+    scale: str = "linear"
     #: The plugin kind declaration when ``kind`` names one (None for built-in kinds).
     plugin_kind: ParamKind | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -201,6 +213,7 @@ class Param:
             raise DeclarationError(f"param {self.name!r}: min {_fmt(self.min)} is above max {_fmt(self.max)}")
         if self.step is not None and not self.step > 0:
             raise DeclarationError(f"param {self.name!r}: step must be positive, got {self.step!r}")
+        self._check_editing_hints(kind)
         if self.default is None:
             object.__setattr__(self, "optional", True)
         else:
@@ -208,6 +221,23 @@ class Param:
                 object.__setattr__(self, "default", self.coerce(self.default))
             except ParamError as exc:
                 raise DeclarationError(f"param {self.name!r}: default does not fit: {exc}") from None
+
+    def _check_editing_hints(self, kind: str) -> None:
+        try:
+            object.__setattr__(self, "when", param_conditions.normalise(self.name, self.when))
+        except ValueError as exc:
+            raise DeclarationError(str(exc)) from None
+        if self.items is not None and (kind != "json" or self.items not in LIST_ITEMS):
+            raise DeclarationError(f"param {self.name!r}: items= applies to kind='json' lists and must be one of "
+                                   f"{', '.join(LIST_ITEMS)}, got {self.items!r}")
+        if self.scale not in SCALES:
+            raise DeclarationError(f"param {self.name!r}: scale must be one of {', '.join(SCALES)}, got {self.scale!r}")
+        if self.scale == "log":
+            if kind not in ("int", "float") or self.min is None or self.min <= 0:
+                raise DeclarationError(f"param {self.name!r}: scale='log' needs an int or float param with min > 0")
+            if self.step is not None and self.step <= 1:
+                raise DeclarationError(f"param {self.name!r}: with scale='log', step is the factor between "
+                                       f"steps and must be above 1, got {self.step!r}")
 
     @property
     def widget(self) -> str:
@@ -301,6 +331,12 @@ class Param:
             data["seed"] = True
         if self.plugin_kind is not None:
             data["widget"] = self.plugin_kind.widget
+        if self.when:
+            data["when"] = param_conditions.to_json(self.when)
+        if self.items is not None:
+            data["items"] = self.items
+        if self.scale != "linear":
+            data["scale"] = self.scale
         return data
 
 
@@ -548,6 +584,7 @@ def check_spec(spec: NodeSpec) -> None:
     if stale:
         problems.append(f"migrations must map older versions (1 to {spec.version - 1}) to functions; "
                         f"wrong: {', '.join(repr(v) for v in stale)}")
+    problems += param_conditions.check(spec.params)
     seen_outputs = [o.name for o in spec.outputs]
     if len(set(seen_outputs)) != len(seen_outputs):
         problems.append("output names must be unique")

@@ -20,7 +20,7 @@ from .sources import IMAGE_NAME_PARAM, SOURCE_INPUTS, ExportItem, check_unique, 
 
 
 @node(
-    "export.panoptic", category="export",
+    "export.panoptic", title="COCO panoptic", category="export",
     inputs=list(SOURCE_INPUTS),
     params=[
         Param("path", "out/panoptic.json", kind="path", io="write",

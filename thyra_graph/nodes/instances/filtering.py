@@ -13,7 +13,7 @@ from .class_refs import matches, parse_class_refs, unmatched_names
 
 
 @node(
-    "instances.filter", category="instances",
+    "instances.filter", title="Filter instances", category="instances",
     inputs=[Input("instances", Instances)],
     params=[
         Param("keep_classes", [], kind="json", help="keep only these classes (ids or names, e.g. [car, tree]); empty = all"),

@@ -294,7 +294,7 @@ def score_table(classes: Sequence[str], labels: Sequence[str], result: ClipLabel
 
 
 @node(
-    "label.clip", category="label", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
+    "label.clip", title="Label with CLIP", category="label", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
     models=hub_models("model"),
     inputs=[
         Input("image", Image, help="the image the instances were found in"),

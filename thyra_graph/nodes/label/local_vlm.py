@@ -26,7 +26,7 @@ HOW_TO_GET = (
 
 
 @node(
-    "label.local_vlm", category="label", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
+    "label.local_vlm", title="Label with local VLM", category="label", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
     models=hub_models("model"),
     inputs=[
         Input("image", Image, help="the image the instances were segmented from"),

@@ -42,7 +42,7 @@ def _drop_api_key_env(params: dict[str, Any]) -> dict[str, Any]:
 
 
 @node(
-    "label.vlm", category="label", version=2, migrations={1: _drop_api_key_env}, destinations=_destinations,
+    "label.vlm", title="Label with VLM", category="label", version=2, migrations={1: _drop_api_key_env}, destinations=_destinations,
     # A model's answer is one draw: cached like any result (so what follows caches too), keyed
     # by the server and model really used; its answer cache retries only what failed.
     deterministic=False, fingerprint=_server_and_model,

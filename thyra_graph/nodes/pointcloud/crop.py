@@ -46,7 +46,7 @@ def _box(value: Any, name: str) -> np.ndarray | None:
 
 
 @node(
-    "pointcloud.crop", category="pointcloud",
+    "pointcloud.crop", title="Crop cloud", category="pointcloud",
     inputs=[
         Input("cloud", PointCloud, help="the points to crop"),
         Input("cameras", Cameras, required=False, help="the cameras the masks were seen by (one per mask, same order)"),

@@ -27,7 +27,7 @@ from .views import Views, views_from_frames, views_from_param
 
 
 @node(
-    "recon.mvs", category="recon",
+    "recon.mvs", title="Multi-view stereo", category="recon",
     inputs=[
         Input("cameras", Cameras, help="the views' cameras (recon.sfm), names = image file names"),
         Input("frames", FrameSeries, required=False, help="the views as a FrameSeries of Images, in the cameras' order (or use the images param)"),

@@ -142,7 +142,7 @@ def object_cloud(views: list[View], results: dict[int, ViewResult], *, agreement
 
 
 @node(
-    "segment.multiview", category="segment", device="gpu", requires=("torch", "transformers"),
+    "segment.multiview", title="SAM 2 multi-view", category="segment", device="gpu", requires=("torch", "transformers"),
     models=all_of(sam2_models, hub_models("clip_model")),
     inputs=[
         Input("frames", FrameSeries, help="the views (images) of one scene"),
