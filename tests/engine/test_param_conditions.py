@@ -31,8 +31,8 @@ def test_a_param_applies_only_when_its_controlling_param_has_a_listed_value():
     spec = threshold_like()
     values = {"method": "otsu", "value": 128, "block": 51, "invert": False}
     assert inapplicable(spec.params, values) == {
-        "value": "used only when method is fixed (now otsu)",
-        "block": "used only when method is adaptive (now otsu)",
+        "value": "applies only when method is fixed (now otsu)",
+        "block": "applies only when method is adaptive (now otsu)",
     }
     assert set(inapplicable(spec.params, {**values, "method": "fixed"})) == {"block"}
     assert inapplicable(threshold_like(method=["fixed", "adaptive"]).params, {**values, "method": "adaptive"}) == {}
@@ -49,8 +49,8 @@ def test_several_names_must_all_hold_and_a_chain_follows_the_controlling_param()
     ])(f)
     assert inapplicable(spec.params, {"enabled": True, "method": "radius"}) == {}
     reasons = inapplicable(spec.params, {"enabled": False, "method": "radius"})
-    assert reasons["method"] == "used only when enabled is on (now off)"
-    assert reasons["radius"] == "used only when method is radius, and method is not used now"
+    assert reasons["method"] == "applies only when enabled is on (now off)"
+    assert reasons["radius"] == "applies only when method is radius, and method does not apply now"
 
 
 def test_the_condition_is_listed_with_the_declaration():

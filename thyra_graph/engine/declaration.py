@@ -37,7 +37,7 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 PORT_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
 PARAM_KINDS = ("int", "float", "bool", "str", "choice", "path", "color", "points", "json")
 #: How the editor edits the rows of a list param (``items=``): a hint, the node's code checks values.
-LIST_ITEMS = ("number", "int", "text", "point")
+LIST_ITEMS = ("number", "int", "text", "scalar", "point")
 SCALES = ("linear", "log")
 CACHE_POLICIES = ("disk", "memory", "none")
 DEVICES = ("cpu", "gpu")
@@ -167,7 +167,8 @@ class Param:
     editor greys it otherwise; cache keys keep it. ``step`` is the spin box step (derived from
     the range when not given); ``scale="log"`` makes the spin box step by a factor (``step``,
     default 2) for values spanning decades. ``items`` says how the editor edits a json list's
-    rows: ``number``, ``int``, ``text`` or ``point`` (without it, the rows' values decide).
+    rows: ``number``, ``int``, ``text``, ``scalar`` (a number or a word, e.g. a class id or name)
+    or ``point`` ([x, y]); without it, the rows' values decide.
     """
 
     name: str

@@ -109,9 +109,9 @@ def inapplicable(params: Iterable[_Param], values: Mapping[str, Any]) -> dict[st
             if other not in by_name:
                 continue
             if reason(other, depth + 1) is not None:
-                return f"used only when {_wording(other, allowed)}, and {other} is not used now"
+                return f"applies only when {_wording(other, allowed)}, and {other} does not apply now"
             if values.get(other) not in allowed:
-                return f"used only when {_wording(other, allowed)} (now {_word(values.get(other))})"
+                return f"applies only when {_wording(other, allowed)} (now {_word(values.get(other))})"
         return None
 
     for name in by_name:

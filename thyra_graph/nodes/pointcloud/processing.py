@@ -68,7 +68,7 @@ def clean(cloud: PointCloud, *, method: str, neighbours: int, std_ratio: float, 
         Param("max_neighbours", 30, min=3, max=1000, help="at most this many neighbours per fit"),
         Param("orient", "towards", choices=("towards", "consistent", "none"),
               help="towards: normals face the point 'towards' (a camera); consistent: propagated over the surface (closed objects); none: sign as fitted"),
-        Param("towards", [0.0, 0.0, 0.0], kind="json", when={"orient": "towards"}, help="orient=towards: the [x, y, z] the normals face, e.g. the camera centre (stereo: the origin)"),
+        Param("towards", [0.0, 0.0, 0.0], kind="json", items="number", when={"orient": "towards"}, help="orient=towards: the [x, y, z] the normals face, e.g. the camera centre (stereo: the origin)"),
     ],
     outputs=[Output("cloud", PointCloud, help="the same points with unit normals")],
 )

@@ -31,7 +31,7 @@ MATCHING = ("exhaustive", "sequential")
     ],
     params=[
         Param("images", None, kind="path", io="read", help="a folder of photos or a glob (views/*.jpg), relative to the graph file; used when frames is not connected"),
-        Param("intrinsics", [], kind="json", help="known pinhole intrinsics [fx, fy, cx, cy] in pixels shared by all views (OpenCV: top-left pixel centre at 0, 0); [] = estimate"),
+        Param("intrinsics", [], kind="json", items="number", help="known pinhole intrinsics [fx, fy, cx, cy] in pixels shared by all views (OpenCV: top-left pixel centre at 0, 0); [] = estimate"),
         Param("matching", "exhaustive", choices=MATCHING, help="match every pair of views, or only neighbours in order (video frames)"),
         Param("overlap", 10, min=1, max=100, when={"matching": "sequential"}, help="sequential matching: how many following frames each frame is matched with"),
         Param("mask_folder", None, kind="path", io="read", help="COLMAP masks (<image name>.png, black = no features), as export.photogrammetry_masks writes them (optional)"),
