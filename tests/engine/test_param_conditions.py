@@ -105,3 +105,17 @@ def test_every_built_in_condition_names_a_param_of_its_node():
     assert dict(threshold.param("value").when) == {"method": ("fixed",)}
     assert dict(threshold.param("block_size").when) == {"method": ("adaptive",)}
     assert sum(1 for spec in THYRA_NODES for p in spec.params if p.when) >= 20
+
+
+def test_a_subgraph_keeps_the_conditions_of_the_params_it_exposes():
+    from thyra_graph.engine.subgraph import spec_from_graph
+
+    registry = Registry()
+    registry.add(threshold_like())
+    inner = Graph(registry, name="masker")
+    inner.add_node("test.threshold", "t")
+    inner.outputs = ["t.out"]
+    spec = spec_from_graph("lib.masker", inner)
+    assert dict(spec.param("t_value").when) == {"t_method": ("fixed",)}
+    assert set(inapplicable(spec.params, {"t_method": "otsu"})) == {"t_value", "t_block"}
+    assert set(inapplicable(spec.params, {"t_method": "adaptive"})) == {"t_value"}

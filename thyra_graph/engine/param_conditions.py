@@ -16,7 +16,7 @@ the node even while it is unused, and never serves a stale result).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 #: The param kinds that may control another param: a fixed set of values to choose from.
@@ -36,8 +36,10 @@ class _Param(Protocol):  # the parts of declaration.Param used here (no import c
 
 def normalise(name: str, when: Any) -> Condition:
     """``when`` as written in a declaration, in canonical form; ``ValueError`` naming the mistake."""
-    if when is None:
+    if when is None or when == ():
         return ()
+    if isinstance(when, tuple):  # already canonical (a declaration copied with dataclasses.replace)
+        when = dict(when)
     if not isinstance(when, Mapping) or not when:
         raise ValueError(f"param {name!r}: when= must be a mapping like {{'method': 'adaptive'}}, got {when!r}")
     condition = []
@@ -119,6 +121,11 @@ def inapplicable(params: Iterable[_Param], values: Mapping[str, Any]) -> dict[st
         if why is not None:
             reasons[name] = why
     return reasons
+
+
+def renamed(condition: Condition, rename: Callable[[str], str]) -> dict[str, list[Any]]:
+    """The condition with its param names renamed (a subgraph exposes ``blur_sigma`` for ``sigma``)."""
+    return {rename(name): list(allowed) for name, allowed in condition}
 
 
 def to_json(condition: Condition) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from typing import Any
 
 from thyra_graph.types import is_compatible
 
+from . import param_conditions
 from .declaration import Input, NodeError, NodeSpec, Output, Param, PORT_PATTERN
 from .graph import Graph, NodeInstance, split_ref
 
@@ -118,14 +119,18 @@ def spec_from_graph(type_id: str, graph: Graph, *, source: Path | None = None) -
     for node_id in graph.nodes:
         inner_spec = graph.spec(node_id)
         values = graph.params(node_id)
+        def outer(inner: str, node_id: str = node_id) -> str:
+            return re.sub(r"[^a-z0-9_]", "_", f"{node_id}_{inner}".lower())
+
         for p in inner_spec.params:
-            name = re.sub(r"[^a-z0-9_]", "_", f"{node_id}_{p.name}".lower())
+            name = outer(p.name)
             if not PORT_PATTERN.match(name) or name in taken:
                 continue  # not nameable from outside; still set inside
             taken.add(name)
             kind = p.plugin_kind if p.plugin_kind is not None else p.kind
             help_text = f"{node_id}: {p.help}" if p.help else f"{p.name} of inner node {node_id}"
-            params.append(dataclasses.replace(p, name=name, default=values[p.name], kind=kind, help=help_text))
+            params.append(dataclasses.replace(p, name=name, default=values[p.name], kind=kind, help=help_text,
+                                              when=param_conditions.renamed(p.when, outer) or None))
             param_map[name] = (node_id, p.name)
     specs = [graph.spec(n) for n in graph.nodes]
     return SubgraphSpec(
