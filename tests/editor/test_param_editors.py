@@ -65,6 +65,7 @@ def test_list_params_get_rows_and_nested_values_keep_the_yaml_box(window):
     rows.rows[1].fields[0].setText("car")
     rows.rows[1].fields[0].editingFinished.emit()
     assert document.graph.params(kept)["keep_classes"] == [3, "car"]  # an id and a name
+    assert [(r.buttons[0].isEnabled(), r.buttons[1].isEnabled()) for r in rows.rows] == [(False, True), (True, False)]
     rows.move_row(rows.rows[1], -1)
     assert document.graph.params(kept)["keep_classes"] == ["car", 3]
     rows.remove_row(rows.rows[1])

@@ -100,6 +100,9 @@ class ListEditor(QtWidgets.QWidget):
         row = _Row(self, self.kind, item)
         self.rows.append(row)
         self._rows_box.addWidget(row)
+        for index, each in enumerate(self.rows):  # the first row cannot go up, nor the last down
+            each.buttons[0].setEnabled(index > 0)
+            each.buttons[1].setEnabled(index < len(self.rows) - 1)
         return row
 
     # -- edits: each one hands over the whole list once --------------------------------------------
@@ -174,6 +177,7 @@ class _Row(QtWidgets.QWidget):
             self.fields.append(_number_box(owner, item, "", whole=kind == "int"))
         for field in self.fields:
             layout.addWidget(field, 1 if not isinstance(field, QtWidgets.QComboBox) else 0)
+        self.buttons: list[QtWidgets.QToolButton] = []  # move up, move down, remove
         for text, tip, action in (("↑", "move up", lambda: owner.move_row(self, -1)),
                                   ("↓", "move down", lambda: owner.move_row(self, 1)),
                                   ("✕", "remove this row", lambda: owner.remove_row(self))):
@@ -182,6 +186,7 @@ class _Row(QtWidgets.QWidget):
             button.setAutoRaise(True)
             button.clicked.connect(action)
             layout.addWidget(button)
+            self.buttons.append(button)
 
     def value(self) -> Any:
         """The row's item, or None for a text row left empty."""

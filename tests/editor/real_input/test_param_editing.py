@@ -72,7 +72,7 @@ def test_a_list_row_added_and_typed_in_sets_the_param_and_undo_restores_it(real_
     key(rows.rows[1].fields[0], QtCore.Qt.Key_Return)
     assert window.document.graph.params(node_id)["keep_classes"] == ["car", 7]
 
-    remove = [b for b in rows.rows[0].findChildren(QtWidgets.QToolButton) if b.text() == "✕"][0]
+    remove = rows.rows[0].buttons[2]  # ✕
     _click_widget(remove)
     assert window.document.graph.params(node_id)["keep_classes"] == [7]
 
