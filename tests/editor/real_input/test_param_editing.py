@@ -89,6 +89,24 @@ def test_a_list_row_added_and_typed_in_sets_the_param_and_undo_restores_it(real_
     assert rows.rows == []
 
 
+def test_a_point_row_is_an_x_y_pair_with_a_label(real_window):
+    window = real_window
+    node_id = _show(window, "segment.sam2_points")
+    clicks = window.properties.editor("clicks").field
+    window.properties.ensureWidgetVisible(clicks.add_button)
+    _click_widget(clicks.add_button)
+    assert window.document.graph.params(node_id)["clicks"] == [[0.0, 0.0, 1]]
+    x = clicks.rows[0].fields[0]
+    _click_widget(x)
+    key(x, QtCore.Qt.Key_A, CTRL)
+    QTest.keyClicks(x, "40")
+    key(x, QtCore.Qt.Key_Return)
+    assert window.document.graph.params(node_id)["clicks"] == [[40.0, 0.0, 1]]
+    window.document.undo()
+    assert window.document.graph.params(node_id)["clicks"] == [[0.0, 0.0, 1]]
+    assert clicks.value() == [[0.0, 0.0, 1]]
+
+
 def test_arrow_keys_step_a_spin_box_by_the_params_scale(real_window):
     window = real_window
     for type_id, name, expected in (("pointcloud.clean", "neighbours", 21),  # an int from 1 to 1000: by 1
