@@ -21,6 +21,7 @@ the roots it may write to).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,11 @@ def output_names(refs: list[str]) -> dict[str, str]:
     return names
 
 
+def _outer_name(node_id: str, inner: str) -> str:
+    """The name an instance's param has for ``inner``, a param of its inner node ``node_id``."""
+    return re.sub(r"[^a-z0-9_]", "_", f"{node_id}_{inner}".lower())
+
+
 def spec_from_graph(type_id: str, graph: Graph, *, source: Path | None = None) -> SubgraphSpec:
     """The node type that ``graph`` (loaded from ``source``) is, or :class:`SubgraphError`."""
     where = str(source) if source is not None else graph.name
@@ -119,9 +125,7 @@ def spec_from_graph(type_id: str, graph: Graph, *, source: Path | None = None) -
     for node_id in graph.nodes:
         inner_spec = graph.spec(node_id)
         values = graph.params(node_id)
-        def outer(inner: str, node_id: str = node_id) -> str:
-            return re.sub(r"[^a-z0-9_]", "_", f"{node_id}_{inner}".lower())
-
+        outer = functools.partial(_outer_name, node_id)
         for p in inner_spec.params:
             name = outer(p.name)
             if not PORT_PATTERN.match(name) or name in taken:
