@@ -119,3 +119,20 @@ def test_a_subgraph_keeps_the_conditions_of_the_params_it_exposes():
     assert dict(spec.param("t_value").when) == {"t_method": ("fixed",)}
     assert set(inapplicable(spec.params, {"t_method": "otsu"})) == {"t_value", "t_block"}
     assert set(inapplicable(spec.params, {"t_method": "adaptive"})) == {"t_value"}
+
+
+def test_a_plugin_whose_condition_names_an_unknown_param_is_reported_and_the_rest_loads(tmp_path):
+    from thyra_graph.nodes.discovery import discover
+
+    (tmp_path / "bad_when.py").write_text(
+        "from thyra_graph import Output, Param, node\n"
+        "from thyra_graph.types import Number\n\n"
+        "@node('lab.bad_when', outputs=[Output('n', Number)],\n"
+        "      params=[Param('mode', 'a', choices=('a', 'b')), Param('size', 1, when={'mdoe': 'b'})])\n"
+        "def bad_when(*, mode, size):\n"
+        "    '''A typo in a condition.'''\n"
+    )
+    registry = discover(plugin_path=[tmp_path], user_plugins=False)
+    assert "lab.bad_when" not in registry.specs and "image.threshold" in registry.specs
+    [problem] = registry.problems
+    assert "param 'size': when= names 'mdoe', which is not another param of this node (params: mode)" in str(problem)
