@@ -101,6 +101,20 @@ def test_number_and_point_rows_are_spin_boxes(window):
     assert document.graph.params(sam)["clicks"] == [[40.0, 0.0, 0]]
 
 
+def test_a_value_the_rows_cannot_hold_brings_back_the_yaml_box(window):
+    document = window.document
+    clip = document.add_node("label.clip", (0, 0), params={"classes": "cat, dog"})  # CLIP's string form
+    window.canvas.select([clip])
+    assert isinstance(window.properties.editor("classes").field, QtWidgets.QPlainTextEdit)
+    document.set_param(clip, "classes", ["cat", "dog"])
+    window.canvas.select([])
+    window.canvas.select([clip])
+    editor = window.properties.editor("classes")
+    assert isinstance(editor.field, ListEditor) and editor.field.value() == ["cat", "dog"]
+    document.undo()
+    assert isinstance(editor.field, QtWidgets.QPlainTextEdit) and editor.field.toPlainText() == '"cat, dog"'
+
+
 def test_row_kinds_come_from_the_declaration_or_from_the_values():
     assert row_kind(Param("box", [], kind="json", items="number"), []) == "number"
     assert row_kind(Param("names", [], kind="json"), ["a", 2]) == "scalar"

@@ -101,6 +101,8 @@ class ParamEditor(QtWidgets.QWidget):
     # -- values ------------------------------------------------------------------------------
     def set_value(self, value: Any) -> None:
         """Show ``value`` without committing it."""
+        if isinstance(self.field, ListEditor) and row_kind(self.param, value) != self.field.kind:
+            self._rebuild(value)  # e.g. undo back to a value only the YAML box can hold
         field = self.field
         blocker = QtCore.QSignalBlocker(field)
         if isinstance(field, QtWidgets.QDoubleSpinBox):
@@ -123,6 +125,12 @@ class ParamEditor(QtWidgets.QWidget):
         if self.param.widget == "color" and isinstance(value, (list, tuple)):
             self.swatch.setStyleSheet(f"background: rgb({value[0]}, {value[1]}, {value[2]});")
         self.clear_error()
+
+    def _rebuild(self, value: Any) -> None:
+        self._value = value
+        old, self.input = self.input, self._build()
+        self.layout().replaceWidget(old, self.input)
+        old.deleteLater()
 
     def set_applicable(self, reason: str | None) -> None:
         """Grey the field (with ``reason`` as its tooltip) while the param does not apply."""
