@@ -359,7 +359,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
             print(f"\n{category}")
         missing = spec.missing_requirements()
         note = f"  [unavailable: needs {', '.join(missing)}]" if missing else ""
-        print(f"  {spec.id:<28} v{spec.version}  {spec.summary}{note}")
+        print(f"  {spec.id:<28} v{spec.version}  {spec.title}: {spec.summary}{note}")
     if registry.problems:
         print(f"\n{len(registry.problems)} plugin problem(s): see `thyra nodes --errors`", file=sys.stderr)
     return EXIT_OK

@@ -1,7 +1,7 @@
 """The visual editor: a Qt node canvas over the engine's graph model.
 
 The modules without ``qt`` in their role (document, commands, layout, catalog,
-param_values, run_states, previews, prompting, recent_files, recovery) hold the editor's
+param_values, spin_steps, run_states, previews, prompting, recent_files, recovery) hold the editor's
 logic and import no Qt, so they are tested without a display. The Qt layer (canvas,
 palette, properties, preview_panel, run_controller, main_window, app) only shows that
 logic and forwards user gestures to it.

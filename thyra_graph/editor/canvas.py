@@ -25,6 +25,7 @@ from .document import Document
 from .gestures import LooseEnd, ThyraViewer, dim_incompatible, undim
 from .placement import Box, bounds, free_spot, node_size
 from .run_states import COLORS, NodeState
+from .type_caption import TypeCaption
 
 DROP_PREFIX = "thyra-node:"  # text/plain payload of a palette drag
 READABLE_SCALE = 0.8  # the smallest zoom at which titles, ports and badges can be read
@@ -195,6 +196,7 @@ class Canvas(QtCore.QObject):
         node.view.setToolTip(f"<b>{node_id}</b> — {spec.title} ({spec.id} v{spec.version})<br>{spec.summary}")
         self._nodes[node_id] = node
         self._badges[node_id] = Badge(node.view)
+        TypeCaption(node.view, spec.title)
         _cache_rendering(node.view)
         return node
 

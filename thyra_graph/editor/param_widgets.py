@@ -17,7 +17,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from thyra_graph.engine.declaration import Param
 
+from .list_editor import ListEditor, row_kind
 from .param_values import format_value, parse_text
+from .spin_steps import decimals_for, log_step, spin_steps
 
 BIG = 2_147_483_647
 ERROR_STYLE = "border: 2px solid #d04040; border-radius: 3px;"
@@ -27,9 +29,10 @@ class ParamEditor(QtWidgets.QWidget):
     """A field for one parameter: the input widget, and an error line below it."""
 
     def __init__(self, param: Param, on_commit: Callable[[Param, Any, bool], None], *,
-                 base_dir: str = "") -> None:
+                 base_dir: str = "", value: Any = None) -> None:
         super().__init__()
         self.param = param
+        self._value = param.default if value is None else value  # picks the list rows or the YAML box
         self._on_commit = on_commit  # (param, value or text, is_text)
         self.base_dir = base_dir
         self.error = QtWidgets.QLabel()
@@ -42,30 +45,16 @@ class ParamEditor(QtWidgets.QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.input)
         layout.addWidget(self.error)
-        self.setToolTip(f"{param.help}\n({param.describe_range()})" if param.help else param.describe_range())
+        self._help = f"{param.help}\n({param.describe_range()})" if param.help else param.describe_range()
+        self.setToolTip(self._help)
 
     # -- building ----------------------------------------------------------------------------
     def _build(self) -> QtWidgets.QWidget:
         p = self.param
-        if p.widget == "int" and not p.optional:
-            box = QtWidgets.QSpinBox()
-            box.setRange(int(p.min) if p.min is not None else -BIG, int(p.max) if p.max is not None else BIG)
-            box.setSingleStep(int(p.step or 1))
-            box.setKeyboardTracking(False)  # commit on Enter, focus-out or arrows, not per keystroke
-            box.valueChanged.connect(lambda v: self.commit(int(v)))
-            self.field = box
-            return box
-        if p.widget == "float" and not p.optional:
-            box = QtWidgets.QDoubleSpinBox()
-            step = p.step or 0.1
-            decimals = max(2, min(6, len(f"{step:g}".split(".")[-1]) if "." in f"{step:g}" else 2))
-            box.setDecimals(decimals)
-            box.setRange(p.min if p.min is not None else -1e12, p.max if p.max is not None else 1e12)
-            box.setSingleStep(step)
-            box.setKeyboardTracking(False)
-            box.valueChanged.connect(lambda v: self.commit(float(v)))
-            self.field = box
-            return box
+        if p.widget in ("int", "float") and not p.optional:
+            self.field = number_box(p)
+            self.field.valueChanged.connect(lambda v: self.commit(int(v) if p.kind == "int" else float(v)))
+            return self.field
         if p.widget == "bool":
             check = QtWidgets.QCheckBox()
             check.toggled.connect(lambda v: self.commit(bool(v)))
@@ -80,6 +69,10 @@ class ParamEditor(QtWidgets.QWidget):
             combo.activated.connect(self._combo_chosen)
             self.field = combo
             return combo
+        kind = row_kind(p, self._value)
+        if kind is not None:
+            self.field = ListEditor(kind, self.commit)
+            return self.field
         if p.widget in ("points", "json"):
             text = QtWidgets.QPlainTextEdit()
             text.setFixedHeight(80 if p.widget == "points" else 60)
@@ -108,10 +101,17 @@ class ParamEditor(QtWidgets.QWidget):
     # -- values ------------------------------------------------------------------------------
     def set_value(self, value: Any) -> None:
         """Show ``value`` without committing it."""
+        if isinstance(self.field, ListEditor) and row_kind(self.param, value) != self.field.kind:
+            self._rebuild(value)  # e.g. undo back to a value only the YAML box can hold
         field = self.field
         blocker = QtCore.QSignalBlocker(field)
-        if isinstance(field, (QtWidgets.QSpinBox, QtWidgets.QDoubleSpinBox)):
+        if isinstance(field, QtWidgets.QDoubleSpinBox):
+            field.setDecimals(max(field.decimals(), min(10, decimals_for(value))))  # never shown rounded
             field.setValue(value)
+        elif isinstance(field, QtWidgets.QSpinBox):
+            field.setValue(value)
+        elif isinstance(field, ListEditor):
+            field.set_value(value)
         elif isinstance(field, QtWidgets.QCheckBox):
             field.setChecked(bool(value))
         elif isinstance(field, QtWidgets.QComboBox):
@@ -125,6 +125,17 @@ class ParamEditor(QtWidgets.QWidget):
         if self.param.widget == "color" and isinstance(value, (list, tuple)):
             self.swatch.setStyleSheet(f"background: rgb({value[0]}, {value[1]}, {value[2]});")
         self.clear_error()
+
+    def _rebuild(self, value: Any) -> None:
+        self._value = value
+        old, self.input = self.input, self._build()
+        self.layout().replaceWidget(old, self.input)
+        old.deleteLater()
+
+    def set_applicable(self, reason: str | None) -> None:
+        """Grey the field (with ``reason`` as its tooltip) while the param does not apply."""
+        self.input.setEnabled(reason is None)
+        self.setToolTip(self._help if reason is None else f"Not used: {reason}.\n{self._help}")
 
     def commit(self, value: Any, *, is_text: bool = False) -> None:
         self._on_commit(self.param, value, is_text)
@@ -166,6 +177,43 @@ class ParamEditor(QtWidgets.QWidget):
         color = QtWidgets.QColorDialog.getColor(initial, self, f"Choose {self.param.name}")
         if color.isValid():
             self.commit(color.name(), is_text=True)
+
+
+def number_box(param: Param) -> QtWidgets.QAbstractSpinBox:
+    """A spin box with the param's range, stepping by its scale (see spin_steps.py)."""
+    steps = spin_steps(param)
+    if param.kind == "int":
+        box: QtWidgets.QAbstractSpinBox = LogSpinBox(steps.factor, param.min) if steps.factor else QtWidgets.QSpinBox()
+        box.setRange(int(param.min) if param.min is not None else -BIG, int(param.max) if param.max is not None else BIG)
+        box.setSingleStep(int(steps.step))
+    else:
+        box = LogDoubleSpinBox(steps.factor, param.min) if steps.factor else QtWidgets.QDoubleSpinBox()
+        box.setDecimals(steps.decimals)
+        box.setRange(param.min if param.min is not None else -1e12, param.max if param.max is not None else 1e12)
+        box.setSingleStep(steps.step)
+    box.setKeyboardTracking(False)  # commit on Enter, focus-out or arrows, not per keystroke
+    return box
+
+
+class LogDoubleSpinBox(QtWidgets.QDoubleSpinBox):
+    """Arrows multiply or divide by a factor: a value spanning decades moves a decade in a few presses."""
+
+    def __init__(self, factor: float, minimum: float | None) -> None:
+        super().__init__()
+        self.factor, self.floor = factor, minimum or 0.0
+
+    def stepBy(self, steps: int) -> None:
+        self.setValue(log_step(self.value(), steps, self.factor, self.floor))
+
+
+class LogSpinBox(QtWidgets.QSpinBox):
+    def __init__(self, factor: float, minimum: float | None) -> None:
+        super().__init__()
+        self.factor, self.floor = factor, minimum or 1
+
+    def stepBy(self, steps: int) -> None:
+        moved = round(log_step(self.value(), steps, self.factor, self.floor))
+        self.setValue(moved if moved != self.value() else self.value() + (1 if steps > 0 else -1))
 
 
 def _row(main: QtWidgets.QWidget, extra: QtWidgets.QWidget, *, vertical: bool = False) -> QtWidgets.QWidget:

@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtWidgets
 
 from thyra_graph.engine.declaration import Param, ParamError
 from thyra_graph.engine.graph import GraphError
+from thyra_graph.engine.param_conditions import inapplicable
 
 from . import commands as cmd
 from .broken_nodes import kept_box, reasons, written_params, written_type
@@ -27,6 +28,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         self.document: Document | None = None
         self.node_id: str | None = None
         self.editors: dict[str, ParamEditor] = {}
+        self.labels: dict[str, QtWidgets.QLabel] = {}
         self._state = NodeState()
         self._show_empty()
 
@@ -97,12 +99,14 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         self.editors = {}
         values = graph.params(node_id)
         for param in spec.params:
-            editor = ParamEditor(param, self._commit, base_dir=str(graph.base_dir))
+            editor = ParamEditor(param, self._commit, base_dir=str(graph.base_dir), value=values[param.name])
             editor.set_value(values[param.name])
             self.editors[param.name] = editor
             label = QtWidgets.QLabel(param.name)
             label.setToolTip(editor.toolTip())
+            self.labels[param.name] = label
             form.addRow(label, editor)
+        self._show_applicable()
         if not spec.params:
             form.addRow(QtWidgets.QLabel("(no parameters)"))
         layout.addLayout(form)
@@ -153,3 +157,12 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             for name, editor in self.editors.items():
                 if not editor.has_error:
                     editor.set_value(values[name])
+            self._show_applicable()
+
+    def _show_applicable(self) -> None:
+        """Grey the params the current values leave unused (``Param(when=...)``), saying why."""
+        reasons = inapplicable(self.document.graph.spec(self.node_id).params, self.document.graph.params(self.node_id))
+        for name, editor in self.editors.items():
+            editor.set_applicable(reasons.get(name))
+            self.labels[name].setEnabled(name not in reasons)
+            self.labels[name].setToolTip(editor.toolTip())

@@ -21,6 +21,7 @@ the roots it may write to).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 
 from thyra_graph.types import is_compatible
 
+from . import param_conditions
 from .declaration import Input, NodeError, NodeSpec, Output, Param, PORT_PATTERN
 from .graph import Graph, NodeInstance, split_ref
 
@@ -84,6 +86,11 @@ def output_names(refs: list[str]) -> dict[str, str]:
     return names
 
 
+def _outer_name(node_id: str, inner: str) -> str:
+    """The name an instance's param has for ``inner``, a param of its inner node ``node_id``."""
+    return re.sub(r"[^a-z0-9_]", "_", f"{node_id}_{inner}".lower())
+
+
 def spec_from_graph(type_id: str, graph: Graph, *, source: Path | None = None) -> SubgraphSpec:
     """The node type that ``graph`` (loaded from ``source``) is, or :class:`SubgraphError`."""
     where = str(source) if source is not None else graph.name
@@ -118,14 +125,16 @@ def spec_from_graph(type_id: str, graph: Graph, *, source: Path | None = None) -
     for node_id in graph.nodes:
         inner_spec = graph.spec(node_id)
         values = graph.params(node_id)
+        outer = functools.partial(_outer_name, node_id)
         for p in inner_spec.params:
-            name = re.sub(r"[^a-z0-9_]", "_", f"{node_id}_{p.name}".lower())
+            name = outer(p.name)
             if not PORT_PATTERN.match(name) or name in taken:
                 continue  # not nameable from outside; still set inside
             taken.add(name)
             kind = p.plugin_kind if p.plugin_kind is not None else p.kind
             help_text = f"{node_id}: {p.help}" if p.help else f"{p.name} of inner node {node_id}"
-            params.append(dataclasses.replace(p, name=name, default=values[p.name], kind=kind, help=help_text))
+            params.append(dataclasses.replace(p, name=name, default=values[p.name], kind=kind, help=help_text,
+                                              when=param_conditions.renamed(p.when, outer) or None))
             param_map[name] = (node_id, p.name)
     specs = [graph.spec(n) for n in graph.nodes]
     return SubgraphSpec(

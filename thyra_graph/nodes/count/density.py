@@ -98,8 +98,8 @@ def _inside_share(xy: np.ndarray, sigma: float, height: int, width: int) -> np.n
         Param("mode", "fixed", choices=SIGMA_MODES,
               help="kernel width: one sigma for all, adaptive to the k nearest neighbours, or each point's own scale"),
         Param("sigma", 4.0, min=0.5, max=256, help="kernel sigma in pixels (fixed mode; points without neighbours or scale)"),
-        Param("k", 3, min=1, max=32, help="neighbours averaged by the adaptive mode"),
-        Param("beta", 0.3, min=0.01, max=2, step=0.05, help="adaptive sigma = beta × mean distance to the k nearest neighbours"),
+        Param("k", 3, min=1, max=32, when={"mode": "adaptive"}, help="neighbours averaged by the adaptive mode"),
+        Param("beta", 0.3, min=0.01, max=2, step=0.05, when={"mode": "adaptive"}, help="adaptive sigma = beta × mean distance to the k nearest neighbours"),
         Param("max_sigma", 32.0, min=0.5, max=512, help="upper bound on any kernel's sigma, in pixels"),
     ],
     outputs=[

@@ -9,7 +9,7 @@ from thyra_graph.types import Instances, Number, Points, Table
 
 
 @node(
-    "count.from_instances", category="count",
+    "count.from_instances", title="Count instances", category="count",
     inputs=[Input("instances", Instances, help="segmented objects (e.g. from image.contours or a segmentation model)")],
     params=[
         Param("min_area", 0, min=0, help="ignore objects with fewer pixels than this"),

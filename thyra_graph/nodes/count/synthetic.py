@@ -191,7 +191,7 @@ def _draw_objects(rng: np.random.Generator, width: int, height: int, xy: np.ndar
 
 
 @node(
-    "count.synthetic_scene", category="count",
+    "count.synthetic_scene", title="Synthetic count scene", category="count",
     params=[
         Param("width", 1024, min=64, max=8192, help="image width in pixels"),
         Param("height", 1024, min=64, max=8192, help="image height in pixels"),

@@ -189,7 +189,7 @@ def _read_whole(file: FsPath) -> np.ndarray:
 
 
 @node(
-    "count.tiled", category="count",
+    "count.tiled", title="Tiled count", category="count",
     inputs=[Input("image", Image, required=False, help="the image to count in (or give 'path' instead)")],
     params=[
         Param("path", None, kind="path", io="read", optional=True,

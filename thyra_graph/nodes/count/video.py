@@ -14,7 +14,7 @@ from .plot import line_chart
 
 
 @node(
-    "count.video", category="count",
+    "count.video", title="Count in video", category="count",
     inputs=[Input("video", Video, help="a video, or frames chosen with io.sample_frames")],
     params=[
         Param("method", "blobs", choices=("blobs", "clumps"), help="count each frame as count.blobs or count.clumps does"),

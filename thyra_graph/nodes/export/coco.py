@@ -22,7 +22,7 @@ INFO = {"description": "exported by Thyra", "version": "1.0"}
 
 
 @node(
-    "export.coco", category="export",
+    "export.coco", title="Save COCO", category="export",
     inputs=list(SOURCE_INPUTS),
     params=[
         Param("path", "out/coco.json", kind="path", io="write", help="the COCO JSON file to write"),

@@ -17,7 +17,7 @@ from thyra_graph.types import Cameras, Files, PointCloud
 
 
 @node(
-    "export.colmap", category="export",
+    "export.colmap", title="Save COLMAP", category="export",
     inputs=[
         Input("cameras", Cameras, help="the cameras to write (names become the image names)"),
         Input("points", PointCloud, required=False, help="3D points to write as points3D.txt (optional)"),

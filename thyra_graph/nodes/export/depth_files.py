@@ -31,7 +31,7 @@ def encode_depth(depth: np.ndarray, suffix: str) -> bytes:
 
 
 @node(
-    "export.depth", category="export",
+    "export.depth", title="Save depth", category="export",
     inputs=[Input("depth", Field, help="a depth map (layer 'depth'), e.g. from recon.stereo_depth")],
     params=[
         Param("path", "out/depth.tiff", kind="path", io="write", help="the file to write: .npy or .tiff (float32, one value per pixel of the reference view)"),

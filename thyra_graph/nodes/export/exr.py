@@ -21,7 +21,7 @@ INSTALL_HINT = "pip install OpenEXR (or pip install 'thyra-graph[exr]')"
 
 
 @node(
-    "export.exr", category="export",
+    "export.exr", title="Save EXR masks", category="export",
     inputs=[*SOURCE_INPUTS,
             Input("soft", Image, required=False, help="instead of objects: a soft mask, a grey float image with values 0..1 (e.g. a model's probabilities)")],
     params=[

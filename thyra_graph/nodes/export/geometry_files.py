@@ -59,7 +59,7 @@ def _write(node: str, target: FsPath, overwrite: bool, what: str, write) -> Path
 
 
 @node(
-    "export.ply", category="export", requires=("open3d",),
+    "export.ply", title="Save PLY", category="export", requires=("open3d",),
     inputs=GEOMETRY_INPUTS,
     params=[
         Param("path", "out/model.ply", kind="path", io="write", help="the .ply file to write"),
@@ -89,7 +89,7 @@ def ply(cloud: PointCloud | None = None, mesh: Mesh | None = None, *, path: str,
 
 
 @node(
-    "export.obj", category="export", requires=("trimesh",),
+    "export.obj", title="Save OBJ", category="export", requires=("trimesh",),
     inputs=[Input("mesh", Mesh, help="the mesh to write")],
     params=[
         Param("path", "out/model.obj", kind="path", io="write", help="the .obj file to write"),
@@ -109,7 +109,7 @@ def obj(mesh: Mesh, *, path: str, overwrite: bool) -> Path:
 
 
 @node(
-    "export.glb", category="export", requires=("trimesh",),
+    "export.glb", title="Save GLB", category="export", requires=("trimesh",),
     inputs=GEOMETRY_INPUTS,
     params=[
         Param("path", "out/model.glb", kind="path", io="write", help="the .glb (binary glTF) file to write"),

@@ -20,13 +20,13 @@ from .sources import IMAGE_NAME_PARAM, SOURCE_INPUTS, ExportItem, check_unique, 
 
 
 @node(
-    "export.panoptic", category="export",
+    "export.panoptic", title="COCO panoptic", category="export",
     inputs=list(SOURCE_INPUTS),
     params=[
         Param("path", "out/panoptic.json", kind="path", io="write",
               help="the COCO panoptic JSON; the PNGs go into the folder of the same name without .json"),
         IMAGE_NAME_PARAM,
-        Param("stuff_classes", [], kind="json", help="classes that are amorphous 'stuff' (ids or names, e.g. [sky, road]): one segment per image each"),
+        Param("stuff_classes", [], kind="json", items="scalar", help="classes that are amorphous 'stuff' (ids or names, e.g. [sky, road]): one segment per image each"),
         Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),
     ],
     outputs=[Output("path", Files, help="the JSON file, and every file written")],

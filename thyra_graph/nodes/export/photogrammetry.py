@@ -55,8 +55,8 @@ def mask_file_name(item: ExportItem, convention: str) -> str:
     params=[
         Param("path", "out/masks", kind="path", io="write", help="folder to write the masks into (COLMAP: the mask_path folder)"),
         Param("convention", "metashape", choices=CONVENTIONS, help="which software reads the masks: it decides the file names"),
-        Param("keep_classes", [], kind="json", help="reconstruct only these classes (ids or names, e.g. [car, tree]); everything else is ignored"),
-        Param("drop_classes", [], kind="json", help="ignore these classes (ids or names, e.g. [sky, person]); everything else is used"),
+        Param("keep_classes", [], kind="json", items="scalar", help="reconstruct only these classes (ids or names, e.g. [car, tree]); everything else is ignored"),
+        Param("drop_classes", [], kind="json", items="scalar", help="ignore these classes (ids or names, e.g. [sky, person]); everything else is used"),
         Param("grow", 0, min=0, max=200, help="widen the ignored (black) area by this many pixels, so object edges give no features"),
         IMAGE_NAME_PARAM,
         Param("overwrite", False, affects_result=False, help=OVERWRITE_HELP),

@@ -23,7 +23,7 @@ LIMITS = {8: 255, 16: 65535}
 
 
 @node(
-    "export.semantic_png", category="export",
+    "export.semantic_png", title="Semantic PNG", category="export",
     inputs=[*SOURCE_INPUTS,
             Input("class_map", Image, required=False, help="instead of objects: a grey uint8 image whose pixel values are class ids")],
     params=[

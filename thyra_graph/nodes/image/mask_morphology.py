@@ -16,7 +16,7 @@ OPERATIONS = ("open", "close", "erode", "dilate", "fill_holes")
     params=[
         Param("operation", "open", choices=OPERATIONS,
               help="open: remove specks; close: bridge gaps; erode/dilate: shrink/grow; fill_holes: fill enclosed background"),
-        Param("radius", 2, min=1, max=200, help="radius in pixels of the disc the operation uses (not used by fill_holes)"),
+        Param("radius", 2, min=1, max=200, when={"operation": ["open", "close", "erode", "dilate"]}, help="radius in pixels of the disc the operation uses (not used by fill_holes)"),
     ],
     outputs=[Output("mask", Mask)],
 )

@@ -18,10 +18,10 @@ METHODS = ("otsu", "fixed", "adaptive")
     params=[
         Param("method", "otsu", choices=METHODS,
               help="otsu: one level chosen from the histogram; fixed: 'value'; adaptive: compare each pixel with its neighbourhood"),
-        Param("value", 128, min=0, max=255, help="grey level for method=fixed: brighter pixels are foreground"),
+        Param("value", 128, min=0, max=255, when={"method": "fixed"}, help="grey level for method=fixed: brighter pixels are foreground"),
         Param("block_size", 51, min=3, max=2001, step=2,
-              help="adaptive: odd width in pixels of the neighbourhood (larger than the objects)"),
-        Param("offset", 0.0, min=-255, max=255, help="adaptive: how much brighter than its neighbourhood mean a pixel must be"),
+              when={"method": "adaptive"}, help="adaptive: odd width in pixels of the neighbourhood (larger than the objects)"),
+        Param("offset", 0.0, min=-255, max=255, when={"method": "adaptive"}, help="adaptive: how much brighter than its neighbourhood mean a pixel must be"),
         Param("invert", False, help="make dark pixels the foreground instead (dark objects on a light background)"),
     ],
     outputs=[Output("mask", Mask, help="True where the image is foreground")],

@@ -13,11 +13,11 @@ from .class_refs import matches, parse_class_refs, unmatched_names
 
 
 @node(
-    "instances.filter", category="instances",
+    "instances.filter", title="Filter instances", category="instances",
     inputs=[Input("instances", Instances)],
     params=[
-        Param("keep_classes", [], kind="json", help="keep only these classes (ids or names, e.g. [car, tree]); empty = all"),
-        Param("drop_classes", [], kind="json", help="drop these classes (ids or names, e.g. [sky, person])"),
+        Param("keep_classes", [], kind="json", items="scalar", help="keep only these classes (ids or names, e.g. [car, tree]); empty = all"),
+        Param("drop_classes", [], kind="json", items="scalar", help="drop these classes (ids or names, e.g. [sky, person])"),
         Param("min_area", 0, min=0, help="drop objects with fewer pixels than this"),
         Param("min_score", 0.0, min=0, max=1, step=0.05, help="drop objects scored below this"),
         Param("top_k", None, kind="int", min=1, help="then keep at most this many, the highest scores first; empty = no limit"),

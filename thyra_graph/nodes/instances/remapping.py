@@ -17,7 +17,7 @@ MAPPING_HELP = ("old class (id or name) → new name ('coin'), new id (2) or bot
 
 
 @node(
-    "instances.remap", category="instances",
+    "instances.remap", title="Remap classes", category="instances",
     inputs=[Input("instances", Instances)],
     params=[
         Param("mapping", {}, kind="json", help=MAPPING_HELP),

@@ -18,7 +18,7 @@ MAX_MASK_BYTES = 4 * 1024**3
 
 
 @node(
-    "io.load_coco", category="io",
+    "io.load_coco", title="Load COCO", category="io",
     params=[
         Param("path", "coco.json", kind="path", io="read", help="the COCO instances JSON to read"),
         Param("image", "", help="which image of the file: its file_name or id; empty = the first"),

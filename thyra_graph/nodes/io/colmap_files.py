@@ -14,7 +14,7 @@ MAX_BYTES = 2 * 1024 ** 3
 
 
 @node(
-    "io.load_colmap", category="io",
+    "io.load_colmap", title="Load COLMAP", category="io",
     params=[Param("path", "sparse/0", kind="path", io="read",
                   help="a COLMAP model folder: cameras, images and points3D as .txt or .bin")],
     outputs=[

@@ -12,7 +12,7 @@ from .paths import existing_file
 
 
 @node(
-    "io.load_ply", category="io", requires=("open3d",),
+    "io.load_ply", title="Load PLY", category="io", requires=("open3d",),
     params=[
         Param("path", "model.ply", kind="path", io="read", help="the .ply file to read (points, or a mesh with faces)"),
         Param("max_size_mb", 2048, min=1, max=1_000_000, help="refuse files larger than this many megabytes (a guard against loading a huge file by mistake)"),

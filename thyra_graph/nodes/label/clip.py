@@ -294,14 +294,14 @@ def score_table(classes: Sequence[str], labels: Sequence[str], result: ClipLabel
 
 
 @node(
-    "label.clip", category="label", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
+    "label.clip", title="Label with CLIP", category="label", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
     models=hub_models("model"),
     inputs=[
         Input("image", Image, help="the image the instances were found in"),
         Input("instances", Instances, help="the objects to name"),
     ],
     params=[
-        Param("classes", [], kind="json", help="the names to choose from, e.g. [cat, dog, bird] (or 'cat, dog, bird')"),
+        Param("classes", [], kind="json", items="text", help="the names to choose from, e.g. [cat, dog, bird] (or 'cat, dog, bird')"),
         Param("template", DEFAULT_TEMPLATE, help="the text CLIP compares each crop with; {} is replaced by the class name"),
         Param("model", DEFAULT_MODEL, help="a CLIP model: Hugging Face id or local folder (THYRA_MODELS_DIR is searched)"),
         *runtime_params(),

@@ -26,7 +26,7 @@ HOW_TO_GET = (
 
 
 @node(
-    "label.local_vlm", category="label", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
+    "label.local_vlm", title="Label with local VLM", category="label", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
     models=hub_models("model"),
     inputs=[
         Input("image", Image, help="the image the instances were segmented from"),
@@ -35,7 +35,7 @@ HOW_TO_GET = (
     params=[
         Param("model", DEFAULT_MODEL, help="Hugging Face id or local folder of an image-text-to-text model"),
         Param("prompt", "", help="the question per crop; {classes} and {index} are filled in (empty: describe, or pick a class)"),
-        Param("classes", [], kind="json", help="class names to choose from, e.g. [car, tree]; asks for a JSON answer and checks it"),
+        Param("classes", [], kind="json", items="text", help="class names to choose from, e.g. [car, tree]; asks for a JSON answer and checks it"),
         Param("use", "both", choices=USES, help="what to fill in from the answer: labels, descriptions or both"),
         Param("padding", 0.15, min=0.0, max=2.0, step=0.05, help="context around the mask, as a fraction of its box"),
         Param("max_side", 512, min=32, max=4096, help="crops are shrunk to this longer side"),

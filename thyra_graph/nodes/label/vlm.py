@@ -42,7 +42,7 @@ def _drop_api_key_env(params: dict[str, Any]) -> dict[str, Any]:
 
 
 @node(
-    "label.vlm", category="label", version=2, migrations={1: _drop_api_key_env}, destinations=_destinations,
+    "label.vlm", title="Label with VLM", category="label", version=2, migrations={1: _drop_api_key_env}, destinations=_destinations,
     # A model's answer is one draw: cached like any result (so what follows caches too), keyed
     # by the server and model really used; its answer cache retries only what failed.
     deterministic=False, fingerprint=_server_and_model,
@@ -57,7 +57,7 @@ def _drop_api_key_env(params: dict[str, Any]) -> dict[str, Any]:
         Param("secret", "", help="the name of the API key to send, bound to its hosts in your user config or "
               "THYRA_SECRET_<NAME> (empty: no key, as local servers need); see SECURITY.md"),
         Param("prompt", "", help="the question per crop; {classes} and {index} are filled in (empty: describe, or pick a class)"),
-        Param("classes", [], kind="json", help="class names to choose from, e.g. [car, tree]; asks for a JSON answer and checks it"),
+        Param("classes", [], kind="json", items="text", help="class names to choose from, e.g. [car, tree]; asks for a JSON answer and checks it"),
         Param("use", "both", choices=USES, help="what to fill in from the answer: labels, descriptions or both"),
         Param("padding", 0.15, min=0.0, max=2.0, step=0.05, help="context around the mask, as a fraction of its box"),
         Param("max_side", 512, min=32, max=4096, help="crops are shrunk to this longer side (smaller costs fewer tokens)"),

@@ -11,7 +11,7 @@ from thyra_graph.types import Mesh, PointCloud
 
 
 @node(
-    "mesh.poisson", category="mesh", requires=("open3d",),
+    "mesh.poisson", title="Poisson mesh", category="mesh", requires=("open3d",),
     inputs=[Input("cloud", PointCloud, help="points with normals facing outwards / towards the cameras (pointcloud.normals)")],
     params=[
         Param("depth", 8, min=4, max=12, help="octree depth: detail grows as 2^depth cells across the scene (8 fine for most, 10+ slow)"),

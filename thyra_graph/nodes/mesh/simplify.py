@@ -8,7 +8,7 @@ from thyra_graph.types import Mesh
 
 
 @node(
-    "mesh.simplify", category="mesh", requires=("open3d",),
+    "mesh.simplify", title="Simplify mesh", category="mesh", requires=("open3d",),
     inputs=[Input("mesh", Mesh, help="the mesh to simplify")],
     params=[Param("triangles", 100000, min=4, max=100_000_000, help="the number of triangles to reduce to (a mesh already this small is kept as is)")],
     outputs=[Output("mesh", Mesh, help="the simplified mesh (colours carried over)")],

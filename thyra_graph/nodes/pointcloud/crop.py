@@ -46,15 +46,15 @@ def _box(value: Any, name: str) -> np.ndarray | None:
 
 
 @node(
-    "pointcloud.crop", category="pointcloud",
+    "pointcloud.crop", title="Crop cloud", category="pointcloud",
     inputs=[
         Input("cloud", PointCloud, help="the points to crop"),
         Input("cameras", Cameras, required=False, help="the cameras the masks were seen by (one per mask, same order)"),
         Input("masks", FrameSeries, required=False, help="one Mask or Instances per camera: white / object = keep"),
     ],
     params=[
-        Param("box_min", [], kind="json", help="lower corner [x, y, z] of the box to keep, in the cloud's units ([] = no box)"),
-        Param("box_max", [], kind="json", help="upper corner [x, y, z] of the box to keep ([] = no box)"),
+        Param("box_min", [], kind="json", items="number", help="lower corner [x, y, z] of the box to keep, in the cloud's units ([] = no box)"),
+        Param("box_max", [], kind="json", items="number", help="upper corner [x, y, z] of the box to keep ([] = no box)"),
         Param("min_views", 1, min=1, max=10000, help="masks: keep a point seen inside the mask by at least this many views"),
     ],
     outputs=[Output("cloud", PointCloud, help="the points kept, with all their fields")],

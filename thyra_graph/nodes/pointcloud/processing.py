@@ -14,7 +14,7 @@ CLOUD_IN = Input("cloud", PointCloud, help="the points to process")
 
 
 @node(
-    "pointcloud.downsample", category="pointcloud", requires=("open3d",),
+    "pointcloud.downsample", title="Downsample cloud", category="pointcloud", requires=("open3d",),
     inputs=[CLOUD_IN],
     params=[Param("voxel_size", 0.01, min=1e-6, help="edge of the voxel grid, in the cloud's units (metres for stereo); one point per occupied voxel")],
     outputs=[Output("cloud", PointCloud, help="one point per voxel: the mean of its points, colours and normals")],
@@ -33,13 +33,13 @@ def downsample(cloud: PointCloud, *, voxel_size: float) -> PointCloud:
 
 
 @node(
-    "pointcloud.clean", category="pointcloud", requires=("open3d",),
+    "pointcloud.clean", title="Clean cloud", category="pointcloud", requires=("open3d",),
     inputs=[CLOUD_IN],
     params=[
         Param("method", "statistical", choices=("statistical", "radius"), help="statistical: far from its neighbours compared with the average; radius: too few neighbours within a radius"),
         Param("neighbours", 20, min=1, max=1000, help="statistical: neighbours averaged over; radius: neighbours a point needs inside the radius"),
-        Param("std_ratio", 2.0, min=0.01, max=100.0, help="statistical: drop points farther than mean + std_ratio × std of the neighbour distances"),
-        Param("radius", 0.05, min=1e-9, help="radius: the neighbourhood radius, in the cloud's units"),
+        Param("std_ratio", 2.0, min=0.01, max=100.0, when={"method": "statistical"}, help="statistical: drop points farther than mean + std_ratio × std of the neighbour distances"),
+        Param("radius", 0.05, min=1e-9, when={"method": "radius"}, help="radius: the neighbourhood radius, in the cloud's units"),
     ],
     outputs=[Output("cloud", PointCloud, help="the points kept, with all their fields")],
 )
@@ -61,14 +61,14 @@ def clean(cloud: PointCloud, *, method: str, neighbours: int, std_ratio: float, 
 
 
 @node(
-    "pointcloud.normals", category="pointcloud", requires=("open3d",),
+    "pointcloud.normals", title="Cloud normals", category="pointcloud", requires=("open3d",),
     inputs=[CLOUD_IN],
     params=[
         Param("radius", 0.05, min=1e-9, help="neighbourhood radius for fitting each point's plane, in the cloud's units"),
         Param("max_neighbours", 30, min=3, max=1000, help="at most this many neighbours per fit"),
         Param("orient", "towards", choices=("towards", "consistent", "none"),
               help="towards: normals face the point 'towards' (a camera); consistent: propagated over the surface (closed objects); none: sign as fitted"),
-        Param("towards", [0.0, 0.0, 0.0], kind="json", help="orient=towards: the [x, y, z] the normals face, e.g. the camera centre (stereo: the origin)"),
+        Param("towards", [0.0, 0.0, 0.0], kind="json", items="number", when={"orient": "towards"}, help="orient=towards: the [x, y, z] the normals face, e.g. the camera centre (stereo: the origin)"),
     ],
     outputs=[Output("cloud", PointCloud, help="the same points with unit normals")],
 )

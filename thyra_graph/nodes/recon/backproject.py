@@ -12,7 +12,7 @@ from .depth_views import DEPTH_INPUTS, gather_views, view_masks
 
 
 @node(
-    "recon.backproject", category="recon",
+    "recon.backproject", title="Back-project depth", category="recon",
     inputs=[
         *DEPTH_INPUTS,
         Input("mask", Mask, required=False, help="keep only these pixels of 'depth' (e.g. stereo 'valid', or an object)"),

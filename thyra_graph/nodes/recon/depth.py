@@ -131,7 +131,7 @@ def images_of(image: Image | None, frames: FrameSeries | None) -> list[tuple[int
 
 
 @node(
-    "recon.depth", category="recon", device="gpu", requires=("torch", "transformers"),
+    "recon.depth", title="Monocular depth", category="recon", device="gpu", requires=("torch", "transformers"),
     models=hub_models("model"),
     inputs=[
         Input("image", Image, required=False, help="one photo (or connect 'frames')"),

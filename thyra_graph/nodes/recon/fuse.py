@@ -24,7 +24,7 @@ def auto_voxel(depths: list[np.ndarray], focal: float) -> float:
 
 
 @node(
-    "recon.fuse", category="recon", requires=("open3d",),
+    "recon.fuse", title="Fuse depth (TSDF)", category="recon", requires=("open3d",),
     inputs=list(DEPTH_INPUTS),
     params=[
         Param("view", 0, min=0, max=100000, help="with 'depth': which camera it belongs to"),

@@ -27,7 +27,7 @@ from .views import Views, views_from_frames, views_from_param
 
 
 @node(
-    "recon.mvs", category="recon",
+    "recon.mvs", title="Multi-view stereo", category="recon",
     inputs=[
         Input("cameras", Cameras, help="the views' cameras (recon.sfm), names = image file names"),
         Input("frames", FrameSeries, required=False, help="the views as a FrameSeries of Images, in the cameras' order (or use the images param)"),
@@ -36,7 +36,7 @@ from .views import Views, views_from_frames, views_from_param
     params=[
         Param("images", None, kind="path", io="read", help="folder or glob of the views, matched to the cameras by file name; used when frames is not connected"),
         Param("neighbours", 2, min=1, max=8, help="views paired with each reference view (the nearest cameras)"),
-        Param("depth_range", [], kind="json", help="[near, far] depth search range in the cameras' units; [] = from the points, or from where the cameras look"),
+        Param("depth_range", [], kind="json", items="number", help="[near, far] depth search range in the cameras' units; [] = from the points, or from where the cameras look"),
         Param("block_size", 5, min=3, max=15, step=2, help="SGBM matching window, pixels (odd)"),
         Param("tolerance", 0.01, min=0.001, max=0.2, help="relative depth difference under which two views agree"),
         Param("min_consistent", 1, min=1, max=8, help="other views that must agree with a depth for it to be kept"),

@@ -24,16 +24,16 @@ MATCHING = ("exhaustive", "sequential")
 
 
 @node(
-    "recon.sfm", category="recon",
+    "recon.sfm", title="Structure from motion", category="recon",
     inputs=[
         Input("frames", FrameSeries, required=False, help="the views as a FrameSeries of Images (or use the images param)"),
         Input("ignore", FrameSeries, required=False, help="per view, a Mask or Instances whose pixels get no features (sky, people, moving objects)"),
     ],
     params=[
         Param("images", None, kind="path", io="read", help="a folder of photos or a glob (views/*.jpg), relative to the graph file; used when frames is not connected"),
-        Param("intrinsics", [], kind="json", help="known pinhole intrinsics [fx, fy, cx, cy] in pixels shared by all views (OpenCV: top-left pixel centre at 0, 0); [] = estimate"),
+        Param("intrinsics", [], kind="json", items="number", help="known pinhole intrinsics [fx, fy, cx, cy] in pixels shared by all views (OpenCV: top-left pixel centre at 0, 0); [] = estimate"),
         Param("matching", "exhaustive", choices=MATCHING, help="match every pair of views, or only neighbours in order (video frames)"),
-        Param("overlap", 10, min=1, max=100, help="sequential matching: how many following frames each frame is matched with"),
+        Param("overlap", 10, min=1, max=100, when={"matching": "sequential"}, help="sequential matching: how many following frames each frame is matched with"),
         Param("mask_folder", None, kind="path", io="read", help="COLMAP masks (<image name>.png, black = no features), as export.photogrammetry_masks writes them (optional)"),
         Param("max_features", 8192, min=256, max=65536, help="most SIFT features per view"),
         Param("min_triangulation_angle", 4.0, min=0.5, max=30, help="smallest angle (degrees) between the rays of the first pair of views"),

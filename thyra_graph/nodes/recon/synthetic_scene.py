@@ -263,7 +263,7 @@ def _box_colour(texture: np.ndarray, box: Box, p: np.ndarray, axis: np.ndarray) 
 
 
 @node(
-    "recon.synthetic_scene", category="recon",
+    "recon.synthetic_scene", title="Synthetic 3D scene", category="recon",
     params=[
         Param("n_views", 8, min=2, max=400, help="how many views to render, on an arc in front of the scene"),
         Param("width", 640, min=32, max=4096, help="image width in pixels"),

@@ -173,7 +173,7 @@ def views_of(frames: FrameSeries) -> tuple[list[np.ndarray], list[str]]:
 
 
 @node(
-    "recon.vggt", category="recon", device="gpu", requires=("torch", "vggt"), install=INSTALL,
+    "recon.vggt", title="VGGT", category="recon", device="gpu", requires=("torch", "vggt"), install=INSTALL,
     models=hub_models("model", backend="vggt", files=("*.json", "*.safetensors"), gated=True),
     inputs=[Input("frames", FrameSeries, help="the views of one scene (2 to a few dozen photos or frames), one size")],
     params=[

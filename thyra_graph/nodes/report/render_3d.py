@@ -10,7 +10,7 @@ from thyra_graph.types import Cameras, Image, Mesh, PointCloud
 
 
 @node(
-    "report.render_3d", category="report",
+    "report.render_3d", title="Render 3D", category="report",
     inputs=[
         Input("cloud", PointCloud, required=False, help="points to draw (their colours, or coloured by height)"),
         Input("mesh", Mesh, required=False, help="a mesh to draw, shaded (vertex colours if it has them)"),

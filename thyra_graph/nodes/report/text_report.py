@@ -21,7 +21,7 @@ NO_LABEL = "(no label)"
 
 
 @node(
-    "report.text", category="report",
+    "report.text", title="Text report", category="report",
     inputs=[
         Input("instances", Instances, help="the regions to report, numbered in their order"),
         Input("image", Image, required=False, help="the image they were found in (its file name goes in the report)"),

@@ -141,7 +141,7 @@ def _classes(boxes: Boxes) -> dict[int, str]:
 
 
 @node(
-    "segment.crop_segment", category="segment", device="gpu", destinations=hub_download, requires=("torch",),
+    "segment.crop_segment", title="SAM 2 per box", category="segment", device="gpu", destinations=hub_download, requires=("torch",),
     models=sam2_models,
     inputs=[
         Input("image", Image),

@@ -142,7 +142,7 @@ def object_cloud(views: list[View], results: dict[int, ViewResult], *, agreement
 
 
 @node(
-    "segment.multiview", category="segment", device="gpu", requires=("torch", "transformers"),
+    "segment.multiview", title="SAM 2 multi-view", category="segment", device="gpu", requires=("torch", "transformers"),
     models=all_of(sam2_models, hub_models("clip_model")),
     inputs=[
         Input("frames", FrameSeries, help="the views (images) of one scene"),
@@ -153,7 +153,7 @@ def object_cloud(views: list[View], results: dict[int, ViewResult], *, agreement
         Param("prompt", "", help="what to segment, e.g. 'the box on the left' or 'chair in the background' (spatial words pick among objects)"),
         Param("view", -1, min=-1, help="the view the object is chosen in (always used; clicks and box are in its pixels); -1 = the most relevant view"),
         Param("clicks", [], kind="points", help="clicks on the object in 'view': [x, y, label], label 1 = on it, 0 = not on it"),
-        Param("box", [], kind="json", help="a box around the object in 'view': [x0, y0, x1, y1] pixels ([] = none)"),
+        Param("box", [], kind="json", items="number", help="a box around the object in 'view': [x0, y0, x1, y1] pixels ([] = none)"),
         Param("clip_model", CLIP_MODEL, help="CLIP model for view relevance and object words ('' = no CLIP: every view is relevant)"),
         Param("threshold", 0.2, min=-1.0, max=1.0, step=0.01, help="views whose CLIP similarity to the prompt is lower are skipped (about 0.2 for ViT-B/32)"),
         Param("grid", 8, min=2, max=32, help="candidate objects come from a grid × grid of clicks in the chosen view"),

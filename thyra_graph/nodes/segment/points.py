@@ -137,7 +137,7 @@ def _size_of(image: Image | None, mask: Mask | None, width: int, height: int) ->
 
 
 @node(
-    "points.grid", category="points",
+    "points.grid", title="Grid points", category="points",
     inputs=[
         Input("image", Image, required=False, help="the image to cover (only its size is used)"),
         Input("mask", Mask, required=False, help="keep only the points inside (or outside) this mask"),
@@ -173,7 +173,7 @@ def grid(image: Image | None = None, mask: Mask | None = None, *, per_side: int,
 
 
 @node(
-    "points.from_contours", category="points",
+    "points.from_contours", title="Points from contours", category="points",
     inputs=[
         Input("image", Image),
         Input("mask", Mask, required=False, help="foreground to take the regions from instead of thresholding the image"),
@@ -181,8 +181,8 @@ def grid(image: Image | None = None, mask: Mask | None = None, *, per_side: int,
     params=[
         Param("method", "otsu", choices=CONTOUR_METHODS,
               help="otsu: one grey level for the whole image; adaptive: compare each pixel with its neighbourhood"),
-        Param("block_size", 51, min=3, max=2001, step=2, help="adaptive: odd neighbourhood width in pixels (larger than the objects)"),
-        Param("offset", 0.0, min=-255, max=255, help="adaptive: how much brighter than its neighbourhood a pixel must be"),
+        Param("block_size", 51, min=3, max=2001, step=2, when={"method": "adaptive"}, help="adaptive: odd neighbourhood width in pixels (larger than the objects)"),
+        Param("offset", 0.0, min=-255, max=255, when={"method": "adaptive"}, help="adaptive: how much brighter than its neighbourhood a pixel must be"),
         Param("invert", False, help="dark objects on a light background"),
         Param("min_area", 50, min=0, max=1e9, help="ignore regions smaller than this many pixels"),
         Param("max_points", 50, min=0, max=100000, help="keep the largest regions only; 0 = all"),

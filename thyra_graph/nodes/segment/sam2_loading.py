@@ -66,7 +66,7 @@ def model_params() -> list[Param]:
         Param("model", DEFAULT_MODEL,
               help="Hugging Face id or save_pretrained folder (transformers); .pt checkpoint path or facebook/sam2* id (sam2)"),
         Param("config", DEFAULT_CONFIG,
-              help="sam2 backend only: config name inside the sam2 package, or a path to a local .yaml"),
+              when={"backend": "sam2"}, help="sam2 backend only: config name inside the sam2 package, or a path to a local .yaml"),
         *runtime_params(),
     ]
 

@@ -117,7 +117,7 @@ def describe_prompt(prompt: dict) -> dict:
 
 
 @node(
-    "segment.sam2_points", category="segment", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
+    "segment.sam2_points", title="SAM 2 points", category="segment", device="gpu", destinations=hub_download, requires=("torch", "transformers"),
     models=sam2_models,
     inputs=[
         Input("image", Image, help="the image to segment (RGB, RGBA, grey, 8- or 16-bit)"),

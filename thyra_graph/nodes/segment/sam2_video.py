@@ -118,7 +118,7 @@ def _frames_text(video: Video) -> str:
 
 
 @node(
-    "segment.sam2_video", category="segment", device="gpu", destinations=hub_download, requires=("torch",),
+    "segment.sam2_video", title="SAM 2 video", category="segment", device="gpu", destinations=hub_download, requires=("torch",),
     models=sam2_models,
     inputs=[
         Input("video", Video, help="the video (or a sampled view of it, e.g. from io.sample_frames)"),

@@ -152,7 +152,7 @@ def instances_of(result: SweepResult, shape: tuple[int, int]) -> Instances:
 
 
 @node(
-    "segment.sam2_auto", category="segment", device="gpu", destinations=hub_download, requires=("torch",),
+    "segment.sam2_auto", title="SAM 2 auto", category="segment", device="gpu", destinations=hub_download, requires=("torch",),
     models=sam2_models,
     inputs=[
         Input("image", Image),
@@ -164,12 +164,12 @@ def instances_of(result: SweepResult, shape: tuple[int, int]) -> Instances:
         *model_params(),
         Param("candidates", "contours+grid", choices=CANDIDATES,
               help="automatic candidate points: contours (largest object first) then a grid, one of them, or none"),
-        Param("grid_per_side", 16, min=1, max=256, help="grid points across each side (when grid_spacing is 0)"),
-        Param("grid_spacing", 0, min=0, max=100000, help="grid point distance in pixels; 0 = use grid_per_side"),
-        Param("contour_method", "otsu", choices=CONTOUR_METHODS, help="how the image is thresholded to find contours"),
-        Param("invert", False, help="contours of dark objects on a light background"),
-        Param("min_contour_area", 100, min=0, max=1e9, help="contours smaller than this many pixels give no point"),
-        Param("max_contour_points", 50, min=0, max=100000, help="points from the largest contours only; 0 = all"),
+        Param("grid_per_side", 16, min=1, max=256, when={"candidates": ["contours+grid", "grid"]}, help="grid points across each side (when grid_spacing is 0)"),
+        Param("grid_spacing", 0, min=0, max=100000, when={"candidates": ["contours+grid", "grid"]}, help="grid point distance in pixels; 0 = use grid_per_side"),
+        Param("contour_method", "otsu", choices=CONTOUR_METHODS, when={"candidates": ["contours+grid", "contours"]}, help="how the image is thresholded to find contours"),
+        Param("invert", False, when={"candidates": ["contours+grid", "contours"]}, help="contours of dark objects on a light background"),
+        Param("min_contour_area", 100, min=0, max=1e9, when={"candidates": ["contours+grid", "contours"]}, help="contours smaller than this many pixels give no point"),
+        Param("max_contour_points", 50, min=0, max=100000, when={"candidates": ["contours+grid", "contours"]}, help="points from the largest contours only; 0 = all"),
         Param("min_area", 100, min=1, max=1e9, help="drop regions with fewer pixels than this (after removing already taken pixels)"),
         Param("max_regions", 50, min=0, max=100000, help="stop after this many regions; 0 = no limit"),
         Param("max_overlap", 0.5, min=0.0, max=1.0, step=0.05,

@@ -286,7 +286,7 @@ def _follow_across_seams(segmenter: Segmenter, rgb: np.ndarray, tiles: list[Tile
 
 
 @node(
-    "segment.tiled", category="segment", device="gpu", destinations=hub_download, requires=("torch",),
+    "segment.tiled", title="SAM 2 tiled", category="segment", device="gpu", destinations=hub_download, requires=("torch",),
     models=sam2_models,
     inputs=[
         Input("image", Image),
@@ -298,7 +298,7 @@ def _follow_across_seams(segmenter: Segmenter, rgb: np.ndarray, tiles: list[Tile
         Param("tile", 512, min=64, max=8192, help="tile side in pixels (SAM 2 works at 1024; smaller tiles see smaller objects)"),
         Param("overlap", 64, min=0, max=4096, help="pixels neighbouring tiles share; at least the size of a typical object"),
         Param("candidates", "grid", choices=TILE_CANDIDATES, help="automatic prompts per tile: a grid, contours then a grid, or contours"),
-        Param("grid_per_side", 8, min=1, max=128, help="grid points across each side of a tile"),
+        Param("grid_per_side", 8, min=1, max=128, when={"candidates": ["grid", "contours+grid"]}, help="grid points across each side of a tile"),
         Param("min_area", 100, min=1, max=1e9, help="drop objects with fewer pixels than this"),
         Param("max_overlap", 0.5, min=0.0, max=1.0, step=0.05,
               help="within a tile: reject a mask when more than this fraction of it is already taken"),

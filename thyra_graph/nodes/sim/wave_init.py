@@ -16,7 +16,7 @@ SPEED_MODELS = ("shallow", "dispersive")
 
 
 @node(
-    "sim.wave_init", category="sim",
+    "sim.wave_init", title="Wave initial state", category="sim",
     inputs=[
         Input("image", Image, help="a top-down view of the water (photo, video frame)"),
         Input("mask", Mask, required=False, help="obstacles: rocks, piers, land (e.g. from image.threshold or SAM 2)"),
@@ -28,7 +28,7 @@ SPEED_MODELS = ("shallow", "dispersive")
         Param("grid_width", 256, min=0, max=32768, help="cells across the simulation grid (0 = one per pixel); rows follow the aspect"),
         Param("height_from", "intensity", choices=HEIGHT_SOURCES,
               help="intensity: bright = crest; shading: brightness is slope toward the light, integrated to height"),
-        Param("light_azimuth", 270.0, min=0.0, max=360.0, help="shading: direction toward the light, degrees (0 right, 90 down, 270 up the image)"),
+        Param("light_azimuth", 270.0, min=0.0, max=360.0, when={"height_from": "shading"}, help="shading: direction toward the light, degrees (0 right, 90 down, 270 up the image)"),
         Param("amplitude", 0.5, min=0.0, max=100.0, help="crest height in metres the strongest waves get"),
         Param("min_wavelength", 2.0, min=1e-4, max=1e6,
               help="shorter undulations (texture, noise) are filtered out, metres (at least 4 grid cells)"),
@@ -36,11 +36,11 @@ SPEED_MODELS = ("shallow", "dispersive")
         Param("depth_m", 8.0, min=0.0, max=12000.0, help="water depth in metres where no depth input is connected"),
         Param("speed_model", "shallow", choices=SPEED_MODELS,
               help="shallow: speed √(g·depth); dispersive: linear dispersion at 'wavelength' (deep water)"),
-        Param("wavelength", 10.0, min=1e-3, max=1e5, help="dispersive: the wavelength in metres whose speed is used"),
+        Param("wavelength", 10.0, min=1e-3, max=1e5, when={"speed_model": "dispersive"}, help="dispersive: the wavelength in metres whose speed is used"),
         Param("velocity_from", "direction", choices=VELOCITY_SOURCES,
               help="zero: waves split and spread both ways; direction: they travel toward 'direction'; next_frame: from two frames"),
-        Param("direction", 90.0, min=0.0, max=360.0, help="velocity_from direction: where the waves travel, degrees (0 right, 90 down the image)"),
-        Param("frame_interval", 0.04, min=1e-5, max=100.0, help="next_frame: seconds between image and next_image"),
+        Param("direction", 90.0, min=0.0, max=360.0, when={"velocity_from": "direction"}, help="velocity_from direction: where the waves travel, degrees (0 right, 90 down the image)"),
+        Param("frame_interval", 0.04, min=1e-5, max=100.0, when={"velocity_from": "next_frame"}, help="next_frame: seconds between image and next_image"),
     ],
     outputs=[Output("state", Field, help="layers height, velocity (m, m/s), depth (m), speed (m/s), obstacle (1 = wall); dx, dy in metres")],
 )

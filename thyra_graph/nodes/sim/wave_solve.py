@@ -42,7 +42,7 @@ CHECK_EVERY = 64
         Param("damping", 0.0, min=0.0, max=1000.0, help="amplitude decay rate in 1/s: waves lose amplitude as e^(−damping·t)"),
         Param("boundary", "absorbing", choices=BOUNDARIES,
               help="image edges: absorbing (waves leave through a sponge layer) or reflecting (a wall)"),
-        Param("sponge", 24, min=4, max=1024, help="absorbing boundary: width in cells of the sponge added around the image"),
+        Param("sponge", 24, min=4, max=1024, when={"boundary": "absorbing"}, help="absorbing boundary: width in cells of the sponge added around the image"),
         Param("sources", [], kind="json",
               help='wave makers, e.g. [{"type": "swell", "direction": 90, "amplitude": 0.3, "period": 3}] '
                    "(types point, line, swell; positions in metres from the top-left)"),
