@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from thyra_graph.types import PortType, type_by_name
 
 from .param_kinds import ParamKind
+from .samples import is_sample_ref, sample_ref_problem
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 PORT_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -276,6 +277,10 @@ class Param:
                 raise ParamError(f"expected {self.describe_range()}, got {value!r}")
             if kind == "path" and not value.strip():
                 raise ParamError("the path is empty")
+            if kind == "path" and is_sample_ref(value):
+                problem = sample_ref_problem(value, writes=self.io == "write")
+                if problem is not None:
+                    raise ParamError(problem)
             return value
         if kind == "color":
             return _coerce_color(value)

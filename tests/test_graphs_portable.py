@@ -1,0 +1,62 @@
+"""The example graphs survive copying: in any other folder they still find their bundled
+samples (``samples:NAME``) and write beside themselves, so they validate and run there as
+they are, with no path edited and no extra --allow-write."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+GRAPHS = sorted((REPO / "graphs").glob("*.yaml"))
+
+
+def thyra(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, THYRA_CACHE_DIR=str(home / "cache"), THYRA_PLUGIN_PATH="",
+               XDG_DATA_HOME=str(home / "xdg"), XDG_CONFIG_HOME=str(home / "config"), NO_COLOR="1")
+    return subprocess.run([sys.executable, "-m", "thyra_graph.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def copies(tmp_path) -> Path:
+    """Every example graph copied alone into a folder far from the repository; the working
+    folder is yet another one, so neither the repository nor the working folder helps."""
+    folder = tmp_path / "my" / "project"
+    folder.mkdir(parents=True)
+    for path in GRAPHS:
+        shutil.copy(path, folder)
+    (tmp_path / "cwd").mkdir()
+    return folder
+
+
+def test_no_example_graph_reaches_out_of_its_folder_by_a_relative_path():
+    for path in GRAPHS:
+        assert "../" not in path.read_text(), f"{path.name}: name samples as samples:NAME, write under out/"
+
+
+def test_every_copied_example_graph_validates_where_it_was_copied(copies, tmp_path):
+    done = thyra("validate", *[str(copies / p.name) for p in GRAPHS], cwd=tmp_path / "cwd", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count(": ok") == len(GRAPHS)
+    assert str(copies / "out") in done.stdout  # the writes land beside the copy
+
+
+def test_a_copied_quickstart_runs_and_writes_beside_itself(copies, tmp_path):
+    done = thyra("run", str(copies / "quickstart.yaml"), "--json", cwd=tmp_path / "cwd", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["outputs"]["coins.count"] == 24
+    assert (copies / "out" / "quickstart" / "coins_overlay.png").is_file()
+    assert not (tmp_path / "my" / "out").exists()
+
+
+def test_a_copied_count_graph_runs_where_it_was_copied(copies, tmp_path):
+    done = thyra("run", str(copies / "count_tiny_objects.yaml"), "--json", cwd=tmp_path / "cwd", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (copies / "out" / "count_tiny_objects" / "points.csv").is_file()
