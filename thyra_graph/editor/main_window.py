@@ -38,6 +38,7 @@ from .run_scope import RunScope, run_scope
 from .run_states import FAILED, HAS_RESULT, SKIPPED, UNCONNECTED, NodeState
 from .search_popup import NodeSearch
 from .subgraph import SubgraphActions
+from .window_state import WindowState
 
 AUTOSAVE_MS = 30_000
 AUTO_RUN_DELAY_MS = 150
@@ -103,6 +104,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._autosave_timer.start()
         self.set_document(Document(registry))
         self.subgraphs = SubgraphActions(self)
+        self.window_state = WindowState(folder)
+        self.window_state.restore(self)  # after every dock exists: the layout names them
 
     def _dock(self, title: str, widget: QtWidgets.QWidget, area) -> QtWidgets.QDockWidget:
         dock = QtWidgets.QDockWidget(title, self)
@@ -367,6 +370,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controller.wait(10_000)
         self.models_check.stop()  # a download in flight is cancelled, its partial files not kept as complete
         self.recovery.discard(self.document.path)
+        self.window_state.save(self)
         event.accept()
 
     # -- editing -----------------------------------------------------------------------------
