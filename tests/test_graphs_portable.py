@@ -41,6 +41,15 @@ def test_no_example_graph_reaches_out_of_its_folder_by_a_relative_path():
         assert "../" not in path.read_text(), f"{path.name}: name samples as samples:NAME, write under out/"
 
 
+def test_every_example_graph_is_yaml_any_reader_takes():
+    # An unquoted 'samples:x' inside { } is YAML 1.2 but stops libyaml (YAML 1.1) and with it
+    # the fast reader: the examples quote it.
+    from thyra_graph.engine.yamlfast import NOT_PLAIN, read_plain
+
+    for path in GRAPHS:
+        assert read_plain(path.read_text(), max_nodes=100_000) is not NOT_PLAIN, path.name
+
+
 def test_every_copied_example_graph_validates_where_it_was_copied(copies, tmp_path):
     done = thyra("validate", *[str(copies / p.name) for p in GRAPHS], cwd=tmp_path / "cwd", home=tmp_path)
     assert done.returncode == 0, done.stderr
