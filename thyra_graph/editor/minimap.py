@@ -20,7 +20,7 @@ REFRESH_MS = 80     # at most ~12 redraws a second, whatever the canvas does
 SIZE = QtCore.QSize(220, 150)
 MARGIN = 12         # from the canvas's corner
 PAD = 6             # inside the minimap, around the drawing
-BACKGROUND = QtGui.QColor(20, 20, 24, 215)
+BACKGROUND = QtGui.QColor(20, 20, 24)  # opaque: the canvas is not repainted under it
 VISIBLE = QtGui.QColor(240, 240, 240)
 
 if TYPE_CHECKING:

@@ -68,7 +68,7 @@ def take(graph: Path, folder: Path, *, select: str = "coins", size: tuple[int, i
     os.environ["THYRA_CACHE_DIR"] = str(scratch / "cache")
     # A copy runs as it is anywhere (samples: paths); its files go into the scratch folder.
     shutil.copy(graph, scratch / graph.name)
-    from PySide6 import QtWidgets
+    from PySide6 import QtCore, QtWidgets
 
     from .main_window import MainWindow
     from .theme import apply_dark_theme
@@ -97,6 +97,7 @@ def take(graph: Path, folder: Path, *, select: str = "coins", size: tuple[int, i
         else:
             dock.show()
             dock.raise_()
+            window.resizeDocks([dock], [170], QtCore.Qt.Vertical)  # a few rows of outputs in view
             settle(app, window)
             written.append(save_png(window, folder / "results.png"))
     finally:
