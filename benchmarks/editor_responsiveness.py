@@ -5,7 +5,7 @@ on the 1,000-node graph.
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/editor_responsiveness.py [--gaps]
 
 Targets (issues 6 and 17): opening 200 nodes under 2 s and 1,000 nodes under 5 s (load, layout,
-canvas, first paint); no event-loop stall over 100 ms during a run; dragging a node on the
+canvas, first paint; the median of three opens); no event-loop stall over 100 ms during a run; dragging a node on the
 1,000-node graph redraws at 30 frames per second or more.
 
 - The stall is measured with a 10 ms QTimer: the longest gap between two ticks, minus 10 ms.
@@ -61,6 +61,16 @@ def open_seconds(window, app, path: Path) -> float:
     app.processEvents()
     window.canvas.view.viewer().viewport().repaint()  # the first paint is part of opening
     return time.perf_counter() - start
+
+
+def open_median(window, app, path: Path, rounds: int = 3) -> tuple[float, list[float]]:
+    """(median, every time) in seconds of opening ``path`` ``rounds`` times: a burst of other work on
+    the shared machine must not decide the verdict alone."""
+    times = []
+    for _ in range(rounds):
+        times.append(open_seconds(window, app, path))
+        settle(100)
+    return statistics.median(times), times
 
 
 def settle(ms: int = 300) -> None:
@@ -187,7 +197,7 @@ def main() -> int:
     app.processEvents()
     print(f"platform: {app.platformName()}")
 
-    open_small = open_seconds(window, app, small)
+    open_small, times_small = open_median(window, app, small)
     small_nodes = len(window.document.graph.nodes)
     # The first paint of the opened graph happens before the run, so the stall measured is the run's.
     settle(500)
@@ -196,7 +206,7 @@ def main() -> int:
         print("gaps (ms):", [round(g * 1000) for g in gaps])
     window.document.undo_stack.mark_clean()
 
-    open_large = open_seconds(window, app, large)
+    open_large, times_large = open_median(window, app, large)
     large_nodes = len(window.document.graph.nodes)
     settle()
     # At the first view (readable zoom on the sources): drag the first blur of the middle branch.
@@ -209,12 +219,13 @@ def main() -> int:
     window.document.undo_stack.mark_clean()
 
     checks = [
-        (f"open {small_nodes} nodes (load + layout + canvas + first paint)", f"{open_small:.2f} s",
+        (f"open {small_nodes} nodes (load + layout + canvas + first paint; median of {', '.join(f'{t:.2f}' for t in times_small)} s)",
+         f"{open_small:.2f} s",
          f"< {TARGETS['open_small']:.0f} s", open_small < TARGETS["open_small"]),
         (f"longest event-loop stall while they run ({result.status}, {result.count('executed')} computed in "
          f"{run_seconds:.2f} s; median tick gap {typical_ms:.1f} ms)", f"{stall_ms:.0f} ms",
          f"< {TARGETS['stall_ms']:.0f} ms", stall_ms < TARGETS["stall_ms"]),
-        (f"open {large_nodes} nodes", f"{open_large:.2f} s", f"< {TARGETS['open_large']:.0f} s",
+        (f"open {large_nodes} nodes (median of {', '.join(f'{t:.2f}' for t in times_large)} s)", f"{open_large:.2f} s", f"< {TARGETS['open_large']:.0f} s",
          open_large < TARGETS["open_large"]),
         (f"drag a node on {large_nodes} nodes, first view (slowest frame {worst_first:.0f} ms)",
          f"{fps_first:.0f} fps", f">= {TARGETS['fps']:.0f} fps", fps_first >= TARGETS["fps"]),
