@@ -67,6 +67,15 @@ def test_a_path_that_writes_refuses_a_sample_reference(builtins, tmp_path):
     assert "read-only" in str(loaded.diagnostics[0]) and "node 'save'" in str(loaded.diagnostics[0])
 
 
+def test_a_path_that_may_write_refuses_it_too(builtins):
+    # A path param not declared io="read" may be written (a debug folder): trust.py treats it so.
+    debug_dir = builtins["label.vlm"].param("debug_dir")
+    assert debug_dir.io is None
+    with pytest.raises(ValueError, match="read-only"):
+        debug_dir.coerce("samples:scene")
+    assert builtins["io.load_image"].param("path").coerce("samples:coins.png") == "samples:coins.png"
+
+
 def test_saving_to_another_folder_keeps_the_reference_as_written(builtins, tmp_path):
     loaded = load("""\
         thyra: 1

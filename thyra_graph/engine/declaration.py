@@ -278,7 +278,7 @@ class Param:
             if kind == "path" and not value.strip():
                 raise ParamError("the path is empty")
             if kind == "path" and is_sample_ref(value):
-                problem = sample_ref_problem(value, writes=self.io == "write")
+                problem = sample_ref_problem(value, writes=self.io != "read")  # io=None may write (trust.py)
                 if problem is not None:
                     raise ParamError(problem)
             return value
