@@ -4,8 +4,9 @@ An example graph that names its sample as ``../thyra_graph/samples/coins.png`` b
 as the graph file is copied to another folder. A path parameter written ``samples:NAME`` means
 ``NAME`` inside the bundled samples folder (package data, read-only), wherever the graph file
 lives. A reference may only read: it names a file or folder inside that folder (no ``..``, no
-absolute part), and a parameter that may write (not declared ``io="read"``) refuses it, so a graph can neither reach outside
-the samples folder through it nor write into the installed package.
+absolute part), and a parameter that may write (not declared ``io="read"``) refuses it, so a
+graph can neither reach outside the samples folder through it nor write into the installed
+package.
 """
 
 from __future__ import annotations
