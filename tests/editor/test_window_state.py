@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6 import QtCore, QtWidgets  # noqa: E402
+from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 from thyra_graph.editor.main_window import MainWindow  # noqa: E402
 from thyra_graph.editor.window_state import FILE_NAME  # noqa: E402
@@ -27,6 +27,13 @@ def dock(win: MainWindow, name: str) -> QtWidgets.QDockWidget:
     return win.findChild(QtWidgets.QDockWidget, name)
 
 
+def fitting(width: int, height: int) -> tuple[int, int]:
+    """A size that fits the screen (offscreen's is 800×600): Qt moves and shrinks a restored
+    window into the screen, as it should."""
+    available = QtGui.QGuiApplication.primaryScreen().availableGeometry()
+    return min(width, available.width() - 40), min(height, available.height() - 40)
+
+
 def close(win: MainWindow) -> None:
     assert win.close()
     QtWidgets.QApplication.processEvents()
@@ -35,10 +42,11 @@ def close(win: MainWindow) -> None:
 def test_size_docks_and_their_sizes_come_back_after_a_restart(qtbot, registry, executor, tmp_path):
     folder = tmp_path / "config"
     first = open_window(qtbot, registry, executor, folder)
-    first.resize(1100, 760)
+    size = fitting(1100, 760)
+    first.resize(*size)
     first.addDockWidget(QtCore.Qt.LeftDockWidgetArea, dock(first, "Preview"))  # moved under the palette
     dock(first, "Problems").hide()
-    first.resizeDocks([dock(first, "Nodes")], [310], QtCore.Qt.Horizontal)
+    first.resizeDocks([dock(first, "Nodes")], [size[0] // 4], QtCore.Qt.Horizontal)
     qtbot.wait(50)
     left_width = dock(first, "Nodes").width()
     close(first)
@@ -46,7 +54,7 @@ def test_size_docks_and_their_sizes_come_back_after_a_restart(qtbot, registry, e
 
     second = open_window(qtbot, registry, executor, folder)
     qtbot.wait(50)
-    assert (second.width(), second.height()) == (1100, 760)
+    assert (second.width(), second.height()) == size
     assert second.dockWidgetArea(dock(second, "Preview")) == QtCore.Qt.LeftDockWidgetArea
     assert second.dockWidgetArea(dock(second, "Properties")) == QtCore.Qt.RightDockWidgetArea
     assert dock(second, "Problems").isHidden()
@@ -74,8 +82,9 @@ def test_a_broken_or_foreign_layout_file_opens_the_default_layout_and_is_replace
     win = open_window(qtbot, registry, executor, folder)
     assert win.dockWidgetArea(dock(win, "Preview")) == QtCore.Qt.RightDockWidgetArea
     assert not dock(win, "Problems").isHidden()
-    win.resize(1000, 700)
+    size = fitting(1000, 700)
+    win.resize(*size)
     close(win)
     again = open_window(qtbot, registry, executor, folder)
-    assert (again.width(), again.height()) == (1000, 700)  # the next close wrote a good file
+    assert (again.width(), again.height()) == size  # the next close wrote a good file
     close(again)
