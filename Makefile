@@ -32,10 +32,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_overhead.py
 
-# PNGs of the editor with the quickstart graph after a run, in out/screenshots/ (no display needed).
+# The README's pictures, rewritten in docs/ (no display needed): the editor at first open and
+# after a run with its results panel, a subgraph (thyra_graph/editor/screenshots.py), the 3D preview.
 screenshots: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m thyra_graph.editor.screenshots graphs/quickstart.yaml --out out/screenshots
-	$(BIN)/python docs/make_3d_picture.py --out out/screenshots/3d.png
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m thyra_graph.editor.screenshots graphs/quickstart.yaml --out docs
+	$(BIN)/python docs/make_3d_picture.py --out docs/3d.png
 
 setup: $(STAMP)
 

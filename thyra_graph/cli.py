@@ -207,6 +207,7 @@ def _keep_under_limit(disk) -> None:
 def _apply_override(graph, override: str) -> str | None:
     """Apply ``--set``; returns the path when a write path was typed (the user chose it, so it is allowed)."""
     from thyra_graph.engine.graph import GraphError
+    from thyra_graph.engine.samples import is_sample_ref
     from thyra_graph.engine.yamlfile import parse_yaml
 
     target, sep, raw = override.partition("=")
@@ -232,7 +233,7 @@ def _apply_override(graph, override: str) -> str | None:
             value = raw
     if declared is not None and declared.kind == "path" and isinstance(value, str) and value.strip():
         # A path typed in a shell means a path from where the shell is, not from the graph file.
-        if not os.path.isabs(os.path.expanduser(value)):
+        if not os.path.isabs(os.path.expanduser(value)) and not is_sample_ref(value):
             value = os.path.join(os.getcwd(), value)
     try:
         graph.set_param(node_id, param, value)

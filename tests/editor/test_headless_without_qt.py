@@ -27,7 +27,9 @@ BLOCKER = textwrap.dedent("""
 def test_thyra_run_works_where_qt_cannot_be_imported(tmp_path):
     (tmp_path / "blocker").mkdir()
     (tmp_path / "blocker" / "sitecustomize.py").write_text(BLOCKER)
-    env = dict(os.environ, PYTHONPATH=str(tmp_path / "blocker"), THYRA_CACHE_DIR=str(tmp_path / "cache"))
+    # The blocker first; the tree under test (when PYTHONPATH names it) after it.
+    path = os.pathsep.join([str(tmp_path / "blocker"), *filter(None, [os.environ.get("PYTHONPATH")])])
+    env = dict(os.environ, PYTHONPATH=path, THYRA_CACHE_DIR=str(tmp_path / "cache"))
     probe = subprocess.run([sys.executable, "-c", "import PySide6"], env=env, capture_output=True, text=True)
     assert probe.returncode != 0  # the blocker works
     graph = (REPO / "graphs" / "quickstart.yaml").read_text().replace("../out/", f"{tmp_path.as_posix()}/out/")

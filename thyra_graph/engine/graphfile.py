@@ -21,6 +21,7 @@ from .declaration import PORT_PATTERN, NodeSpec, ParamError
 from . import atomic
 from .graph import FORMAT_VERSION, NODE_ID_PATTERN, Graph, _closest, split_ref
 from .registry import Registry
+from .samples import is_sample_ref
 from .subgraph import SubgraphError
 from .subgraph_files import missing_type_hint
 from .subgraph_files import resolve_type, with_spec
@@ -531,7 +532,8 @@ def _rebase_paths(graph: Graph, new_dir: Path) -> None:
         spec = graph.registry[node.type_id]
         for param in spec.params:
             value = node.params.get(param.name)
-            if param.kind == "path" and isinstance(value, str) and not Path(value).is_absolute() and not value.startswith("~"):
+            if (param.kind == "path" and isinstance(value, str) and not Path(value).is_absolute()
+                    and not value.startswith("~") and not is_sample_ref(value)):
                 absolute = os.path.normpath(graph.base_dir.resolve() / value)
                 try:
                     node.params[param.name] = Path(os.path.relpath(absolute, new_dir)).as_posix()

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 from . import param_conditions
 from .param_kinds import ParamKind
+from .samples import is_sample_ref, sample_ref_problem
 
 PARAM_KINDS = ("int", "float", "bool", "str", "choice", "path", "color", "points", "json")
 #: How the editor edits the rows of a list param (``items=``): a hint, the node's code checks values.
@@ -190,6 +191,10 @@ class Param:
                 raise ParamError(f"expected {self.describe_range()}, got {value!r}")
             if kind == "path" and not value.strip():
                 raise ParamError("the path is empty")
+            if kind == "path" and is_sample_ref(value):
+                problem = sample_ref_problem(value, writes=self.io != "read")  # io=None may write (trust.py)
+                if problem is not None:
+                    raise ParamError(problem)
             return value
         if kind == "color":
             return _coerce_color(value)

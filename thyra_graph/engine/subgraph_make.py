@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .graph import Graph, GraphError, split_ref
+from .samples import is_sample_ref
 from .subgraph import SubgraphSpec, output_names
 
 
@@ -106,7 +107,7 @@ def _rebased(graph: Graph, type_id: str, name: str, value: Any, folder: Path) ->
     param = graph.registry[type_id].param(name)
     if param is None or param.kind != "path" or param.io == "write" or not isinstance(value, str):
         return value
-    if Path(value).is_absolute() or value.startswith("~"):
+    if Path(value).is_absolute() or value.startswith("~") or is_sample_ref(value):
         return value
     absolute = graph.resolve_path(value)
     try:

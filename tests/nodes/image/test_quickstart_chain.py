@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from thyra_graph.engine.samples import is_sample_ref, sample_path
 from thyra_graph.engine.yamlfile import parse_yaml
 from thyra_graph.nodes.builtin import THYRA_NODES
 from thyra_graph.types import Image, Instances
@@ -31,7 +32,9 @@ def run_in_file_order(graph_file: Path, out_dir: Path) -> dict[str, dict]:
             inputs[port] = results[source][output]
         params = dict(entry.get("params", {}))
         for param in spec.params:
-            if param.kind == "path" and param.name in params:
+            if param.kind == "path" and param.name in params and is_sample_ref(params[param.name]):
+                params[param.name] = str(sample_path(params[param.name]))  # samples:coins.png
+            elif param.kind == "path" and param.name in params:
                 base = out_dir if param.io == "write" else graph_file.parent
                 params[param.name] = str((base / params[param.name]).resolve())
         value = spec(**inputs, **params)

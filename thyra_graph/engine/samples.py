@@ -1,0 +1,48 @@
+"""Portable references to the sample files bundled with Thyra: ``samples:coins.png``.
+
+An example graph that names its sample as ``../thyra_graph/samples/coins.png`` breaks as soon
+as the graph file is copied to another folder. A path parameter written ``samples:NAME`` means
+``NAME`` inside the bundled samples folder (package data, read-only), wherever the graph file
+lives. A reference may only read: it names a file or folder inside that folder (no ``..``, no
+absolute part), and a parameter that may write (not declared ``io="read"``) refuses it, so a
+graph can neither reach outside the samples folder through it nor write into the installed
+package.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+
+PREFIX = "samples:"
+#: The bundled samples (installed as package data next to the engine).
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
+
+
+def is_sample_ref(value: object) -> bool:
+    """Whether a path parameter's value is a ``samples:`` reference."""
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def sample_ref_problem(value: str, *, writes: bool = False) -> str | None:
+    """Why ``value`` (a ``samples:`` reference) is not allowed, or None when it is fine."""
+    name = value[len(PREFIX):].strip()
+    if writes:
+        return (f"{value!r} names a bundled sample, which is read-only: write to a path of your own, "
+                "such as out/result.png (relative to the graph file)")
+    if not name:
+        return f"{value!r} names no file: write it like samples:coins.png (see {SAMPLES_DIR.name}/README.md)"
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if PurePosixPath(name).is_absolute() or ".." in parts or ":" in name:
+        return (f"{value!r} must name a file inside the bundled samples folder, like samples:coins.png "
+                "(no '..', no absolute path)")
+    return None
+
+
+def sample_path(value: str) -> Path:
+    """The file a ``samples:`` reference names; ValueError when it would leave the samples folder."""
+    problem = sample_ref_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return Path(os.path.normpath(SAMPLES_DIR / value[len(PREFIX):].strip()))
+
