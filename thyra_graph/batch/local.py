@@ -74,7 +74,9 @@ def run_in_pool(setup: WorkerSetup, jobs: Sequence[BatchJob], *, processes: int,
         return run_in_process(local, jobs, retries=retries, notify=notify, on_event=on_event)
     spawned = processes - 1 if local is not None else processes
     context = multiprocessing.get_context("spawn")
-    events = context.Queue() if on_event is not None else None
+    # SimpleQueue writes to its pipe before put() returns (Queue hands it to a feeder thread), so
+    # a worker's events are in the pipe before its result reaches us, hence before the sentinel.
+    events = context.SimpleQueue() if on_event is not None else None
     pool = cf.ProcessPoolExecutor(max_workers=spawned, mp_context=context, initializer=_start_worker,
                                   initargs=(setup, events))
     here = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="thyra-batch") if local is not None else None
