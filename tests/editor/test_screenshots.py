@@ -33,20 +33,25 @@ def test_the_readme_pictures_are_written_as_small_palette_pngs(scratch_env, tmp_
         assert path.stat().st_size < 250_000
 
 
-def test_the_results_picture_is_taken_when_the_editor_has_a_results_dock(scratch_env, tmp_path, monkeypatch):
-    shown = []
+def test_the_results_picture_shows_the_editors_results_panel_after_a_run(scratch_env, tmp_path, monkeypatch):
+    seen = []
 
-    class WithResults(main_window.MainWindow):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            dock = QtWidgets.QDockWidget("Results", self)
-            dock.setObjectName("Results")
-            dock.setWidget(QtWidgets.QLabel("coins.count = 24"))
-            self.addDockWidget(QtCore.Qt.BottomDockWidgetArea, dock)
-            dock.hide()
-            dock.visibilityChanged.connect(shown.append)
+    class Watched(main_window.MainWindow):
+        def close(self):  # what the results panel held when the picture was taken
+            dock = screenshots.results_dock(self)
+            seen.append((dock is not None and dock.isVisible(), self.results_panel_text()))
+            return super().close()
 
-    monkeypatch.setattr(main_window, "MainWindow", WithResults)
+        def results_panel_text(self) -> str:
+            dock = screenshots.results_dock(self)
+            return " ".join(w.text() for w in dock.findChildren(QtWidgets.QLabel)) + " ".join(
+                item.text() for table in dock.findChildren(QtWidgets.QTableWidget)
+                for row in range(table.rowCount()) for col in range(table.columnCount())
+                if (item := table.item(row, col)) is not None)
+
+    monkeypatch.setattr(main_window, "MainWindow", Watched)
     written = screenshots.take(REPO / "graphs" / "quickstart.yaml", tmp_path / "docs")
     assert [p.name for p in written] == ["editor.png", "results.png"]
-    assert True in shown  # the dock was shown for the picture
+    visible, text = seen[-1]
+    assert visible  # the panel was shown for the picture
+    assert "coins.count" in text and "24" in text
