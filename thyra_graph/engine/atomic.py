@@ -52,6 +52,16 @@ def atomic_path(target: str | os.PathLike[str], *, make_parents: bool = True) ->
         yield temporary
 
 
+def move_into_place(finished: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Rename a completely written file or folder over ``target`` in one step (same file system).
+
+    For writers that must fill a named file or folder of their own first (a resumable download's
+    partial file, a chunk folder): the rename is the moment the result appears, whole.
+    Raises OSError as ``os.replace`` does (e.g. a non-empty folder already at ``target``).
+    """
+    os.replace(finished, target)
+
+
 def write_bytes(target: str | os.PathLike[str], *chunks: bytes, make_parents: bool = True) -> None:
     """Write ``chunks`` to ``target`` atomically."""
     with _replacing(target, make_parents) as temporary, open(temporary, "xb") as stream:

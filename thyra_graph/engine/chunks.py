@@ -113,7 +113,7 @@ class FieldSequenceWriter:
         digest = h.hexdigest()
         folder = self.root / digest
         try:
-            os.replace(self._tmp, folder)
+            atomic.move_into_place(self._tmp, folder)
         except OSError:
             # The folder exists: the same result was written before (here or by another
             # process). Put back any chunk that went missing from it, keep the rest untouched
@@ -122,7 +122,7 @@ class FieldSequenceWriter:
             for chunk in self._chunks:
                 target, fresh = folder / chunk["file"], self._tmp / chunk["file"]
                 if not (target.is_file() and target.stat().st_size == fresh.stat().st_size):
-                    os.replace(fresh, target)
+                    atomic.move_into_place(fresh, target)
             shutil.rmtree(self._tmp, ignore_errors=True)
         self._finished = True
         return FieldSequence(str(folder), self._chunks, self.names, self.shape, times, steps, self.dx, self.dy,

@@ -11,7 +11,6 @@ so nothing half-written ever carries the checkpoint's name. The hash is kept bes
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -115,6 +114,6 @@ def fetch(url: str, target: Path, *, sha256: str = "", tqdm_class: Any = None, r
         partial.unlink(missing_ok=True)
         raise NodeError(f"{url} downloaded, but its SHA-256 {found[:12]}… is not the published {sha256[:12]}…; the "
                         "file was removed. Try again (a proxy or mirror may be serving a different file)")
-    os.replace(partial, target)  # same folder: the complete file appears at once, under its name
+    atomic.move_into_place(partial, target)  # same folder: the complete file appears at once, under its name
     atomic.write_bytes(hash_path(target), f"{found}  {target.name}\n".encode("ascii"))
     return target
