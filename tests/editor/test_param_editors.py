@@ -143,3 +143,31 @@ def test_spin_boxes_in_the_panel_step_by_the_params_scale(window):
     window.canvas.select([clean])
     radius = window.properties.editor("radius").field
     assert (radius.singleStep(), radius.decimals(), radius.value()) == (0.001, 3, 0.05)
+
+
+def test_a_file_picked_in_the_dialog_is_written_portably(window, monkeypatch, tmp_path):
+    """A bundled sample becomes samples:NAME for a param that reads, a file beside the graph
+    is written relative to it, and the dialog opens where the current value points."""
+    from thyra_graph.engine.samples import SAMPLES_DIR
+
+    document = window.document
+    document.graph.base_dir = tmp_path
+    load, save = document.add_node("io.load_image", (0, 0)), document.add_node("io.save_image", (200, 0))
+    opened_at = []
+
+    def pick(answer):
+        def dialog(parent, caption, start, *rest):
+            opened_at.append(start)
+            return str(answer), ""
+        return dialog
+
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", pick(SAMPLES_DIR / "coins.png"))
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", pick(tmp_path / "out" / "coins.png"))
+    for node_id, param in ((load, "path"), (save, "path")):
+        window.canvas.select([node_id])
+        window.properties.editor(param)._browse()
+    assert document.graph.nodes[load].params["path"] == "samples:coins.png"
+    assert document.graph.nodes[save].params["path"] == "out/coins.png"
+    window.canvas.select([load])
+    window.properties.editor("path")._browse()
+    assert opened_at[-1] == str(SAMPLES_DIR / "coins.png")

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from thyra_graph.engine.declaration import Param
+from thyra_graph.engine.samples import dialog_start, path_text
 
 from .list_editor import ListEditor, row_kind
 from .param_values import format_value, parse_text
@@ -159,14 +160,17 @@ class ParamEditor(QtWidgets.QWidget):
         return not self.error.isHidden()
 
     def _browse(self) -> None:
-        start = self.field.text() or self.base_dir
+        start = dialog_start(self.field.text().strip(), self.base_dir)
         if self.param.io == "write":
             path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Choose {self.param.name}", start)
         else:
             path, _ = QtWidgets.QFileDialog.getOpenFileName(self, f"Choose {self.param.name}", start)
         if path:
-            self.field.setText(path)
-            self.commit(path, is_text=True)
+            # Written as the graph file should hold it: a bundled sample as samples:NAME, a file
+            # beside the graph relative to it, so the graph still works when copied elsewhere.
+            text = path_text(path, self.base_dir, writes=self.param.io != "read")
+            self.field.setText(text)
+            self.commit(text, is_text=True)
 
     def _pick_color(self) -> None:
         try:

@@ -46,3 +46,42 @@ def sample_path(value: str) -> Path:
         raise ValueError(problem)
     return Path(os.path.normpath(SAMPLES_DIR / value[len(PREFIX):].strip()))
 
+
+
+def path_text(chosen: str | os.PathLike[str], base_dir: str | os.PathLike[str], *, writes: bool) -> str:
+    """What a path parameter should say for a file picked in a dialog, so the graph stays portable.
+
+    A bundled sample that is only read becomes ``samples:NAME``; a file in or below the graph's
+    folder is written relative to it (with ``/``, as graph files use on every system); anything
+    else stays absolute.
+
+    >>> path_text(SAMPLES_DIR / "coins.png", "/home/me/graphs", writes=False)
+    'samples:coins.png'
+    >>> path_text("/home/me/graphs/out/mask.png", "/home/me/graphs", writes=True)
+    'out/mask.png'
+    >>> path_text("/data/clip.mp4", "/home/me/graphs", writes=False)
+    '/data/clip.mp4'
+    """
+    path = Path(os.path.normpath(os.path.abspath(chosen)))
+    if not writes and path.is_relative_to(SAMPLES_DIR):
+        return PREFIX + path.relative_to(SAMPLES_DIR).as_posix()
+    base = Path(os.path.normpath(os.path.abspath(base_dir))) if base_dir else None
+    if base is not None and path.is_relative_to(base):
+        return path.relative_to(base).as_posix()
+    return str(path)
+
+
+def dialog_start(text: str, base_dir: str | os.PathLike[str]) -> str:
+    """Where a file dialog for a path parameter holding ``text`` opens: the file it names
+    (a ``samples:`` reference or a path relative to the graph's folder), else the graph's folder.
+
+    >>> dialog_start("samples:coins.png", "/g") == str(SAMPLES_DIR / "coins.png")
+    True
+    >>> dialog_start("out/a.png", "/g"), dialog_start("", "/g")
+    ('/g/out/a.png', '/g')
+    """
+    if is_sample_ref(text) and sample_ref_problem(text) is None:
+        return str(sample_path(text))
+    if text:
+        return str(Path(base_dir or ".") / text) if not Path(text).is_absolute() else text
+    return str(base_dir)
