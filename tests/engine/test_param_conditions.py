@@ -62,7 +62,7 @@ def test_the_condition_is_listed_with_the_declaration():
 @pytest.mark.parametrize("when, message", [
     ({"methd": "fixed"}, r"when= names 'methd', which is not another param of this node \(params: method, block, invert\)"),
     ({"method": "fixd"}, r"when=\{'method': 'fixd'\} can never hold: 'fixd' is not allowed"),
-    ({"block": 3}, r"when= names 'block', a int param; only choice or bool params can decide"),
+    ({"block": 3.5}, r"when=\{'block': 3.5\} can never hold"),
     ({"value": 1}, r"when= names 'value', which is not another param"),
 ])
 def test_a_condition_that_names_no_usable_param_or_value_is_a_declaration_error(when, message):
@@ -136,3 +136,28 @@ def test_a_plugin_whose_condition_names_an_unknown_param_is_reported_and_the_res
     assert "lab.bad_when" not in registry.specs and "image.threshold" in registry.specs
     [problem] = registry.problems
     assert "param 'size': when= names 'mdoe', which is not another param of this node (params: mode)" in str(problem)
+
+
+def test_whole_numbers_and_texts_control_exactly_but_floats_and_paths_cannot():
+    def f(*, channels, mode, gain, gamma, label):
+        pass
+
+    spec = node("test.exact", outputs=[Output("out", Number)], params=[
+        Param("channels", 3, min=1, max=4, help="colour channels"),
+        Param("mode", "auto", help="a free text"),
+        Param("gain", 1.0, help="a float"),
+        Param("gamma", 2.2, when={"channels": [3, 4]}, help="applies to colour"),
+        Param("label", "", when={"mode": "manual"}, help="applies to manual"),
+    ])(f)
+    values = {"channels": 1, "mode": "auto", "gain": 1.0, "gamma": 2.2, "label": ""}
+    assert inapplicable(spec.params, values) == {
+        "gamma": "applies only when channels is 3 or 4 (now 1)",
+        "label": "applies only when mode is manual (now auto)",
+    }
+    assert inapplicable(spec.params, {**values, "channels": 4, "mode": "manual"}) == {}
+    with pytest.raises(DeclarationError, match=r"when= names 'gain', a float param; only choice, bool, int, str"):
+        node("test.by_float", outputs=[Output("out", Number)], params=[
+            Param("gain", 1.0, help="a float"), Param("x", 1, when={"gain": 1.0}, help="x")])(lambda *, gain, x: None)
+    with pytest.raises(DeclarationError, match=r"when=\{'channels': 9\} can never hold"):
+        node("test.out_of_range", outputs=[Output("out", Number)], params=[
+            Param("channels", 3, min=1, max=4, help="c"), Param("x", 1, when={"channels": 9}, help="x")])(lambda *, channels, x: None)

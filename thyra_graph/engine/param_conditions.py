@@ -1,12 +1,14 @@
 """When a parameter applies: ``Param(..., when={"method": "adaptive"})``.
 
 A condition is declarative data, never code: a mapping from the name of another param of the
-same node (a ``choice`` or ``bool`` param, the *controlling* param) to the value it must have,
-or a list of values any of which will do. Several names must all hold::
+same node (the *controlling* param: a ``choice``, ``bool``, ``int`` or ``str`` param, whose
+values compare exactly; never a float) to the value it must have, or a list of values any of
+which will do. Several names must all hold::
 
     Param("block_size", 35, when={"method": "adaptive"})
     Param("value", 128, when={"method": ["fixed", "manual"]})
     Param("radius", 1.0, when={"method": "radius", "enabled": True})
+    Param("gamma", 2.2, when={"channels": [3, 4]})
 
 A param whose controlling param itself does not apply does not apply either. The editor greys
 an inapplicable param with the reason; the engine keeps it in cache keys like any param (the
@@ -19,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-#: The param kinds that may control another param: a fixed set of values to choose from.
-CONTROLLING_KINDS = ("choice", "bool")
+#: The param kinds that may control another param: values that compare exactly (a float, a path
+#: or a JSON value would make "applies" hinge on rounding or spelling).
+CONTROLLING_KINDS = ("choice", "bool", "int", "str")
 
 #: A condition in canonical form: ((param name, (allowed values, ...)), ...).
 Condition = tuple[tuple[str, tuple[Any, ...]], ...]
@@ -51,7 +54,7 @@ def normalise(name: str, when: Any) -> Condition:
             raise ValueError(f"param {name!r}: when={{{other!r}: ...}} lists no value")
         if any(isinstance(v, (list, tuple, dict, set)) for v in allowed):
             raise ValueError(f"param {name!r}: when={{{other!r}: ...}} values must be plain values "
-                             f"(a choice or true/false), got {values!r}")
+                             f"(a choice, true/false, a whole number or a text), got {values!r}")
         condition.append((other, allowed))
     return tuple(condition)
 
@@ -70,7 +73,7 @@ def check(params: Sequence[_Param]) -> list[str]:
                 continue
             if control.kind not in CONTROLLING_KINDS:
                 problems.append(f"param {param.name!r}: when= names {other!r}, a {control.kind} param; "
-                                f"only {' or '.join(CONTROLLING_KINDS)} params can decide whether another applies")
+                                f"only {', '.join(CONTROLLING_KINDS)} params can decide whether another applies")
                 continue
             for value in allowed:
                 try:
