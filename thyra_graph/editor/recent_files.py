@@ -32,7 +32,7 @@ class RecentFiles:
         return [Path(e) for e in entries if isinstance(e, str) and Path(e).is_file()]
 
     def add(self, path: Path) -> None:
+        """Put ``path`` first in the list (once), keeping the newest ``MAX_RECENT``."""
         resolved = str(Path(path).resolve())
         entries = [resolved] + [str(p) for p in self.list() if str(p) != resolved]
-        self.file.parent.mkdir(parents=True, exist_ok=True)
         atomic.write_text(self.file, json.dumps(entries[:MAX_RECENT], indent=1))

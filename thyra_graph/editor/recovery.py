@@ -30,8 +30,8 @@ class Recovery:
         return self.folder / f"{Path(path).stem}-{digest}.recovery.yaml"
 
     def write(self, graph: Graph, path: Path | None) -> Path:
+        """Autosave ``graph``, the document at ``path``, to its recovery file (returned)."""
         target = self.file_for(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
         # Relative paths in the graph are relative to its folder, not to the recovery folder.
         header = f"{BASE_DIR_MARK}{Path(graph.base_dir).resolve()}\n"
         atomic.write_text(target, header + graph.dumps())
@@ -47,10 +47,8 @@ class Recovery:
         return target
 
     def discard(self, path: Path | None) -> None:
-        try:
-            self.file_for(path).unlink()
-        except FileNotFoundError:
-            pass
+        """Delete the document's recovery file, if there is one."""
+        self.file_for(path).unlink(missing_ok=True)
 
     @staticmethod
     def read(file: Path) -> tuple[str, Path | None]:
