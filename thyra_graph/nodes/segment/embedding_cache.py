@@ -20,9 +20,9 @@ from thyra_graph.engine.memcache import CacheEntry, MemoryCache
 from .segmenter import ImageEmbedding, Segmenter
 
 NAMESPACE = "sam2-embeddings"
-#: SAM 2 encodes every image at one input size, so this also bounds the count: a hiera-large
-#: embedding is ~25 MB, so about 40 recent ones stay in memory.
-MEMORY_BYTES = 1 << 30
+#: Every SAM 2 size encodes an image (resized to 1024²) into the same 16 MiB of float32
+#: features, so this keeps the eight most recently used embeddings.
+MEMORY_BYTES = 128 << 20
 
 
 def embedding_key(segmenter: Segmenter, rgb: np.ndarray) -> str:
@@ -55,9 +55,9 @@ def embed_cached(ctx, segmenter: Segmenter, rgb: np.ndarray) -> ImageEmbedding:
 
 
 def write_embedding(ctx, key: str, embedding: ImageEmbedding) -> None:
-    """Keep the embedding in the run's store (nothing happens without one)."""
-    value = {"height": embedding.height, "width": embedding.width, "model_key": embedding.model_key,
-             "meta": embedding.meta}
+    """Keep the embedding in the run's store (nothing happens without one): its arrays, and
+    its other fields as the JSON value that :func:`read_embedding` builds it from again."""
+    value = {name: getattr(embedding, name) for name in ("height", "width", "model_key", "meta")}
     ctx.memo.put(NAMESPACE, key, value, embedding.arrays)
 
 
