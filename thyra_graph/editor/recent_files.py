@@ -18,6 +18,8 @@ def editor_config_dir() -> Path:
 
 
 class RecentFiles:
+    """The recent graph files, newest first, in ``<folder>/recent.json``."""
+
     def __init__(self, folder: Path) -> None:
         self.file = Path(folder) / "recent.json"
 

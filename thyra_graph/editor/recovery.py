@@ -19,6 +19,8 @@ BASE_DIR_MARK = "# thyra-recovery base_dir: "
 
 
 class Recovery:
+    """The recovery files of the editor's documents, in ``<folder>/recovery``."""
+
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder) / "recovery"
 
@@ -54,6 +56,6 @@ class Recovery:
     def read(file: Path) -> tuple[str, Path | None]:
         """The recovered graph text and the folder its relative paths are relative to."""
         text = Path(file).read_text(encoding="utf-8")
-        first = text.splitlines()[0] if text else ""
-        base_dir = Path(first[len(BASE_DIR_MARK):].strip()) if first.startswith(BASE_DIR_MARK) else None
+        first = text.partition("\n")[0]
+        base_dir = Path(first.removeprefix(BASE_DIR_MARK).strip()) if first.startswith(BASE_DIR_MARK) else None
         return text, base_dir

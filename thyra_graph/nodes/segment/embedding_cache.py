@@ -50,6 +50,7 @@ def embed_cached(ctx, segmenter: Segmenter, rgb: np.ndarray) -> ImageEmbedding:
     if embedding is None:
         embedding = segmenter.embed(rgb)
         write_embedding(ctx, key, embedding)
+    # Held as a node's result is: named values with their size, which the LRU budgets by.
     memory.put(key, CacheEntry({"embedding": embedding}, nbytes=embedding.nbytes()))
     return embedding
 
