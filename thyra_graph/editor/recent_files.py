@@ -18,6 +18,8 @@ def editor_config_dir() -> Path:
 
 
 class RecentFiles:
+    """The recent graph files, newest first, in ``<folder>/recent.json``."""
+
     def __init__(self, folder: Path) -> None:
         self.file = Path(folder) / "recent.json"
 
@@ -32,7 +34,7 @@ class RecentFiles:
         return [Path(e) for e in entries if isinstance(e, str) and Path(e).is_file()]
 
     def add(self, path: Path) -> None:
+        """Put ``path`` first in the list (once), keeping the newest ``MAX_RECENT``."""
         resolved = str(Path(path).resolve())
         entries = [resolved] + [str(p) for p in self.list() if str(p) != resolved]
-        self.file.parent.mkdir(parents=True, exist_ok=True)
         atomic.write_text(self.file, json.dumps(entries[:MAX_RECENT], indent=1))

@@ -19,6 +19,8 @@ BASE_DIR_MARK = "# thyra-recovery base_dir: "
 
 
 class Recovery:
+    """The recovery files of the editor's documents, in ``<folder>/recovery``."""
+
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder) / "recovery"
 
@@ -30,8 +32,8 @@ class Recovery:
         return self.folder / f"{Path(path).stem}-{digest}.recovery.yaml"
 
     def write(self, graph: Graph, path: Path | None) -> Path:
+        """Autosave ``graph``, the document at ``path``, to its recovery file (returned)."""
         target = self.file_for(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
         # Relative paths in the graph are relative to its folder, not to the recovery folder.
         header = f"{BASE_DIR_MARK}{Path(graph.base_dir).resolve()}\n"
         atomic.write_text(target, header + graph.dumps())
@@ -47,15 +49,13 @@ class Recovery:
         return target
 
     def discard(self, path: Path | None) -> None:
-        try:
-            self.file_for(path).unlink()
-        except FileNotFoundError:
-            pass
+        """Delete the document's recovery file, if there is one."""
+        self.file_for(path).unlink(missing_ok=True)
 
     @staticmethod
     def read(file: Path) -> tuple[str, Path | None]:
         """The recovered graph text and the folder its relative paths are relative to."""
         text = Path(file).read_text(encoding="utf-8")
-        first = text.splitlines()[0] if text else ""
-        base_dir = Path(first[len(BASE_DIR_MARK):].strip()) if first.startswith(BASE_DIR_MARK) else None
+        first = text.partition("\n")[0]
+        base_dir = Path(first.removeprefix(BASE_DIR_MARK).strip()) if first.startswith(BASE_DIR_MARK) else None
         return text, base_dir

@@ -12,7 +12,7 @@ from thyra_graph.engine.context import Context  # noqa: E402
 from thyra_graph.engine.resources import ResourceCache  # noqa: E402
 from thyra_graph.engine.store import Store  # noqa: E402
 from thyra_graph.nodes.segment import embedding_cache  # noqa: E402
-from thyra_graph.nodes.segment.embedding_cache import EmbeddingMemory, embed_cached  # noqa: E402
+from thyra_graph.nodes.segment.embedding_cache import embed_cached  # noqa: E402
 from thyra_graph.nodes.segment.sam2_loading import load_segmenter  # noqa: E402
 from thyra_graph.nodes.segment.segmenter import ImageEmbedding  # noqa: E402
 
@@ -54,7 +54,7 @@ def test_the_embedding_survives_a_restart_through_the_disk_cache(discs, sam2_ctx
     assert len(files) == 1
     # A new process: empty memory, same disk cache, same model.
     restarted = fresh_context(tmp_path / "cache", resources=sam2_ctx.resources)
-    embedding_cache.memory_of(restarted).__init__()
+    embedding_cache.memory_of(restarted).clear()
     loaded = embed_cached(restarted, segmenter, discs)
     assert calls == [1]
     assert (loaded.height, loaded.width, loaded.model_key) == (96, 128, segmenter.key)
@@ -72,7 +72,7 @@ def test_a_damaged_embedding_record_is_deleted_and_recomputed(discs, sam2_ctx, c
     path = next((tmp_path / "cache" / "v2" / "memo-sam2-embeddings").rglob("*.thyra"))
     data = path.read_bytes()
     path.write_bytes({"truncate": data[: len(data) // 2], "garbage": b"\x00" * 64 + data[64:], "empty": b""}[damage])
-    embedding_cache.memory_of(sam2_ctx).__init__()
+    embedding_cache.memory_of(sam2_ctx).clear()
     again = embed_cached(sam2_ctx, segmenter, discs)
     assert len(calls) == 2
     assert again.arrays["image_embed"].shape == first.arrays["image_embed"].shape
@@ -95,11 +95,20 @@ def test_without_a_disk_cache_embeddings_stay_in_memory(discs, counted, sam2_ctx
     assert calls == [1]
 
 
-def test_the_memory_lru_keeps_only_the_most_recent_embeddings():
-    memory = EmbeddingMemory(max_items=2)
-    for name in "abc":
-        memory.put(name, ImageEmbedding({"x": np.zeros(4, np.float32)}, 1, 1, "m"))
-    assert len(memory) == 2 and memory.get("a") is None and memory.get("c") is not None
+def test_the_memory_keeps_only_the_most_recently_used_embeddings_that_fit_its_budget(discs, counted, monkeypatch):
+    segmenter, calls = counted
+    a, b, c = discs, discs[::-1].copy(), discs[:, ::-1].copy()
+    monkeypatch.setattr(embedding_cache, "MEMORY_BYTES", 2 * segmenter.embed(a).nbytes())  # room for two
+    calls.clear()
+    ctx = fresh_context(None)  # no store: memory only
+    for image in (a, b, a, c):  # a was used after b, so c pushes b out
+        embed_cached(ctx, segmenter, image)
+    assert len(calls) == 3
+    embed_cached(ctx, segmenter, a)
+    embed_cached(ctx, segmenter, c)
+    assert len(calls) == 3
+    embed_cached(ctx, segmenter, b)
+    assert len(calls) == 4
 
 
 def test_an_embedding_from_another_model_is_never_decoded(sam2_ctx, backend_params, discs):

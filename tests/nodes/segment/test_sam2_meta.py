@@ -44,7 +44,7 @@ def test_new_prompts_reuse_the_cached_embedding_also_after_a_restart(discs, sam2
     segmenter.embed = lambda rgb: calls.append(1) or real_embed(rgb)
     embed_cached(sam2_ctx, segmenter, discs)
     embed_cached(sam2_ctx, segmenter, discs)
-    memory_of(sam2_ctx).__init__()  # memory gone, disk cache stays
+    memory_of(sam2_ctx).clear()  # memory gone, disk cache stays
     restored = embed_cached(sam2_ctx, segmenter, discs)
     assert calls == [1]
     assert segmenter.decode(restored, points=np.array([[90.0, 55.0]])).masks.shape == (1, 96, 128)

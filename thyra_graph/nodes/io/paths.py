@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -34,9 +34,9 @@ def existing_file(path: str | os.PathLike[str], *, what: str) -> Path:
     return file
 
 
-@contextmanager
-def atomic_write(path: str | os.PathLike[str], *, what: str) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; it replaces ``path`` only if the block succeeds.
+def atomic_write(path: str | os.PathLike[str], *, what: str) -> AbstractContextManager[Path]:
+    """A context giving a temporary path next to ``path``, which replaces ``path`` only if the
+    block succeeds.
 
     Parent folders are created. The temporary name keeps the suffix, because writers such as
     OpenCV choose the file format from it.
@@ -49,8 +49,7 @@ def atomic_write(path: str | os.PathLike[str], *, what: str) -> Iterator[Path]:
     except OSError as exc:
         raise NodeError(f"cannot create the folder {str(target.parent)!r} for the {what}: {exc.strerror or exc}") from None
     atomic.sweep(target.parent)  # what a run killed mid-write left in this folder
-    with atomic.atomic_path(target, make_parents=False) as temporary:
-        yield temporary
+    return atomic.atomic_path(target, make_parents=False)
 
 
 # -- overwrite safety ---------------------------------------------------------------------------

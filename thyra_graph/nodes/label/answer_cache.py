@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from typing import Any, Mapping
 
 from thyra_graph.engine.store import Memo
@@ -21,6 +20,7 @@ NAMESPACE = "vlm-answers"
 
 
 def crop_digest(png: bytes) -> str:
+    """The hex SHA-256 of a crop's PNG bytes."""
     return hashlib.sha256(png).hexdigest()
 
 
@@ -31,43 +31,33 @@ def answer_key(png: bytes, prompt: str, model: str, settings: Mapping[str, Any] 
 
 
 class AnswerCache:
-    """Answer records by key, in memory and (with a store behind ``memo``) between runs;
-    safe across threads."""
+    """Answer records by key, in memory and (with a store behind ``memo``) between runs.
 
-    def __init__(self, memo: Memo | None = None) -> None:
-        self.memo = memo if memo is not None else Memo(None)
-        self._memory: dict[str, dict[str, Any]] = {}
-        self._lock = threading.Lock()
+    Safe across threads without a lock: records are only ever added to ``memory``, and each
+    dict operation is atomic.
+    """
+
+    def __init__(self, memo: Memo) -> None:
+        self.memo = memo
+        self.memory: dict[str, dict[str, Any]] = {}
 
     @classmethod
-    def for_context(cls, ctx) -> "AnswerCache":
-        """The cache for a run, kept in its resource cache so the memory layer lives as long
-        as the executor (a standalone call gets a fresh one)."""
-        store = getattr(ctx.memo, "store", None)
-        root = None if store is None else str(store.root)
-        return ctx.resources.get(("label.answer_cache", root), lambda: cls(ctx.memo))
+    def for_context(cls, ctx) -> AnswerCache:
+        """The cache of a run's store, kept in the run's resource cache so the memory layer
+        lives as long as the executor (a standalone call gets a fresh one)."""
+        root = getattr(ctx.memo.store, "root", None)
+        return ctx.resources.get((NAMESPACE, root), lambda: cls(ctx.memo))
 
     def get(self, key: str) -> dict[str, Any] | None:
-        with self._lock:
-            if key in self._memory:
-                return self._memory[key]
-        found = self.memo.get(NAMESPACE, key)
-        if found is None:
-            return None
-        record = found[0]
-        if record.get("key") != key or not isinstance(record.get("text"), str):
-            return None
-        with self._lock:
-            self._memory[key] = record
-        return record
+        """The record of a question answered before, or None (never answered, or damaged)."""
+        if key not in self.memory:
+            found = self.memo.get(NAMESPACE, key)  # the store checks the key inside the record
+            if found is None or not isinstance(found[0].get("text"), str):
+                return None
+            self.memory[key] = found[0]
+        return self.memory[key]
 
     def put(self, key: str, record: Mapping[str, Any]) -> None:
-        """Store an answer record (``text`` plus provenance)."""
-        record = {**record, "key": key}
-        with self._lock:
-            self._memory[key] = record
-        self.memo.put(NAMESPACE, key, record)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._memory)
+        """Keep an answer record (``text`` plus provenance) for this run and the next ones."""
+        self.memory[key] = dict(record)
+        self.memo.put(NAMESPACE, key, self.memory[key])
