@@ -147,7 +147,7 @@ class _Loader:
             return LoadResult(None, self.diagnostics)
         graph = self.build(data)
         if graph is not None:
-            graph.document = YamlDocument(text, None if parsed.fast else parsed.tree)
+            graph.document = YamlDocument(text)
         # In file order, as an editor shows them (problems without a line first).
         self.diagnostics.sort(key=lambda d: d.line or 0)
         return LoadResult(graph, self.diagnostics)

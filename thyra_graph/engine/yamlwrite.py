@@ -164,9 +164,9 @@ class YamlDocument:
     bytes. An unedited document gives back exactly the text it was read from.
     """
 
-    def __init__(self, text: str, tree: Any = None) -> None:
+    def __init__(self, text: str) -> None:
         self.text = text
-        self._tree = tree  # None: read from ``text`` on first use (a run never needs it)
+        self._tree: Any = None  # read from ``text`` on first use (a run never needs it)
         self._rendered: str | None = None  # ruamel's rendering of ``text``, made on first save
 
     @property
