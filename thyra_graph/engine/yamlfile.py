@@ -21,7 +21,7 @@ Choices a reader of graph files may want to know:
 - Duplicate keys: the FIRST value is kept and a problem names both lines. A key that is a list
   or mapping is a problem and its entry is left out.
 - Merge keys (``<<: *defaults``) work; merged keys have the lines where they are written.
-- An alias gives an independent copy of its anchored value, never the same object twice.
+- An alias gives an independent copy of its anchored value.
 """
 
 from __future__ import annotations
@@ -82,6 +82,12 @@ class _Constructor(SafeConstructor):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.problems: list[YamlProblem] = []
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        """A new object at each use of a node: an alias gives a copy, never its anchor's object,
+        so that editing one place of the data never changes another."""
+        self.constructed_objects.pop(node, None)
+        return super().construct_object(node, deep)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict:
         """Written keys first (the first of duplicates wins), then merged keys not written
@@ -238,36 +244,24 @@ def _read(text: str, max_nodes: int, *, pure: bool) -> tuple[Any, list[YamlProbl
     handler.Resolver = _Resolver
     handler.Constructor = _Constructor
     # Measured before anything is composed: the composers recurse per level.
-    aliased = _measure(handler.parse(text), max_nodes, _Resolver())
+    _measure(handler.parse(text), max_nodes, _Resolver())
     constructor, parser = handler.get_constructor_parser(text)
     try:
-        data = constructor.get_single_data()
+        return constructor.get_single_data(), constructor.problems
     finally:
         parser.dispose()
-    return (_copied(data) if aliased else data), constructor.problems
-
-
-def _copied(value: Any) -> Any:
-    """``value`` with a copy of each list and mapping, so that no two places of the data hold
-    the same object (an alias gives its anchor's object): editing one never changes another."""
-    if isinstance(value, dict):
-        return {key: _copied(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copied(item) for item in value]
-    return value
 
 
 def _fatal(problem: YamlProblem) -> ParsedYaml:
     return ParsedYaml(None, LineMap(), [problem], True)
 
 
-def _measure(events: Iterable[Any], max_nodes: int, resolver: Any) -> bool:
+def _measure(events: Iterable[Any], max_nodes: int, resolver: Any) -> None:
     """Refuse, event by event before anything is composed, what must never be built (see the
-    module docstring); answer whether the text has aliases. The expanded size of each anchor is
-    known when it closes, so an alias costs a lookup: the billion-laughs document is measured in
-    the time it takes to read it."""
-    frames: list[list[Any]] = []  # open collections: [anchor, expanded values, depth]
-    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, depth) once closed
+    module docstring). The expanded size of each anchor is known when it closes, so an alias
+    costs a lookup: the billion-laughs document is measured in the time it takes to read it."""
+    frames: list[list[Any]] = []  # open collections: [anchor, values before it, deepest level in it]
+    sizes: dict[str, tuple[int, int]] = {}  # anchored collection -> (values, depth) once closed
     anchors: dict[str, int] = {}  # anchor -> line where it is defined
     refused: list[YamlProblem] = []  # every refused tag is reported at once
     total = documents = 0
@@ -280,17 +274,18 @@ def _measure(events: Iterable[Any], max_nodes: int, resolver: Any) -> bool:
             if event.version not in (None, (1, 2)):
                 raise _Refused(YamlProblem(line, f"the graph file asks for YAML {event.version[0]}.{event.version[1]} on line {line}, but graph files are YAML 1.2: remove the '%YAML' line"))
         elif isinstance(event, CollectionEndEvent):
-            anchor, count, depth = frames.pop()
-            _add(frames, count, depth + 1)
+            anchor, before, deepest = frames.pop()
+            if frames:
+                frames[-1][2] = max(frames[-1][2], deepest)
             if anchor is not None:
-                sizes[anchor] = (count, depth + 1)
+                sizes[anchor] = (total - before, deepest - len(frames))
         elif isinstance(event, (ScalarEvent, AliasEvent, CollectionStartEvent)):
             count, depth = 1, 1
             if isinstance(event, AliasEvent):
-                if event.anchor in anchors and event.anchor not in sizes:
+                if any(frame[0] == event.anchor for frame in frames):
                     line = _line(event)
                     raise _Refused(YamlProblem(line, f"the alias *{event.anchor} on line {line} is inside the anchored value that contains it (starting on line {anchors[event.anchor]}), which would repeat forever: refer to a value defined elsewhere"))
-                count, depth = sizes.get(event.anchor, (1, 1))  # an undefined alias: the composer says so
+                count, depth = sizes.get(event.anchor, (1, 1))  # a scalar, or undefined: the composer says so
             else:
                 if event.tag is not None:
                     refused += _tag_problems(event, resolver)
@@ -299,26 +294,18 @@ def _measure(events: Iterable[Any], max_nodes: int, resolver: Any) -> bool:
                     raise _Refused(YamlProblem(line, f"YAML error: the anchor &{event.anchor} is defined twice, on lines {anchors[event.anchor]} and {line}: give each anchor a different name"))
                 if event.anchor is not None:
                     anchors[event.anchor] = _line(event)
-            if len(frames) + depth > MAX_DEPTH:
+            level = len(frames) + depth
+            if level > MAX_DEPTH:
                 raise _Refused(YamlProblem(_line(event), f"the YAML document is nested more than {MAX_DEPTH} levels deep (counting what aliases expand to): flatten the structure"))
             total += count
             if total > max_nodes:
                 raise _Refused(YamlProblem(_line(event), f"the YAML document expands to more than {max_nodes:,} values (too many nodes, as in an alias bomb, where aliases repeat aliases): write the values out instead of nesting aliases, or split the data into separate files referred to by path"))
+            if frames:
+                frames[-1][2] = max(frames[-1][2], level)
             if isinstance(event, CollectionStartEvent):
-                frames.append([event.anchor, 1, 0])
-            else:
-                _add(frames, count, depth)
-                if isinstance(event, ScalarEvent) and event.anchor is not None:
-                    sizes[event.anchor] = (1, 1)
+                frames.append([event.anchor, total - 1, level])
     if refused:
         raise _Refused(*refused)
-    return bool(sizes)
-
-
-def _add(frames: list[list[Any]], count: int, depth: int) -> None:
-    if frames:
-        frames[-1][1] += count
-        frames[-1][2] = max(frames[-1][2], depth)
 
 
 def _tag_problems(event: Any, resolver: Any) -> list[YamlProblem]:
@@ -344,31 +331,26 @@ def _line(event: Any) -> int:
 
 
 def _syntax_problem(error: MarkedYAMLError) -> YamlProblem:
-    problem = error.problem or str(error).splitlines()[0]
-    mark, context, context_mark = error.problem_mark, error.context, error.context_mark
-    if mark is None:
-        return YamlProblem(None, f"YAML syntax error: {problem}: {_syntax_hint(problem)}")
-    line = mark.line + 1
-    where = f"(line {line}, column {mark.column + 1})"
-    if context and context_mark is not None and context_mark.line != mark.line:
-        where += f" {context} that starts on line {context_mark.line + 1}"
-    hint = _syntax_hint(problem)
-    if "while scanning a quoted scalar" in (context or ""):
-        hint = "a quoted value is not closed: add the closing quote"
+    """The error as one sentence: what, where (and where the part it is in starts), the fix."""
+    problem, context, mark = error.problem or str(error).splitlines()[0], error.context or "", error.problem_mark
+    hint = next(hint for clue, hint in _SYNTAX_HINTS if clue in f"{context}: {problem}")
     kind = "YAML syntax error" if type(error).__name__ in ("ScannerError", "ParserError") else "YAML error"
-    return YamlProblem(line, f"{kind}: {problem} {where}: {hint}")
+    if mark is None:
+        return YamlProblem(None, f"{kind}: {problem}: {hint}")
+    where = f"(line {mark.line + 1}, column {mark.column + 1})"
+    if context and error.context_mark is not None and error.context_mark.line != mark.line:
+        where += f" {context} that starts on line {error.context_mark.line + 1}"
+    return YamlProblem(mark.line + 1, f"{kind}: {problem} {where}: {hint}")
 
 
-# What a syntax error's problem says -> the fix to suggest (the first that fits).
+# What a syntax error's context and problem say -> the fix to suggest (the first that fits).
 _SYNTAX_HINTS = (
+    ("quoted scalar", "a quoted value is not closed: add the closing quote"),
     ("'\\t'", "YAML indents with spaces, not tabs: replace the tab with spaces"),
     ("undefined alias", "define the anchor (&name) before the alias (*name) that uses it"),
     ("expected ',' or", "close the '[...]' or '{...}' and separate its items with commas"),
     ("mapping values are not allowed", "check indentation and quoting (a value containing ': ' must be quoted)"),
     ("duplicate merge key", "merge several mappings with one key: '<<: [*first, *second]'"),
     ("for merging", "point the merge key '<<' at a mapping or a list of mappings (such as '<<: *defaults')"),
+    ("", "check indentation and quoting"),
 )
-
-
-def _syntax_hint(problem: str) -> str:
-    return next((hint for clue, hint in _SYNTAX_HINTS if clue in problem), "check indentation and quoting")

@@ -85,8 +85,7 @@ def _styled(value: Any, depth: int, path: set[int]) -> Any:
 
 
 def _fits_one_line(styled: CommentedMap | CommentedSeq) -> bool:
-    items = list(styled.items()) if isinstance(styled, CommentedMap) else [(None, v) for v in styled]
-    parts = [part for item in items for part in item if part is not None or isinstance(styled, CommentedMap)]
+    parts = [*styled.keys(), *styled.values()] if isinstance(styled, CommentedMap) else list(styled)
     if any(isinstance(part, (CommentedMap, CommentedSeq, LiteralScalarString)) for part in parts):
         return False
     if sum(len(str(part)) + 2 for part in parts if part is not None) > _FLOW_WIDTH:  # too long however written
@@ -95,20 +94,23 @@ def _fits_one_line(styled: CommentedMap | CommentedSeq) -> bool:
     return len(_dump(styled).rstrip("\n")) <= _FLOW_WIDTH
 
 
-def _update_map(target: CommentedMap, new: dict, depth: int) -> None:
-    own = [k for k in target if k in target._ok]  # ruamel's own keys: merged ones live in their anchor
-    gone = [k for k in own if k not in new]
+def renamed(target: CommentedMap, new: dict) -> dict:
+    """``{new key: old key}`` when one key written in ``target`` is gone from ``new`` and one
+    key of ``new`` is not in ``target``: saving takes that as a rename. Else ``{}``."""
+    gone = [k for k in target if k in target._ok and k not in new]  # merged keys live in their anchor
     added = [k for k in new if k not in target]
-    if len(gone) == 1 and len(added) == 1:  # a rename: keep the body, its comments and place
-        old, key = gone[0], added[0]
+    return {added[0]: gone[0]} if len(gone) == len(added) == 1 else {}
+
+
+def _update_map(target: CommentedMap, new: dict, depth: int) -> None:
+    for key, old in renamed(target, new).items():  # keep the body, its comments and place
         position = list(target).index(old)
         comment = target.ca.items.pop(old, None)
         target.insert(position, key, target.pop(old))
         if comment is not None:
             target.ca.items[key] = comment
-    else:
-        for key in gone:
-            del target[key]
+    for key in [k for k in target if k in target._ok and k not in new]:
+        del target[key]
     previous = None
     for key, value in new.items():
         if key not in target:
