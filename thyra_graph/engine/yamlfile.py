@@ -61,12 +61,6 @@ class YamlProblem:
     message: str  # one readable sentence with the fix, no traceback
 
 
-class _Refused(Exception):
-    def __init__(self, *problems: YamlProblem) -> None:
-        super().__init__(problems[0].message)
-        self.problems = list(problems)
-
-
 class _Resolver(VersionedResolver):
     # Graph files are YAML 1.2 (other versions are refused). Answering the version directly
     # saves ruamel's per-scalar lookup of it, a third of the construction time.
@@ -177,13 +171,10 @@ def _child_line(node: Any, part: Any) -> tuple[int, Any] | None:
     if isinstance(node, CommentedMap):
         merged = getattr(getattr(node, "merge", None), "value", [])
         for source in [node, *merged]:  # own keys win, then earlier merged mappings
-            try:
-                if part in source.lc.data:
-                    return source.lc.key(part)[0] + 1, source[part]
-            except TypeError:  # an unhashable part names no key
-                return None
+            if part in source.lc.data:
+                return source.lc.key(part)[0] + 1, source[part]
     elif isinstance(node, CommentedSeq) and isinstance(part, int) and not isinstance(part, bool):
-        if 0 <= part < len(node) and part in node.lc.data:
+        if part in node.lc.data:  # an index the list has
             return node.lc.item(part)[0] + 1, node[part]
     return None
 
@@ -216,13 +207,13 @@ def parse_yaml(text: str, *, max_nodes: int = 100_000, max_chars: int = 10_000_0
         ))
     try:
         try:
-            data, problems = _read(text, max_nodes, pure=CParser is None)
+            return _read(text, max_nodes, pure=CParser is None)
         except (YAMLError, ValueError, TypeError):
             if CParser is None:
                 raise
-            data, problems = _read(text, max_nodes, pure=True)
-    except _Refused as refused:
-        return ParsedYaml(None, LineMap(), refused.problems, True)
+            # libyaml reads YAML 1.1 and stops at some YAML 1.2, and it words its errors its
+            # own way: the pure-Python reader reads such a text, or explains what is wrong.
+            return _read(text, max_nodes, pure=True)
     except ReaderError as error:
         line = text.count("\n", 0, error.position) + 1
         return _fatal(YamlProblem(
@@ -234,32 +225,35 @@ def parse_yaml(text: str, *, max_nodes: int = 100_000, max_chars: int = 10_000_0
         return _fatal(_syntax_problem(error))
     except (YAMLError, ValueError, TypeError) as error:  # a constructor's complaint without a mark
         return _fatal(YamlProblem(None, f"YAML error: {str(error).splitlines()[0]}: check the file's values"))
-    return ParsedYaml(data, LineMap(None if data is None else text), problems)
 
 
-def _read(text: str, max_nodes: int, *, pure: bool) -> tuple[Any, list[YamlProblem]]:
-    """The plain data of ``text`` and the problems that left parts out, read by libyaml or by
-    ruamel's pure-Python reader; raises what it cannot read."""
+def _read(text: str, max_nodes: int, *, pure: bool) -> ParsedYaml:
+    """``text`` read by libyaml or by ruamel's pure-Python reader, with what was refused or left
+    out; raises the errors of the text that it cannot read."""
     handler = YAML(typ="safe", pure=pure)
     handler.Resolver = _Resolver
     handler.Constructor = _Constructor
     # Measured before anything is composed: the composers recurse per level.
-    _measure(handler.parse(text), max_nodes, _Resolver())
+    refused = _measure(handler.parse(text), max_nodes, _Resolver())
+    if refused:
+        return ParsedYaml(None, LineMap(), refused, True)
     constructor, parser = handler.get_constructor_parser(text)
     try:
-        return constructor.get_single_data(), constructor.problems
+        data = constructor.get_single_data()
     finally:
         parser.dispose()
+    return ParsedYaml(data, LineMap(None if data is None else text), constructor.problems)
 
 
 def _fatal(problem: YamlProblem) -> ParsedYaml:
     return ParsedYaml(None, LineMap(), [problem], True)
 
 
-def _measure(events: Iterable[Any], max_nodes: int, resolver: Any) -> None:
-    """Refuse, event by event before anything is composed, what must never be built (see the
-    module docstring). The expanded size of each anchor is known when it closes, so an alias
-    costs a lookup: the billion-laughs document is measured in the time it takes to read it."""
+def _measure(events: Iterable[Any], max_nodes: int, resolver: Any) -> list[YamlProblem]:
+    """What must never be built (see the module docstring), found event by event before
+    anything is composed: one problem that stops the reading, or every refused tag. The
+    expanded size of each anchor is known when it closes, so an alias costs a lookup: the
+    billion-laughs document is measured in the time it takes to read it."""
     frames: list[list[Any]] = []  # open collections: [anchor, values before it, deepest level in it]
     sizes: dict[str, tuple[int, int]] = {}  # anchored collection -> (values, depth) once closed
     anchors: dict[str, int] = {}  # anchor -> line where it is defined
@@ -270,9 +264,9 @@ def _measure(events: Iterable[Any], max_nodes: int, resolver: Any) -> None:
             documents += 1
             line = event.end_mark.line + 1  # the '---' line (libyaml starts at a directive)
             if documents > 1:
-                raise _Refused(YamlProblem(line, f"a graph file holds one YAML document, but a second one starts on line {line}: remove the extra '---' line or split the file in two"))
+                return [YamlProblem(line, f"a graph file holds one YAML document, but a second one starts on line {line}: remove the extra '---' line or split the file in two")]
             if event.version not in (None, (1, 2)):
-                raise _Refused(YamlProblem(line, f"the graph file asks for YAML {event.version[0]}.{event.version[1]} on line {line}, but graph files are YAML 1.2: remove the '%YAML' line"))
+                return [YamlProblem(line, f"the graph file asks for YAML {event.version[0]}.{event.version[1]} on line {line}, but graph files are YAML 1.2: remove the '%YAML' line")]
         elif isinstance(event, CollectionEndEvent):
             anchor, before, deepest = frames.pop()
             if frames:
@@ -284,28 +278,27 @@ def _measure(events: Iterable[Any], max_nodes: int, resolver: Any) -> None:
             if isinstance(event, AliasEvent):
                 if any(frame[0] == event.anchor for frame in frames):
                     line = _line(event)
-                    raise _Refused(YamlProblem(line, f"the alias *{event.anchor} on line {line} is inside the anchored value that contains it (starting on line {anchors[event.anchor]}), which would repeat forever: refer to a value defined elsewhere"))
+                    return [YamlProblem(line, f"the alias *{event.anchor} on line {line} is inside the anchored value that contains it (starting on line {anchors[event.anchor]}), which would repeat forever: refer to a value defined elsewhere")]
                 count, depth = sizes.get(event.anchor, (1, 1))  # a scalar, or undefined: the composer says so
             else:
                 if event.tag is not None:
                     refused += _tag_problems(event, resolver)
                 if event.anchor in anchors:
                     line = _line(event)
-                    raise _Refused(YamlProblem(line, f"YAML error: the anchor &{event.anchor} is defined twice, on lines {anchors[event.anchor]} and {line}: give each anchor a different name"))
+                    return [YamlProblem(line, f"YAML error: the anchor &{event.anchor} is defined twice, on lines {anchors[event.anchor]} and {line}: give each anchor a different name")]
                 if event.anchor is not None:
                     anchors[event.anchor] = _line(event)
             level = len(frames) + depth
             if level > MAX_DEPTH:
-                raise _Refused(YamlProblem(_line(event), f"the YAML document is nested more than {MAX_DEPTH} levels deep (counting what aliases expand to): flatten the structure"))
+                return [YamlProblem(_line(event), f"the YAML document is nested more than {MAX_DEPTH} levels deep (counting what aliases expand to): flatten the structure")]
             total += count
             if total > max_nodes:
-                raise _Refused(YamlProblem(_line(event), f"the YAML document expands to more than {max_nodes:,} values (too many nodes, as in an alias bomb, where aliases repeat aliases): write the values out instead of nesting aliases, or split the data into separate files referred to by path"))
+                return [YamlProblem(_line(event), f"the YAML document expands to more than {max_nodes:,} values (too many nodes, as in an alias bomb, where aliases repeat aliases): write the values out instead of nesting aliases, or split the data into separate files referred to by path")]
             if frames:
                 frames[-1][2] = max(frames[-1][2], level)
             if isinstance(event, CollectionStartEvent):
                 frames.append([event.anchor, total - 1, level])
-    if refused:
-        raise _Refused(*refused)
+    return refused
 
 
 def _tag_problems(event: Any, resolver: Any) -> list[YamlProblem]:

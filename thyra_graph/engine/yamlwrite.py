@@ -87,9 +87,9 @@ def _styled(value: Any, depth: int, path: set[int]) -> Any:
 def _fits_one_line(styled: CommentedMap | CommentedSeq) -> bool:
     parts = [*styled.keys(), *styled.values()] if isinstance(styled, CommentedMap) else list(styled)
     if any(isinstance(part, (CommentedMap, CommentedSeq, LiteralScalarString)) for part in parts):
-        return False
-    if sum(len(str(part)) + 2 for part in parts if part is not None) > _FLOW_WIDTH:  # too long however written
-        return False
+        return False  # nested collections and block text are written over several lines
+    if sum(len(str(part)) + 2 for part in parts if part is not None) > _FLOW_WIDTH:
+        return False  # too long however it is written
     styled.fa.set_flow_style()
     return len(_dump(styled).rstrip("\n")) <= _FLOW_WIDTH
 
