@@ -134,18 +134,18 @@ def round_trip_yaml() -> YAML:
 
 
 class LineMap:
-    """Maps key paths to 1-based line numbers, read from ruamel's commented tree of ``text``
-    (made on the first question)."""
+    """Maps key paths of ``text`` to 1-based line numbers, read from ruamel's commented tree of
+    it (made on the first question: a run without problems never waits for it)."""
 
     def __init__(self, text: str | None = None) -> None:
-        self._text = text
+        self.text = text
         self._tree: Any = None
 
     @property
     def tree(self) -> Any:
-        """ruamel's commented tree of the text; None when there is none."""
-        if self._text is not None:
-            self._tree, self._text = round_trip_yaml().load(self._text), None
+        """ruamel's commented tree of the text (None when there is none), with any edits."""
+        if self._tree is None and self.text is not None:
+            self._tree = round_trip_yaml().load(self.text)
         return self._tree
 
     def line(self, *path: Any) -> int | None:

@@ -18,7 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.reader import Reader
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
-from .yamlfile import round_trip_yaml
+from .yamlfile import LineMap, round_trip_yaml
 
 # A flat collection is written on one line when its flow form is at most this long.
 _FLOW_WIDTH = 60
@@ -156,7 +156,7 @@ def _meaning(value: Any) -> Any:
     return None, value
 
 
-class YamlDocument:
+class YamlDocument(LineMap):
     """A graph file as read, to be written back with edits: comments and layout kept.
 
     ruamel keeps comments, order, flow or block style and quoting, but writes its own
@@ -166,17 +166,7 @@ class YamlDocument:
     bytes. An unedited document gives back exactly the text it was read from.
     """
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._tree: Any = None  # read from ``text`` on first use (a run never needs it)
-        self._rendered: str | None = None  # ruamel's rendering of ``text``, made on first save
-
-    @property
-    def tree(self) -> Any:
-        """ruamel's commented tree of the document, with the edits made since."""
-        if self._tree is None:
-            self._tree = round_trip_yaml().load(self.text)
-        return self._tree
+    _rendered: str | None = None  # ruamel's rendering of ``text``, made on the first save
 
     def update(self, data: dict[str, Any]) -> None:
         """Make the tree hold ``data``, touching only what differs.
