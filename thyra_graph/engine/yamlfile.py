@@ -260,17 +260,10 @@ def _measure(events: Iterable[Any], max_nodes: int, resolver: Any) -> list[YamlP
     refused: list[YamlProblem] = []  # every refused tag is reported at once
     total = documents = 0
     for event in events:
-        if isinstance(event, DocumentStartEvent):
-            documents += 1
-            line = event.end_mark.line + 1  # the '---' line (libyaml starts at a directive)
-            if documents > 1:
-                return [YamlProblem(line, f"a graph file holds one YAML document, but a second one starts on line {line}: remove the extra '---' line or split the file in two")]
-            if event.version not in (None, (1, 2)):
-                return [YamlProblem(line, f"the graph file asks for YAML {event.version[0]}.{event.version[1]} on line {line}, but graph files are YAML 1.2: remove the '%YAML' line")]
-        elif isinstance(event, CollectionEndEvent):
+        if isinstance(event, CollectionEndEvent):
             anchor, before, deepest = frames.pop()
-            if frames:
-                frames[-1][2] = max(frames[-1][2], deepest)
+            if frames and deepest > frames[-1][2]:
+                frames[-1][2] = deepest
             if anchor is not None:
                 sizes[anchor] = (total - before, deepest - len(frames))
         elif isinstance(event, (ScalarEvent, AliasEvent, CollectionStartEvent)):
@@ -283,21 +276,28 @@ def _measure(events: Iterable[Any], max_nodes: int, resolver: Any) -> list[YamlP
             else:
                 if event.tag is not None:
                     refused += _tag_problems(event, resolver)
-                if event.anchor in anchors:
-                    line = _line(event)
-                    return [YamlProblem(line, f"YAML error: the anchor &{event.anchor} is defined twice, on lines {anchors[event.anchor]} and {line}: give each anchor a different name")]
                 if event.anchor is not None:
-                    anchors[event.anchor] = _line(event)
+                    line = _line(event)
+                    if event.anchor in anchors:
+                        return [YamlProblem(line, f"YAML error: the anchor &{event.anchor} is defined twice, on lines {anchors[event.anchor]} and {line}: give each anchor a different name")]
+                    anchors[event.anchor] = line
             level = len(frames) + depth
             if level > MAX_DEPTH:
                 return [YamlProblem(_line(event), f"the YAML document is nested more than {MAX_DEPTH} levels deep (counting what aliases expand to): flatten the structure")]
             total += count
             if total > max_nodes:
                 return [YamlProblem(_line(event), f"the YAML document expands to more than {max_nodes:,} values (too many nodes, as in an alias bomb, where aliases repeat aliases): write the values out instead of nesting aliases, or split the data into separate files referred to by path")]
-            if frames:
-                frames[-1][2] = max(frames[-1][2], level)
+            if frames and level > frames[-1][2]:
+                frames[-1][2] = level
             if isinstance(event, CollectionStartEvent):
                 frames.append([event.anchor, total - 1, level])
+        elif isinstance(event, DocumentStartEvent):
+            documents += 1
+            line = event.end_mark.line + 1  # the '---' line (libyaml starts at a directive)
+            if documents > 1:
+                return [YamlProblem(line, f"a graph file holds one YAML document, but a second one starts on line {line}: remove the extra '---' line or split the file in two")]
+            if event.version not in (None, (1, 2)):
+                return [YamlProblem(line, f"the graph file asks for YAML {event.version[0]}.{event.version[1]} on line {line}, but graph files are YAML 1.2: remove the '%YAML' line")]
     return refused
 
 
