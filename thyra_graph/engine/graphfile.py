@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
-from ruamel.yaml.comments import CommentedMap
 
 from thyra_graph.types import is_compatible
 
@@ -482,12 +481,12 @@ def dumps(graph: Graph) -> str:
     if "name" not in graph.document.tree and graph.source is not None and data["name"] == graph.source.stem:
         del data["name"]  # the file's name is still the graph's name, as when it was read
     written = graph.document.tree.get("nodes")
-    written = written if isinstance(written, CommentedMap) else CommentedMap()
-    renames = renamed(written, data["nodes"])  # as the document takes them
-    for node_id, body in data["nodes"].items():
-        old = written.get(renames.get(node_id, node_id))
-        if isinstance(old, dict) and node_id in graph.nodes:  # a kept broken node is as written already
-            _keep_as_written(graph.spec(node_id), old, body)
+    if isinstance(written, dict):
+        renames = renamed(written, data["nodes"])  # as the document takes them
+        for node_id, body in data["nodes"].items():
+            old = written.get(renames.get(node_id, node_id))
+            if isinstance(old, dict) and node_id in graph.nodes:  # a kept broken node is as written already
+                _keep_as_written(graph.spec(node_id), old, body)
     graph.document.update(data)
     return graph.document.dumps()
 
