@@ -10,8 +10,8 @@ only when asked for (a diagnostic, a save): a run never waits for it.
 
 Choices a reader of graph files may want to know:
 
-- YAML 1.2: ``yes``/``on`` are text, ``017`` is 17; dates stay text. A ``%YAML 1.1``
-  directive is refused rather than read by other rules than the rest of Thyra's files.
+- YAML 1.2: ``yes``/``on`` are text, ``017`` is 17; dates stay text. A ``%YAML`` directive
+  for another version is refused, so that every graph file reads by the same rules.
 - Only the standard tags (str, int, float, bool, null, seq, map) are allowed, and only on a
   value they fit; any other tag (``!!python/...``, ``!foo``, ``!!binary``) is refused before
   anything is constructed, so a graph file never runs code.
@@ -101,7 +101,8 @@ class _Constructor(SafeConstructor):
                 continue
             mapping[key] = self.construct_object(value_node, deep=deep)
             lines[key] = line
-        for key_node, value_node in reversed(merged):  # a merge list's later mappings come first
+        # ruamel lists a merge list's later mappings first: reversed, the earliest value is kept
+        for key_node, value_node in reversed(merged):
             mapping.setdefault(self.construct_object(key_node), self.construct_object(value_node, deep=deep))
         return mapping
 

@@ -109,7 +109,7 @@ def _update_map(target: CommentedMap, new: dict, depth: int) -> None:
         target.insert(position, key, target.pop(old))
         if comment is not None:
             target.ca.items[key] = comment
-    for key in [k for k in target if k in target._ok and k not in new]:
+    for key in [k for k in target if k in target._ok and k not in new]:  # merged keys stay in their anchor
         del target[key]
     previous = None
     for key, value in new.items():
@@ -163,7 +163,8 @@ class YamlDocument(LineMap):
     spacing (``key:   {...}`` aligned by hand becomes ``key: {...}``). So the edited tree is
     not written as is: the lines that differ between ruamel's rendering of the file as read
     and of the edited tree are patched into the original text, and every other line keeps its
-    bytes. An unedited document gives back exactly the text it was read from.
+    bytes. An unedited document gives back exactly the text it was read from. As a
+    :class:`LineMap`, it reads its ``tree`` from the text on first use (a run never needs it).
     """
 
     _rendered: str | None = None  # ruamel's rendering of ``text``, made on the first save
