@@ -514,9 +514,7 @@ def save_graph(graph: Graph, path: str | Path) -> Path:
     target_dir = path.resolve().parent
     if target_dir != graph.base_dir.resolve():
         _rebase_paths(graph, target_dir)
-    text = dumps(graph)
-    target_dir.mkdir(parents=True, exist_ok=True)
-    atomic.write_text(path, text)
+    atomic.write_text(path, dumps(graph))  # makes the folder when it is missing
     graph.source = path.resolve()
     return path
 
