@@ -14,8 +14,9 @@ left in the old places counts too:
 
 - graph files as YAML: before, ``engine/yamlfile.py`` (the hand-written layer on PyYAML's
   composer: reading, line map, bounds, tags, writing); after, ``engine/yamlfile.py`` (reading on
-  ruamel.yaml), ``engine/yamlwrite.py`` (writing, keeping the file's lines) and
-  ``engine/yamlfast.py`` (the libyaml reader for plain files). In ``engine/graphfile.py`` the
+  ruamel.yaml and libyaml) and ``engine/yamlwrite.py`` (writing, keeping the file's lines;
+  ``engine/yamlfast.py``, a second reader for plain files, was merged into yamlfile.py). In
+  ``engine/graphfile.py`` the
   functions between text and graph on both sides: ``_Loader.load``, ``dumps``, ``save_graph``,
   and after also ``_keep_as_written`` (saving what the file says where it still means the same).
   The rest of graphfile.py checks the graph's data and grew for other issues (subgraph inputs
@@ -79,7 +80,6 @@ BEFORE: Selection = [
 
 AFTER: Selection = [
     ("yaml", "thyra_graph/engine/yamlwrite.py", None),
-    ("yaml", "thyra_graph/engine/yamlfast.py", None),
     ("yaml", "thyra_graph/engine/graphfile.py", ("_Loader.load", "dumps", "_keep_as_written", "save_graph")),
     ("store", "thyra_graph/engine/store.py", None),
     ("store", "thyra_graph/engine/atomic.py", None),

@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 MODULES = ["thyra_graph.engine.atomic", "thyra_graph.engine.store", "thyra_graph.engine.code_version",
-           "thyra_graph.engine.yamlfast", "thyra_graph.engine.yamlfile", "thyra_graph.engine.filelock"]
+           "thyra_graph.engine.yamlfile", "thyra_graph.engine.filelock"]
 
 
 @pytest.mark.parametrize("name", MODULES)

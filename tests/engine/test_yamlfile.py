@@ -124,6 +124,18 @@ def test_aliases_expand_into_independent_copies():
     assert parsed.data["b"] == [1, 2]
 
 
+def test_nested_and_merged_values_of_an_alias_are_independent_copies_too():
+    data = parse_yaml("a: &p {x: [1]}\nb: *p\nc: {<<: *p}\n").data
+
+    data["a"]["x"].append(2)
+
+    assert data["b"] == {"x": [1]} and data["c"] == {"x": [1]}
+
+
+def test_yaml_1_2_that_libyaml_stops_at_is_read_all_the_same():
+    assert parse_yaml("x: {path: samples:coins.png}\n").data == {"x": {"path": "samples:coins.png"}}
+
+
 # ---------------------------------------------------------------------------------------------
 # Lines
 
@@ -484,6 +496,16 @@ def test_empty_document_gives_no_data_and_is_not_fatal(text):
     assert parsed.data is None
     assert parsed.problems == []
     assert parsed.fatal is False
+
+
+def test_a_yaml_version_other_than_1_2_is_refused_with_its_line():
+    parsed = parse_yaml("# old\n%YAML 1.1\n---\na: yes\n")
+
+    assert parsed.fatal
+    problem = only_problem(parsed)
+    assert problem.line == 3
+    assert "YAML 1.1" in problem.message and "graph files are YAML 1.2" in problem.message
+    assert parse_yaml("%YAML 1.2\n---\na: yes\n").data == {"a": "yes"}
 
 
 @pytest.mark.parametrize(

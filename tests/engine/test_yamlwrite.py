@@ -16,7 +16,7 @@ from .test_yamlfile import QUICKSTART, QUICKSTART_DATA, same
 
 def document(text: str) -> tuple[dict, YamlDocument]:
     parsed = parse_yaml(text)
-    return parsed.data, YamlDocument(text, parsed.tree)
+    return parsed.data, YamlDocument(text)
 
 
 def test_dump_writes_a_graph_file_as_a_person_would():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from .subgraph_files import missing_type_hint
 from .subgraph_files import resolve_type, with_spec
 from .kept import Kept
 from .yamlfile import LineMap, parse_yaml
-from .yamlwrite import YamlDocument, dump_yaml
+from .yamlwrite import YamlDocument, dump_yaml, renamed
 
 TOP_KEYS = ("thyra", "name", "description", "inputs", "nodes", "outputs", "ui")
 NODE_KEYS = ("type", "version", "inputs", "params", "title")
@@ -125,20 +126,18 @@ class _Loader:
         # only aliases that expand the text (an alias bomb), never a large honest graph.
         parsed = parse_yaml(text, max_nodes=max(MIN_VALUE_LIMIT, len(text)))
         self.lines = parsed.lines
+        data = parsed.data
+        nodes = data.get("nodes") if isinstance(data, dict) else None
         for p in parsed.problems:
-            message = p.message
-            node = None
             # The YAML layer reports every duplicate key; one whose kept line is a node's line
             # is a node id.
-            match = re.match(r"the key '([^']*)' appears twice in the same mapping, on lines (\d+)", message)
-            nodes = parsed.data.get("nodes") if isinstance(parsed.data, dict) else None
-            if match and isinstance(nodes, dict) and match.group(1) in nodes and parsed.lines.line("nodes", match.group(1)) == int(match.group(2)):
-                node = match.group(1)
-                message = f"duplicate node id: {message}"
-            self.diagnostics.append(Diagnostic(self.source, p.line, message, node))
+            match = re.match(r"the key '([^']*)' appears twice in the same mapping, on lines (\d+)", p.message)
+            if match and isinstance(nodes, dict) and match.group(1) in nodes and self.lines.line("nodes", match.group(1)) == int(match.group(2)):
+                self.diagnostics.append(Diagnostic(self.source, p.line, f"duplicate node id: {p.message}", match.group(1)))
+            else:
+                self.diagnostics.append(Diagnostic(self.source, p.line, p.message))
         if parsed.fatal:
             return LoadResult(None, self.diagnostics)
-        data = parsed.data
         if data is None:
             self.problem((), "the file is empty: a graph file starts with 'thyra: 1' and lists its nodes under 'nodes:'")
             return LoadResult(None, self.diagnostics)
@@ -147,7 +146,7 @@ class _Loader:
             return LoadResult(None, self.diagnostics)
         graph = self.build(data)
         if graph is not None:
-            graph.document = YamlDocument(text, None if parsed.fast else parsed.tree)
+            graph.document = YamlDocument(text)
         # In file order, as an editor shows them (problems without a line first).
         self.diagnostics.sort(key=lambda d: d.line or 0)
         return LoadResult(graph, self.diagnostics)
@@ -482,13 +481,12 @@ def dumps(graph: Graph) -> str:
     if "name" not in graph.document.tree and graph.source is not None and data["name"] == graph.source.stem:
         del data["name"]  # the file's name is still the graph's name, as when it was read
     written = graph.document.tree.get("nodes")
-    written = written if isinstance(written, dict) else {}
-    gone, added = [k for k in written if k not in data["nodes"]], [k for k in data["nodes"] if k not in written]
-    renamed = {added[0]: gone[0]} if len(gone) == len(added) == 1 else {}  # as the document takes it
-    for node_id, body in data["nodes"].items():
-        old = written.get(renamed.get(node_id, node_id))
-        if isinstance(old, dict) and node_id in graph.nodes:  # a kept broken node is as written already
-            _keep_as_written(graph.spec(node_id), old, body)
+    if isinstance(written, dict):
+        renames = renamed(written, data["nodes"])  # as the document takes them
+        for node_id, body in data["nodes"].items():
+            old = written.get(renames.get(node_id, node_id))
+            if isinstance(old, dict) and node_id in graph.nodes:  # a kept broken node is as written already
+                _keep_as_written(graph.spec(node_id), old, body)
     graph.document.update(data)
     return graph.document.dumps()
 
@@ -504,12 +502,9 @@ def _keep_as_written(spec: NodeSpec, written: dict[str, Any], body: dict[str, An
         return
     for name, value in params.items():
         param = spec.param(name)
-        if name in old_params and param is not None:
-            try:
-                same = param.coerce(old_params[name]) == value  # '{0: x}' in a json param is {'0': x}
-            except ParamError:
-                same = False
-            if same:
+        with suppress(ParamError):
+            # '{0: x}' in a json param is {'0': x}: the same value, written as the user wrote it
+            if param is not None and name in old_params and param.coerce(old_params[name]) == value:
                 params[name] = old_params[name]
 
 
@@ -519,9 +514,7 @@ def save_graph(graph: Graph, path: str | Path) -> Path:
     target_dir = path.resolve().parent
     if target_dir != graph.base_dir.resolve():
         _rebase_paths(graph, target_dir)
-    text = dumps(graph)
-    target_dir.mkdir(parents=True, exist_ok=True)
-    atomic.write_text(path, text)
+    atomic.write_text(path, dumps(graph))  # makes the folder when it is missing
     graph.source = path.resolve()
     return path
 

@@ -1,24 +1,27 @@
-"""Reading graph files: YAML in, plain data and lines out, on ruamel.yaml's round-trip mode.
+"""Reading graph files: YAML in, plain data and lines out, on ruamel.yaml.
 
-:func:`parse_yaml` reads a file into two views: plain data (dict/list/str/int/float/bool/None)
-for checking and building, and ruamel's commented tree, which
-:class:`~thyra_graph.engine.yamlwrite.YamlDocument` edits on save so that comments and layout
-survive. It never raises on bad input: problems are sentences with the line and the fix.
-A plain file (no anchors, tags or merge keys: most graph files) is read by libyaml
-(:mod:`.yamlfast`), and its lines and commented tree are made only when asked for (a
-diagnostic, a save); a run never waits for the pure-Python round-trip reader.
+:func:`parse_yaml` reads a file into plain data (dict/list/str/int/float/bool/None) for
+checking and building, and a :class:`LineMap` that gives the line of every key. It never raises
+on bad input: problems are sentences with the line and the fix. The data is read by libyaml
+(``ruamel.yaml.clib``) with a strict safe constructor; ruamel's pure-Python reader takes over
+where libyaml is missing or stops (its error messages are clearer, and libyaml, a YAML 1.1
+reader, stops at some YAML 1.2). ruamel's round-trip tree, with the lines and comments, is made
+only when asked for (a diagnostic, a save): a run never waits for it.
 
 Choices a reader of graph files may want to know:
 
-- YAML 1.2 (ruamel's default): ``yes``/``on`` are text, ``017`` is 17; dates stay text.
+- YAML 1.2: ``yes``/``on`` are text, ``017`` is 17; dates stay text. A ``%YAML`` directive
+  for another version is refused, so that every graph file reads by the same rules.
 - Only the standard tags (str, int, float, bool, null, seq, map) are allowed, and only on a
   value they fit; any other tag (``!!python/...``, ``!foo``, ``!!binary``) is refused before
   anything is constructed, so a graph file never runs code.
 - Before loading, the event stream is measured: more than ``max_nodes`` values once aliases are
   expanded (an "alias bomb"), more than MAX_DEPTH levels, an alias inside its own anchor, an
   anchor defined twice or a second document is refused with its line.
-- Duplicate keys: the FIRST value is kept (ruamel's choice) and a problem names both lines.
+- Duplicate keys: the FIRST value is kept and a problem names both lines. A key that is a list
+  or mapping is a problem and its entry is left out.
 - Merge keys (``<<: *defaults``) work; merged keys have the lines where they are written.
+- An alias gives an independent copy of its anchored value.
 """
 
 from __future__ import annotations
@@ -27,19 +30,23 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent, CollectionEndEvent, CollectionStartEvent, DocumentStartEvent, MappingStartEvent, ScalarEvent,
 )
-from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.nodes import MappingNode, ScalarNode
 from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.resolver import VersionedResolver
 
-from .yamlfast import NOT_PLAIN, read_plain
+try:
+    from _ruamel_yaml import CParser  # ruamel.yaml.clib: libyaml, 7 times faster than pure Python
+except ImportError:  # pragma: no cover - the constraints install it
+    CParser = None
 
-# Graph files are a few levels deep; this bound keeps ruamel's recursive composer and the
-# conversions here far from Python's recursion limit whatever the input.
+# Graph files are a few levels deep; this bound keeps the composers and the copies here far
+# from Python's recursion limit whatever the input.
 MAX_DEPTH = 100
 
 _YAML_TAG = "tag:yaml.org,2002:"
@@ -54,62 +61,95 @@ class YamlProblem:
     message: str  # one readable sentence with the fix, no traceback
 
 
-class _Refused(Exception):
-    def __init__(self, *problems: YamlProblem) -> None:
-        super().__init__(problems[0].message)
-        self.problems = list(problems)
+class _Resolver(VersionedResolver):
+    # Graph files are YAML 1.2 (other versions are refused). Answering the version directly
+    # saves ruamel's per-scalar lookup of it, a third of the construction time.
+    @property
+    def processing_version(self) -> Any:
+        return (1, 2)
 
 
-class _Constructor(RoundTripConstructor):
-    """ruamel's round-trip constructor that reports duplicate keys instead of raising."""
+class _Constructor(SafeConstructor):
+    """The standard types as builtins (timestamps stay text); duplicate keys and keys that are
+    lists or mappings are reported in ``problems`` and left out instead of raising."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.duplicates: list[YamlProblem] = []
+        self.problems: list[YamlProblem] = []
 
-    def check_mapping_key(self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any) -> bool:
-        if key not in mapping:
-            return True
-        first = mapping.lc.key(key)[0] + 1 if key in mapping.lc.data else None
-        line = key_node.start_mark.line + 1
-        self.duplicates.append(YamlProblem(
-            line,
-            f"the key {key_node.value!r} appears twice in the same mapping, on lines {first} and "
-            f"{line}, but only one may be kept: remove or rename one of them (the one on line "
-            f"{first} is used)",
-        ))
-        return False
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict:
+        """Written keys first (the first of duplicates wins), then merged keys not written
+        (earlier mappings of a merge list win over later ones)."""
+        self.flatten_mapping(node)  # afterwards node.value holds the merged pairs, then its own
+        merged = getattr(node, "merge", None) or []
+        mapping: dict = {}
+        lines: dict = {}
+        for key_node, value_node in node.value[len(merged):]:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, ScalarNode):
+                kind = "mapping" if isinstance(key_node, MappingNode) else "list"
+                self.problems.append(YamlProblem(line, f"the mapping key on line {line} is itself a {kind}, which graph files cannot hold: write the key as a plain name (the entry was left out)"))
+                continue
+            key = self.construct_object(key_node)
+            if key in mapping:
+                self.problems.append(YamlProblem(
+                    line,
+                    f"the key {key_node.value!r} appears twice in the same mapping, on lines {lines[key]} and "
+                    f"{line}, but only one may be kept: remove or rename one of them (the one on line "
+                    f"{lines[key]} is used)",
+                ))
+                continue
+            mapping[key] = self.construct_object(value_node, deep=deep)
+            lines[key] = line
+        # ruamel lists a merge list's later mappings first: reversed, the earliest value is kept
+        for key_node, value_node in reversed(merged):
+            mapping.setdefault(self.construct_object(key_node), self.construct_object(value_node, deep=deep))
+        return mapping
 
 
-_Constructor.add_constructor(_YAML_TAG + "timestamp", lambda self, node: self.construct_scalar(node))
+class _CopyingConstructor(_Constructor):
+    """For a text with aliases: a new object at each use of a node, so that an alias gives a
+    copy, never its anchor's object, and editing one place of the data never changes another."""
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        self.constructed_objects.pop(node, None)
+        return super().construct_object(node, deep)
+
+
+class _RoundTripConstructor(RoundTripConstructor):
+    """ruamel's round-trip constructor, with timestamps left as text as graph files read them."""
+
+
+# A bare '<<' or '=' as a value is text; '<<' as a key is a merge (flatten_mapping sees it).
+for _tag in ("merge", "value", "timestamp"):
+    _Constructor.add_constructor(_YAML_TAG + _tag, SafeConstructor.construct_yaml_str)
+_RoundTripConstructor.add_constructor(_YAML_TAG + "timestamp", lambda self, node: self.construct_scalar(node))
 
 
 def round_trip_yaml() -> YAML:
     """ruamel's round-trip reader and writer, set up for graph files."""
     handler = YAML()
-    handler.Constructor = _Constructor
+    handler.Constructor = _RoundTripConstructor
+    handler.allow_duplicate_keys = True  # the first is kept; parse_yaml reports the others
     handler.preserve_quotes = True
     handler.width = 1_000_000  # never fold long text: one value, one line, clean diffs
     handler.indent(mapping=2, sequence=4, offset=2)  # list items indented under their key
     return handler
 
 
-def _line(event: Any) -> int:
-    return event.start_mark.line + 1
-
-
 class LineMap:
-    """Maps key paths to 1-based line numbers, read from ruamel's commented tree (made from
-    ``text`` on the first question when the fast reader read the file)."""
+    """Maps key paths of ``text`` to 1-based line numbers, read from ruamel's commented tree of
+    it (made on the first question: a run without problems never waits for it)."""
 
-    def __init__(self, tree: Any = None, *, text: str | None = None) -> None:
-        self._tree = tree
-        self._text = text
+    def __init__(self, text: str | None = None) -> None:
+        self.text = text
+        self._tree: Any = None
 
     @property
     def tree(self) -> Any:
-        if self._text is not None:
-            self._tree, self._text = _parse_round_trip(self._text, None).tree, None
+        """ruamel's commented tree of the text (None when there is none), with any edits."""
+        if self._tree is None and self.text is not None:
+            self._tree = round_trip_yaml().load(self.text)
         return self._tree
 
     def line(self, *path: Any) -> int | None:
@@ -135,13 +175,10 @@ def _child_line(node: Any, part: Any) -> tuple[int, Any] | None:
     if isinstance(node, CommentedMap):
         merged = getattr(getattr(node, "merge", None), "value", [])
         for source in [node, *merged]:  # own keys win, then earlier merged mappings
-            try:
-                if part in source.lc.data:
-                    return source.lc.key(part)[0] + 1, source[part]
-            except TypeError:  # an unhashable part names no key
-                return None
+            if part in source.lc.data:
+                return source.lc.key(part)[0] + 1, source[part]
     elif isinstance(node, CommentedSeq) and isinstance(part, int) and not isinstance(part, bool):
-        if 0 <= part < len(node) and part in node.lc.data:
+        if part in node.lc.data:  # an index the list has
             return node.lc.item(part)[0] + 1, node[part]
     return None
 
@@ -154,12 +191,6 @@ class ParsedYaml:
     lines: LineMap
     problems: list[YamlProblem] = field(default_factory=list)
     fatal: bool = False
-    fast: bool = False  # read by the fast reader: the commented tree is made on the first use of ``tree``
-
-    @property
-    def tree(self) -> Any:
-        """ruamel's commented tree, which saving edits; None when fatal."""
-        return self.lines.tree
 
 
 def parse_yaml(text: str, *, max_nodes: int = 100_000, max_chars: int = 10_000_000) -> ParsedYaml:
@@ -178,21 +209,15 @@ def parse_yaml(text: str, *, max_nodes: int = 100_000, max_chars: int = 10_000_0
             f"the file is {len(text):,} characters long, more than the {max_chars:,} a graph file "
             "may hold: keep large data in separate files and refer to them by path",
         ))
-    data = read_plain(text, max_nodes=max_nodes, max_depth=MAX_DEPTH)
-    if data is not NOT_PLAIN:
-        return ParsedYaml(data, LineMap(text=text), fast=True)
-    return _parse_round_trip(text, max_nodes)
-
-
-def _parse_round_trip(text: str, max_nodes: int | None) -> ParsedYaml:
-    """``max_nodes`` None: the fast reader has read ``text`` already, within the bounds."""
-    handler = round_trip_yaml()
     try:
-        if max_nodes is not None:
-            _measure(handler.parse(text), max_nodes, handler.resolver)
-        document = handler.load(text)
-    except _Refused as refused:
-        return ParsedYaml(None, LineMap(), refused.problems, True)
+        try:
+            return _read(text, max_nodes, pure=CParser is None)
+        except (YAMLError, ValueError, TypeError):
+            if CParser is None:
+                raise
+            # libyaml reads YAML 1.1 and stops at some YAML 1.2, and it words its errors its
+            # own way: the pure-Python reader reads such a text, or explains what is wrong.
+            return _read(text, max_nodes, pure=True)
     except ReaderError as error:
         line = text.count("\n", 0, error.position) + 1
         return _fatal(YamlProblem(
@@ -204,142 +229,126 @@ def _parse_round_trip(text: str, max_nodes: int | None) -> ParsedYaml:
         return _fatal(_syntax_problem(error))
     except (YAMLError, ValueError, TypeError) as error:  # a constructor's complaint without a mark
         return _fatal(YamlProblem(None, f"YAML error: {str(error).splitlines()[0]}: check the file's values"))
-    problems = list(handler.constructor.duplicates)
-    if document is None:
-        return ParsedYaml(None, LineMap(), problems)
-    return ParsedYaml(_plain(document, problems, set()), LineMap(document), problems)
+
+
+def _read(text: str, max_nodes: int, *, pure: bool) -> ParsedYaml:
+    """``text`` read by libyaml or by ruamel's pure-Python reader, with what was refused or left
+    out; raises the errors of the text that it cannot read."""
+    handler = YAML(typ="safe", pure=pure)
+    handler.Resolver = _Resolver
+    # Every alias is written with a '*'; without one, the cheaper constructor.
+    handler.Constructor = _CopyingConstructor if "*" in text else _Constructor
+    # Measured before anything is composed: the composers recurse per level.
+    refused = _measure(handler.parse(text), max_nodes, _Resolver())
+    if refused:
+        return ParsedYaml(None, LineMap(), refused, True)
+    constructor, parser = handler.get_constructor_parser(text)
+    try:
+        data = constructor.get_single_data()
+    finally:
+        parser.dispose()
+    return ParsedYaml(data, LineMap(None if data is None else text), constructor.problems)
 
 
 def _fatal(problem: YamlProblem) -> ParsedYaml:
     return ParsedYaml(None, LineMap(), [problem], True)
 
 
-def _measure(events: Iterable[Any], max_nodes: int, resolver: Any) -> None:
-    """Refuse, event by event before anything is composed, what must never be built (see the
-    module docstring). The expanded size of each anchor is known when it closes, so an alias
-    costs a lookup: the billion-laughs document is measured in the time it takes to read it."""
-    frames: list[list[Any]] = []  # open collections: [anchor, expanded values, depth]
-    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, depth) once closed
+def _measure(events: Iterable[Any], max_nodes: int, resolver: Any) -> list[YamlProblem]:
+    """What must never be built (see the module docstring), found event by event before
+    anything is composed: one problem that stops the reading, or every refused tag. The
+    expanded size of each anchor is known when it closes, so an alias costs a lookup: the
+    billion-laughs document is measured in the time it takes to read it."""
+    frames: list[list[Any]] = []  # open collections: [anchor, values before it, deepest level in it]
+    sizes: dict[str, tuple[int, int]] = {}  # anchored collection -> (values, depth) once closed
     anchors: dict[str, int] = {}  # anchor -> line where it is defined
     refused: list[YamlProblem] = []  # every refused tag is reported at once
     total = documents = 0
     for event in events:
-        line = _line(event)
-        if isinstance(event, DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                raise _Refused(YamlProblem(line, f"a graph file holds one YAML document, but a second one starts on line {line}: remove the extra '---' line or split the file in two"))
-        elif isinstance(event, CollectionEndEvent):
-            anchor, count, depth = frames.pop()
-            _add(frames, count, depth + 1)
+        if isinstance(event, CollectionEndEvent):
+            anchor, before, deepest = frames.pop()
+            if frames and deepest > frames[-1][2]:
+                frames[-1][2] = deepest
             if anchor is not None:
-                sizes[anchor] = (count, depth + 1)
+                sizes[anchor] = (total - before, deepest - len(frames))
         elif isinstance(event, (ScalarEvent, AliasEvent, CollectionStartEvent)):
             count, depth = 1, 1
             if isinstance(event, AliasEvent):
-                if event.anchor in anchors and event.anchor not in sizes:
-                    raise _Refused(YamlProblem(line, f"the alias *{event.anchor} on line {line} is inside the anchored value that contains it (starting on line {anchors[event.anchor]}), which would repeat forever: refer to a value defined elsewhere"))
-                count, depth = sizes.get(event.anchor, (1, 1))  # an undefined alias: the composer says so
+                if any(frame[0] == event.anchor for frame in frames):
+                    line = _line(event)
+                    return [YamlProblem(line, f"the alias *{event.anchor} on line {line} is inside the anchored value that contains it (starting on line {anchors[event.anchor]}), which would repeat forever: refer to a value defined elsewhere")]
+                count, depth = sizes.get(event.anchor, (1, 1))  # a scalar, or undefined: the composer says so
             else:
-                refused += _tag_problems(event, resolver)
-                if event.anchor in anchors:
-                    raise _Refused(YamlProblem(line, f"YAML error: the anchor &{event.anchor} is defined twice, on lines {anchors[event.anchor]} and {line}: give each anchor a different name"))
+                if event.tag is not None:
+                    refused += _tag_problems(event, resolver)
                 if event.anchor is not None:
+                    line = _line(event)
+                    if event.anchor in anchors:
+                        return [YamlProblem(line, f"YAML error: the anchor &{event.anchor} is defined twice, on lines {anchors[event.anchor]} and {line}: give each anchor a different name")]
                     anchors[event.anchor] = line
-            if len(frames) + depth > MAX_DEPTH:
-                raise _Refused(YamlProblem(line, f"the YAML document is nested more than {MAX_DEPTH} levels deep (counting what aliases expand to): flatten the structure"))
+            level = len(frames) + depth
+            if level > MAX_DEPTH:
+                return [YamlProblem(_line(event), f"the YAML document is nested more than {MAX_DEPTH} levels deep (counting what aliases expand to): flatten the structure")]
             total += count
             if total > max_nodes:
-                raise _Refused(YamlProblem(line, f"the YAML document expands to more than {max_nodes:,} values (too many nodes, as in an alias bomb, where aliases repeat aliases): write the values out instead of nesting aliases, or split the data into separate files referred to by path"))
+                return [YamlProblem(_line(event), f"the YAML document expands to more than {max_nodes:,} values (too many nodes, as in an alias bomb, where aliases repeat aliases): write the values out instead of nesting aliases, or split the data into separate files referred to by path")]
+            if frames and level > frames[-1][2]:
+                frames[-1][2] = level
             if isinstance(event, CollectionStartEvent):
-                frames.append([event.anchor, 1, 0])
-            else:
-                _add(frames, count, depth)
-                if isinstance(event, ScalarEvent) and event.anchor is not None:
-                    sizes[event.anchor] = (1, 1)
-    if refused:
-        raise _Refused(*refused)
-
-
-def _add(frames: list[list[Any]], count: int, depth: int) -> None:
-    if frames:
-        frames[-1][1] += count
-        frames[-1][2] = max(frames[-1][2], depth)
+                frames.append([event.anchor, total - 1, level])
+        elif isinstance(event, DocumentStartEvent):
+            documents += 1
+            line = event.end_mark.line + 1  # the '---' line (libyaml starts at a directive)
+            if documents > 1:
+                return [YamlProblem(line, f"a graph file holds one YAML document, but a second one starts on line {line}: remove the extra '---' line or split the file in two")]
+            if event.version not in (None, (1, 2)):
+                return [YamlProblem(line, f"the graph file asks for YAML {event.version[0]}.{event.version[1]} on line {line}, but graph files are YAML 1.2: remove the '%YAML' line")]
+    return refused
 
 
 def _tag_problems(event: Any, resolver: Any) -> list[YamlProblem]:
-    tag = event.tag
-    if tag is None or (tag == "!" and isinstance(event, ScalarEvent)):
+    """What is wrong with the tag of a tagged value, if anything."""
+    tag, line = event.tag, _line(event)
+    if tag == "!" and isinstance(event, ScalarEvent):
         return []
     short = "!!" + tag[len(_YAML_TAG):] if tag.startswith(_YAML_TAG) else tag
     if isinstance(event, ScalarEvent) and tag in _SCALAR_TAGS:
         resolved = resolver.resolve(ScalarNode, event.value, (True, False))
         if tag in (_YAML_TAG + "str", resolved) or (tag == _YAML_TAG + "float" and resolved == _YAML_TAG + "int"):
             return []
-        return [YamlProblem(_line(event), f"the value {event.value!r} on line {_line(event)} cannot be read as '{short}': fix the value or remove the tag")]
+        return [YamlProblem(line, f"the value {event.value!r} on line {line} cannot be read as '{short}': fix the value or remove the tag")]
     if tag == _YAML_TAG + ("map" if isinstance(event, MappingStartEvent) else "seq") and not isinstance(event, ScalarEvent):
         return []
     if tag in _SCALAR_TAGS or tag in (_YAML_TAG + "map", _YAML_TAG + "seq"):
-        return [YamlProblem(_line(event), f"the YAML tag '{short}' on line {_line(event)} does not fit the value it marks (a list, mapping or single value): remove the tag")]
-    return [YamlProblem(_line(event), f"the YAML tag '{short}' on line {_line(event)} is not allowed: YAML tags that construct objects are not allowed in graph files, so remove the tag and write the value as plain text, numbers, lists and mappings")]
+        return [YamlProblem(line, f"the YAML tag '{short}' on line {line} does not fit the value it marks (a list, mapping or single value): remove the tag")]
+    return [YamlProblem(line, f"the YAML tag '{short}' on line {line} is not allowed: YAML tags that construct objects are not allowed in graph files, so remove the tag and write the value as plain text, numbers, lists and mappings")]
+
+
+def _line(event: Any) -> int:
+    return event.start_mark.line + 1
 
 
 def _syntax_problem(error: MarkedYAMLError) -> YamlProblem:
-    problem = error.problem or str(error).splitlines()[0]
-    mark, context, context_mark = error.problem_mark, error.context, error.context_mark
-    if mark is None:
-        return YamlProblem(None, f"YAML syntax error: {problem}: {_syntax_hint(problem)}")
-    line = mark.line + 1
-    where = f"(line {line}, column {mark.column + 1})"
-    if context and context_mark is not None and context_mark.line != mark.line:
-        where += f" {context} that starts on line {context_mark.line + 1}"
-    hint = _syntax_hint(problem)
-    if "while scanning a quoted scalar" in (context or ""):
-        hint = "a quoted value is not closed: add the closing quote"
+    """The error as one sentence: what, where (and where the part it is in starts), the fix."""
+    problem, context, mark = error.problem or str(error).splitlines()[0], error.context or "", error.problem_mark
+    hint = next(hint for clue, hint in _SYNTAX_HINTS if clue in f"{context}: {problem}")
     kind = "YAML syntax error" if type(error).__name__ in ("ScannerError", "ParserError") else "YAML error"
-    return YamlProblem(line, f"{kind}: {problem} {where}: {hint}")
+    if mark is None:
+        return YamlProblem(None, f"{kind}: {problem}: {hint}")
+    where = f"(line {mark.line + 1}, column {mark.column + 1})"
+    if context and error.context_mark is not None and error.context_mark.line != mark.line:
+        where += f" {context} that starts on line {error.context_mark.line + 1}"
+    return YamlProblem(mark.line + 1, f"{kind}: {problem} {where}: {hint}")
 
 
-# What a syntax error's problem says -> the fix to suggest (the first that fits).
+# What a syntax error's context and problem say -> the fix to suggest (the first that fits).
 _SYNTAX_HINTS = (
+    ("quoted scalar", "a quoted value is not closed: add the closing quote"),
     ("'\\t'", "YAML indents with spaces, not tabs: replace the tab with spaces"),
     ("undefined alias", "define the anchor (&name) before the alias (*name) that uses it"),
     ("expected ',' or", "close the '[...]' or '{...}' and separate its items with commas"),
     ("mapping values are not allowed", "check indentation and quoting (a value containing ': ' must be quoted)"),
     ("duplicate merge key", "merge several mappings with one key: '<<: [*first, *second]'"),
     ("for merging", "point the merge key '<<' at a mapping or a list of mappings (such as '<<: *defaults')"),
+    ("", "check indentation and quoting"),
 )
-
-
-def _syntax_hint(problem: str) -> str:
-    return next((hint for clue, hint in _SYNTAX_HINTS if clue in problem), "check indentation and quoting")
-
-
-def _plain(value: Any, problems: list[YamlProblem], path: set[int]) -> Any:
-    """Plain builtin data: aliases become independent copies, ruamel's scalar types builtins."""
-    if isinstance(value, CommentedMap):
-        path = path | {id(value)}
-        result = {}
-        for key, item in value.items():
-            if isinstance(key, (tuple, CommentedMap, CommentedSeq)) or not _hashable(key):
-                line = value.lc.key(key)[0] + 1 if key in value.lc.data else None
-                problems.append(YamlProblem(line, f"the mapping key on line {line} is itself a {'mapping' if isinstance(key, dict) else 'list'}, which graph files cannot hold: write the key as a plain name (the entry was left out)"))
-                continue
-            result[_plain(key, problems, path)] = _plain(item, problems, path)
-        return result
-    if isinstance(value, list):
-        return [_plain(item, problems, path | {id(value)}) for item in value]
-    if isinstance(value, TaggedScalar):  # an explicit standard tag (checked), or a bare '<<' or '='
-        tag = str(value.tag)
-        if tag in _SCALAR_TAGS - {_YAML_TAG + "str"}:
-            read = round_trip_yaml().load(value.value)
-            return float(read) if tag == _YAML_TAG + "float" else _plain(read, problems, path)
-        return str(value.value)
-    for kind in (bool, int, float, str):  # bool before int: True is an int too
-        if isinstance(value, kind):
-            return kind(value)
-    return value  # None
-
-
-def _hashable(key: Any) -> bool:
-    return key is None or isinstance(key, (bool, int, float, str))

@@ -18,7 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.reader import Reader
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
-from .yamlfile import round_trip_yaml
+from .yamlfile import LineMap, round_trip_yaml
 
 # A flat collection is written on one line when its flow form is at most this long.
 _FLOW_WIDTH = 60
@@ -85,30 +85,32 @@ def _styled(value: Any, depth: int, path: set[int]) -> Any:
 
 
 def _fits_one_line(styled: CommentedMap | CommentedSeq) -> bool:
-    items = list(styled.items()) if isinstance(styled, CommentedMap) else [(None, v) for v in styled]
-    parts = [part for item in items for part in item if part is not None or isinstance(styled, CommentedMap)]
+    parts = [*styled.keys(), *styled.values()] if isinstance(styled, CommentedMap) else list(styled)
     if any(isinstance(part, (CommentedMap, CommentedSeq, LiteralScalarString)) for part in parts):
-        return False
-    if sum(len(str(part)) + 2 for part in parts if part is not None) > _FLOW_WIDTH:  # too long however written
-        return False
+        return False  # nested collections and block text are written over several lines
+    if sum(len(str(part)) + 2 for part in parts if part is not None) > _FLOW_WIDTH:
+        return False  # too long however it is written
     styled.fa.set_flow_style()
     return len(_dump(styled).rstrip("\n")) <= _FLOW_WIDTH
 
 
-def _update_map(target: CommentedMap, new: dict, depth: int) -> None:
-    own = [k for k in target if k in target._ok]  # ruamel's own keys: merged ones live in their anchor
-    gone = [k for k in own if k not in new]
+def renamed(target: CommentedMap, new: dict) -> dict:
+    """``{new key: old key}`` when one key written in ``target`` is gone from ``new`` and one
+    key of ``new`` is not in ``target``: saving takes that as a rename. Else ``{}``."""
+    gone = [k for k in target if k in target._ok and k not in new]  # merged keys live in their anchor
     added = [k for k in new if k not in target]
-    if len(gone) == 1 and len(added) == 1:  # a rename: keep the body, its comments and place
-        old, key = gone[0], added[0]
+    return {added[0]: gone[0]} if len(gone) == len(added) == 1 else {}
+
+
+def _update_map(target: CommentedMap, new: dict, depth: int) -> None:
+    for key, old in renamed(target, new).items():  # keep the body, its comments and place
         position = list(target).index(old)
         comment = target.ca.items.pop(old, None)
         target.insert(position, key, target.pop(old))
         if comment is not None:
             target.ca.items[key] = comment
-    else:
-        for key in gone:
-            del target[key]
+    for key in [k for k in target if k in target._ok and k not in new]:  # merged keys stay in their anchor
+        del target[key]
     previous = None
     for key, value in new.items():
         if key not in target:
@@ -154,27 +156,18 @@ def _meaning(value: Any) -> Any:
     return None, value
 
 
-class YamlDocument:
+class YamlDocument(LineMap):
     """A graph file as read, to be written back with edits: comments and layout kept.
 
     ruamel keeps comments, order, flow or block style and quoting, but writes its own
     spacing (``key:   {...}`` aligned by hand becomes ``key: {...}``). So the edited tree is
     not written as is: the lines that differ between ruamel's rendering of the file as read
     and of the edited tree are patched into the original text, and every other line keeps its
-    bytes. An unedited document gives back exactly the text it was read from.
+    bytes. An unedited document gives back exactly the text it was read from. As a
+    :class:`LineMap`, it reads its ``tree`` from the text on first use (a run never needs it).
     """
 
-    def __init__(self, text: str, tree: Any = None) -> None:
-        self.text = text
-        self._tree = tree  # None: read from ``text`` on first use (a run never needs it)
-        self._rendered: str | None = None  # ruamel's rendering of ``text``, made on first save
-
-    @property
-    def tree(self) -> Any:
-        """ruamel's commented tree of the document, with the edits made since."""
-        if self._tree is None:
-            self._tree = round_trip_yaml().load(self.text)
-        return self._tree
+    _rendered: str | None = None  # ruamel's rendering of ``text``, made on the first save
 
     def update(self, data: dict[str, Any]) -> None:
         """Make the tree hold ``data``, touching only what differs.
