@@ -194,6 +194,19 @@ def test_the_size_limit_evicts_the_least_recently_used_first(tmp_path):
     assert [key in cache for key in keys] == [True, False, False, True, True]
 
 
+def test_chunk_files_are_evicted_like_records_and_temporary_files_are_not_counted(tmp_path):
+    store = Store(tmp_path)
+    chunk = store.folder("fields") / ("ab" * 20 + ".npz")
+    chunk.write_bytes(b"x" * 1000)
+    atomic.temporary_name(store.folder("fields") / ("cd" * 20 + ".npz")).write_bytes(b"being written")
+    store.put("results", KEY, {}, b"y" * 100)
+    old = time.time() - 500
+    os.utime(chunk, (old, old))
+    assert store.usage().entries == 2
+    assert store.prune(500) == (1, 1000) and not chunk.exists()
+    assert store.get("results", KEY).body == b"y" * 100
+
+
 def test_thyra_cache_prune_and_info_report_usage_by_node_type(tmp_path):
     cache = DiskCache(tmp_path / "cache", max_bytes=None)
     for i in range(4):
@@ -224,11 +237,11 @@ from thyra_graph.types import Number
 
 @node("store.memoing", outputs=[Output("value", Number)])
 def memoing(*, ctx):
-    \"\"\"Keeps a memo and a chunk folder, as SAM 2 embeddings and wave solves do.\"\"\"
+    \"\"\"Keeps a memo and a chunk, as SAM 2 embeddings and wave solves do.\"\"\"
     ctx.memo.put("demo", "m" * 16, {"n": 1})
-    folder = ctx.chunk_folder("fields") / "abc"
+    folder = ctx.chunk_folder("fields")
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "chunk.npz").write_bytes(b"chunk")
+    (folder / ("ab" * 20 + ".npz")).write_bytes(b"chunk")
     return Number(1.0)
 """
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
 import socket
 import time
 from contextlib import contextmanager
@@ -38,8 +37,7 @@ FOREIGN_HOST_AGE = 24 * 3600
 
 
 def temporary_name(target: Path) -> Path:
-    """A fresh temporary path beside ``target`` (a file, or a folder to fill and rename into
-    place) that :func:`sweep` can attribute to this process."""
+    """A fresh temporary path beside ``target`` that :func:`sweep` can attribute to this process."""
     return target.with_name(f".{target.stem}.{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.tmp{target.suffix}")
 
 
@@ -53,11 +51,10 @@ def atomic_path(target: str | os.PathLike[str], *, make_parents: bool = True) ->
 
 
 def move_into_place(finished: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
-    """Rename a completely written file or folder over ``target`` in one step (same file system).
+    """Rename a completely written file over ``target`` in one step (same file system).
 
-    For writers that must fill a named file or folder of their own first (a resumable download's
-    partial file, a chunk folder): the rename is the moment the result appears, whole.
-    Raises OSError as ``os.replace`` does (e.g. a non-empty folder already at ``target``).
+    For writers that must fill a named file of their own first (a resumable download's partial
+    file): the rename is the moment the result appears, whole. Raises OSError as ``os.replace``.
     """
     os.replace(finished, target)
 
@@ -100,17 +97,10 @@ def sweep(folder: str | os.PathLike[str]) -> int:
     """
     try:
         with os.scandir(folder) as entries:
-            leftovers = [entry for entry in entries if _left_behind(entry)]
+            leftovers = [entry.path for entry in entries if _left_behind(entry)]
     except OSError:
         return 0
-    removed = 0
-    for entry in leftovers:
-        if entry.is_dir(follow_symlinks=False):  # a folder being filled before its rename (chunks)
-            shutil.rmtree(entry.path, ignore_errors=True)
-        elif not unlink(Path(entry.path)):
-            continue
-        removed += 1
-    return removed
+    return sum(unlink(path) for path in leftovers)
 
 
 def _left_behind(entry: os.DirEntry) -> bool:
@@ -144,10 +134,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def unlink(path: Path) -> bool:
+def unlink(path: str | os.PathLike[str]) -> bool:
     """Remove a file; False when it was not there or could not be removed."""
     try:
-        path.unlink()
+        os.unlink(path)
         return True
     except OSError:
         return False

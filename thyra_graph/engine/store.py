@@ -2,7 +2,7 @@
 
 Every record the engine or a node keeps between runs lives here: node results (the disk
 cache), node memos (SAM 2 embeddings, model answers: :class:`Memo`, reached as ``ctx.memo``)
-and chunk folders of streamed values (``ctx.chunk_folder``). One file per record::
+and chunks of streamed values (``ctx.chunk_folder``). One file per record::
 
     <root>/v2/<kind>/<key[:2]>/<key>.thyra
     b"THYRA2\\n" | 8-byte big-endian header length | header JSON | 16-byte header digest | body
@@ -14,7 +14,9 @@ detected, logged, removed and treated as a miss: never returned. Writes are atom
 (:mod:`.atomic`) and made with the user's umask, so a group-shared folder works
 (``chmod g+ws`` on the folder, umask 002). A record another user made unreadable is a miss,
 never deleted. Reading a record marks it used (its mtime), which :meth:`Store.prune` reads to
-evict the least recently used first when the store is over its size limit.
+evict the least recently used first when the store is over its size limit. Chunk files,
+content-addressed by their writers directly in a kind's folder, are counted, evicted and
+cleared like records.
 
 >>> import tempfile
 >>> store = Store(tempfile.mkdtemp())
@@ -29,6 +31,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -37,7 +40,6 @@ import os
 import re
 import shutil
 import struct
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,8 +68,6 @@ DEFAULT_MAX_BYTES = 20 << 30
 USE_RESOLUTION = 60
 
 log = logging.getLogger("thyra.cache")
-_swept: set[Path] = set()
-_swept_lock = threading.Lock()
 
 
 class CorruptRecord(Exception):
@@ -129,14 +129,14 @@ class Store:
         self.base = self.root / LAYOUT
         self._base = str(self.base)
         self.max_bytes = max_bytes
-        self._sweep_once()
+        _sweep_once(self.base)
 
     # -- paths ------------------------------------------------------------------------------
     def path_for(self, kind: str, key: str) -> Path:
         return self.base / kind / key[:2] / f"{key}.thyra"
 
     def folder(self, kind: str) -> Path:
-        """A folder of this store for content-addressed folders (chunks of streamed values)."""
+        """A folder of this store for content-addressed files (chunks of streamed values)."""
         _check(kind)
         path = self.base / kind
         path.mkdir(parents=True, exist_ok=True)
@@ -203,25 +203,14 @@ class Store:
         _unlink(self.path_for(kind, key))
 
     # -- maintenance ------------------------------------------------------------------------
-    def _sweep_once(self) -> None:
-        """Remove what writers killed mid-write left behind (once per process and root)."""
-        with _swept_lock:
-            if self.root in _swept:
-                return
-            _swept.add(self.root)
-        for kind in _scan(self.base, folders=True):
-            atomic.sweep(kind)
-            for shard in _scan(kind, folders=True):
-                atomic.sweep(shard)
-
     def usage(self) -> Usage:
         usage = Usage(self.root)
-        for kind_dir, unit, size, _ in self._units():
+        for kind, entry, size, _ in self._units():
             usage.entries += 1
             usage.bytes += size
-            _tally(usage.kinds, kind_dir.name, size)
-            if kind_dir.name == "results":
-                _tally(usage.node_types, _node_type(unit) or "?", size)
+            _tally(usage.kinds, kind, size)
+            if kind == "results":
+                _tally(usage.node_types, _node_type(entry) or "?", size)
         return usage
 
     def prune(self, max_bytes: int | None = None) -> tuple[int, int]:
@@ -230,33 +219,23 @@ class Store:
         limit = self.max_bytes if max_bytes is None else max_bytes
         if limit is None:
             return 0, 0
-        units = list(self._units())
-        total = sum(size for _, _, size, _ in units)
+        units = sorted(self._units(), key=lambda unit: unit[3])
+        excess = sum(size for _, _, size, _ in units) - limit
         removed = freed = 0
-        for _, unit, size, _ in sorted(units, key=lambda u: u[3]):
-            if total <= limit:
+        for _, entry, size, _ in units:
+            if freed >= excess:
                 break
-            if unit.is_dir():
-                shutil.rmtree(unit, ignore_errors=True)
-            elif not _unlink(unit):
-                continue
-            total -= size
-            freed += size
-            removed += 1
+            if _unlink(entry.path):
+                freed += size
+                removed += 1
         return removed, freed
 
-    def _units(self) -> Iterator[tuple[os.DirEntry, Path, int, float]]:
-        """(kind folder, record file or chunk folder, bytes, last used) for everything stored."""
-        for kind_dir in _scan(self.base, folders=True):
-            for shard in _scan(kind_dir, folders=True):
-                if len(shard.name) == 2:
-                    for entry in _scan(shard, folders=False):
-                        if entry.name.endswith(".thyra"):
-                            yield kind_dir, Path(entry.path), *_size_and_time(entry)
-                elif not shard.name.startswith("."):
-                    # a chunk folder: one unit, used when any of its files was
-                    stats = [_size_and_time(f) for f in _scan(shard, folders=False)]
-                    yield kind_dir, Path(shard.path), sum(s for s, _ in stats), max((t for _, t in stats), default=0.0)
+    def _units(self) -> Iterator[tuple[str, os.DirEntry, int, float]]:
+        """(kind, file, bytes, last used) for every record and chunk stored."""
+        for kind, folder in _folders(self.base):
+            for entry in _scan(folder, folders=False):
+                if not entry.name.startswith("."):  # a temporary file, not yet (or never) stored
+                    yield kind, entry, *_size_and_time(entry)
 
     def clear(self) -> int:
         """Remove every record (and records of older layouts); returns how many there were."""
@@ -329,11 +308,26 @@ def _parse_header(start: bytes, kind: str, key: str, stream) -> tuple[dict[str, 
     return header, start[end:]
 
 
-def _node_type(path: Path) -> str | None:
+@functools.cache
+def _sweep_once(base: Path) -> None:
+    """Remove what writers killed mid-write left behind (once per process and store)."""
+    for _, folder in _folders(base):
+        atomic.sweep(folder)
+
+
+def _folders(base: Path) -> Iterator[tuple[str, os.DirEntry]]:
+    """(kind, folder) for each kind's folder (where chunks are) and its shards (records)."""
+    for kind in _scan(base, folders=True):
+        yield kind.name, kind
+        for shard in _scan(kind, folders=True):
+            yield kind.name, shard
+
+
+def _node_type(record: os.DirEntry) -> str | None:
     """The node type in a result record's checked header (the body is not read)."""
     try:
-        with open(path, "rb") as stream:
-            header, _ = _parse_header(stream.read(_FIRST_READ), path.parent.parent.name, path.stem, stream)
+        with open(record.path, "rb") as stream:
+            header, _ = _parse_header(stream.read(_FIRST_READ), "results", record.name.removesuffix(".thyra"), stream)
         return header.get("node_type") or None
     except (OSError, ValueError, CorruptRecord):
         return None
