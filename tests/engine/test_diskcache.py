@@ -271,7 +271,7 @@ def test_stats_count_entries_and_bytes_and_clear_removes_them(cache):
 
 
 def test_discard_removes_one_entry(stored):
-    stored.store.discard("results", KEY)
+    stored.store.discard("results", KEY, "a test removes it")
     assert KEY not in stored
 
 

@@ -89,28 +89,28 @@ def write_text(target: str | os.PathLike[str], text: str, *, make_parents: bool 
     write_bytes(target, text.encode("utf-8"), make_parents=make_parents)
 
 
-def sweep(folder: str | os.PathLike[str]) -> int:
+def sweep(folder: str | os.PathLike[str], names: list[str] | None = None) -> int:
     """Remove temporary files in ``folder`` left by writers that died; returns how many.
 
-    A temporary file of a live process on this machine is left alone; one of another machine
-    (a shared folder) only once it is older than a day.
+    ``names`` are the folder's files when the caller has listed them already. A temporary file
+    of a live process on this machine is left alone; one of another machine (a shared folder)
+    only once it is older than a day.
     """
     try:
-        with os.scandir(folder) as entries:
-            leftovers = [entry.path for entry in entries if _left_behind(entry)]
+        names = os.listdir(folder) if names is None else names
     except OSError:
         return 0
-    return sum(unlink(path) for path in leftovers)
+    return sum(unlink(os.path.join(folder, name)) for name in names if _left_behind(folder, name))
 
 
-def _left_behind(entry: os.DirEntry) -> bool:
-    match = _TEMPORARY.match(entry.name)
+def _left_behind(folder: str | os.PathLike[str], name: str) -> bool:
+    match = _TEMPORARY.match(name)
     if match is None:
         return False
     if match["host"] == _HOST:
         return not _alive(int(match["pid"]))
     try:
-        return time.time() - entry.stat(follow_symlinks=False).st_mtime >= FOREIGN_HOST_AGE
+        return time.time() - os.lstat(os.path.join(folder, name)).st_mtime >= FOREIGN_HOST_AGE
     except OSError:
         return False
 

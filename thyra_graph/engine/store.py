@@ -31,6 +31,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -48,7 +49,6 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import atomic
-from .atomic import unlink as _unlink
 
 MAGIC = b"THYRA2\n"
 LAYOUT = "v2"
@@ -190,27 +190,24 @@ class Store:
             self.discard(kind, key, exc)
             return None
         if time.time() - last_used > USE_RESOLUTION:
-            try:
+            with contextlib.suppress(OSError):
                 os.utime(path)  # used now: what least-recently-used eviction reads
-            except OSError:
-                pass
         return Record(header, data)
 
-    def discard(self, kind: str, key: str, corrupt: Exception | str | None = None) -> None:
-        """Remove a record; one found ``corrupt`` (the reason) is logged as such."""
-        if corrupt is not None:
-            log.warning("cache record %s is corrupt (%s): removed, it will be recomputed", self.path_for(kind, key), corrupt)
-        _unlink(self.path_for(kind, key))
+    def discard(self, kind: str, key: str, corrupt: Exception | str) -> None:
+        """Remove a record found corrupt, logging the reason."""
+        log.warning("cache record %s is corrupt (%s): removed, it will be recomputed", self.path_for(kind, key), corrupt)
+        atomic.unlink(self.path_for(kind, key))
 
     # -- maintenance ------------------------------------------------------------------------
     def usage(self) -> Usage:
         usage = Usage(self.root)
-        for kind, entry, size, _ in self._units():
+        for kind, path, size, _ in self._units():
             usage.entries += 1
             usage.bytes += size
             _tally(usage.kinds, kind, size)
             if kind == "results":
-                _tally(usage.node_types, _node_type(entry) or "?", size)
+                _tally(usage.node_types, _node_type(path) or "?", size)
         return usage
 
     def prune(self, max_bytes: int | None = None) -> tuple[int, int]:
@@ -222,20 +219,26 @@ class Store:
         units = sorted(self._units(), key=lambda unit: unit[3])
         excess = sum(size for _, _, size, _ in units) - limit
         removed = freed = 0
-        for _, entry, size, _ in units:
+        for _, path, size, _ in units:
             if freed >= excess:
                 break
-            if _unlink(entry.path):
+            if atomic.unlink(path):
                 freed += size
                 removed += 1
         return removed, freed
 
-    def _units(self) -> Iterator[tuple[str, os.DirEntry, int, float]]:
+    def _units(self) -> Iterator[tuple[str, str, int, float]]:
         """(kind, file, bytes, last used) for every record and chunk stored."""
-        for kind, folder in _folders(self.base):
-            for entry in _scan(folder, folders=False):
-                if not entry.name.startswith("."):  # a temporary file, not yet (or never) stored
-                    yield kind, entry, *_size_and_time(entry)
+        for folder, _, names in os.walk(self.base):
+            kind = os.path.relpath(folder, self.base).split(os.sep)[0]
+            for name in names:
+                path = os.path.join(folder, name)
+                try:
+                    stat = os.lstat(path)
+                except OSError:  # removed meanwhile
+                    continue
+                if not name.startswith("."):  # a temporary file, not yet (or never) stored
+                    yield kind, path, stat.st_size, stat.st_mtime
 
     def clear(self) -> int:
         """Remove every record (and records of older layouts); returns how many there were."""
@@ -311,23 +314,16 @@ def _parse_header(start: bytes, kind: str, key: str, stream) -> tuple[dict[str, 
 @functools.cache
 def _sweep_once(base: Path) -> None:
     """Remove what writers killed mid-write left behind (once per process and store)."""
-    for _, folder in _folders(base):
-        atomic.sweep(folder)
+    for folder, _, names in os.walk(base):
+        atomic.sweep(folder, names)
 
 
-def _folders(base: Path) -> Iterator[tuple[str, os.DirEntry]]:
-    """(kind, folder) for each kind's folder (where chunks are) and its shards (records)."""
-    for kind in _scan(base, folders=True):
-        yield kind.name, kind
-        for shard in _scan(kind, folders=True):
-            yield kind.name, shard
-
-
-def _node_type(record: os.DirEntry) -> str | None:
+def _node_type(path: str) -> str | None:
     """The node type in a result record's checked header (the body is not read)."""
     try:
-        with open(record.path, "rb") as stream:
-            header, _ = _parse_header(stream.read(_FIRST_READ), "results", record.name.removesuffix(".thyra"), stream)
+        with open(path, "rb") as stream:
+            key = os.path.basename(path).removesuffix(".thyra")
+            header, _ = _parse_header(stream.read(_FIRST_READ), "results", key, stream)
         return header.get("node_type") or None
     except (OSError, ValueError, CorruptRecord):
         return None
@@ -349,21 +345,3 @@ def _check(kind: str, key: str | None = None) -> None:
         raise ValueError(f"store kind {kind!r} must be lowercase letters, digits and dashes")
     if key is not None and not KEY_PATTERN.match(key):
         raise ValueError(f"store key {key!r} must be 8-128 letters, digits, '-' or '_' (a hash)")
-
-
-def _scan(folder: str | os.PathLike[str], *, folders: bool) -> list[os.DirEntry]:
-    """The sub-folders (or files) of ``folder``, never links; none when it is missing or unreadable."""
-    try:
-        with os.scandir(folder) as entries:
-            return [entry for entry in entries
-                    if (entry.is_dir(follow_symlinks=False) if folders else entry.is_file(follow_symlinks=False))]
-    except OSError:
-        return []
-
-
-def _size_and_time(entry: os.DirEntry) -> tuple[int, float]:
-    try:
-        st = entry.stat(follow_symlinks=False)
-    except OSError:
-        return 0, 0.0
-    return st.st_size, st.st_mtime
