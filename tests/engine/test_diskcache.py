@@ -130,12 +130,12 @@ def test_a_value_without_a_safe_record_is_not_stored(cache, caplog):
 
     with caplog.at_level(logging.WARNING, logger="thyra.cache"):
         assert cache.put(KEY, CacheEntry({"out": Handle()})) is False
-    assert KEY not in cache
+    assert not cache.store.path_for("results", KEY).is_file()
     assert "cannot be stored" in caplog.text
 
 
 def test_entries_are_content_addressed_files(stored):
-    path = stored.path_for(KEY)
+    path = stored.store.path_for("results", KEY)
     assert path.is_file() and path.name == f"{KEY}.thyra" and path.parent.name == KEY[:2]
     assert path.read_bytes().startswith(MAGIC)
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
@@ -169,7 +169,7 @@ def random_bytes(data: bytes) -> bytes:
 
 @pytest.mark.parametrize("damage", [truncate, flip_body_byte, garbage_header, random_bytes])
 def test_a_damaged_entry_is_detected_logged_and_removed(stored, caplog, damage):
-    path = stored.path_for(KEY)
+    path = stored.store.path_for("results", KEY)
     path.write_bytes(damage(path.read_bytes()))
     with caplog.at_level(logging.WARNING, logger="thyra.cache"):
         assert stored.get(KEY) is None
@@ -178,7 +178,7 @@ def test_a_damaged_entry_is_detected_logged_and_removed(stored, caplog, damage):
 
 
 def test_a_damaged_header_is_detected_by_read_header_too(stored, caplog):
-    path = stored.path_for(KEY)
+    path = stored.store.path_for("results", KEY)
     path.write_bytes(garbage_header(path.read_bytes()))
     with caplog.at_level(logging.WARNING, logger="thyra.cache"):
         assert stored.read_header(KEY) is None
@@ -204,7 +204,7 @@ def test_an_entry_with_a_pickled_object_array_is_refused_without_unpickling(cach
     header = {"node_type": "test.node", "created": 0, "files": {}, "nbytes": 8,
               "ports": {"out": {"type": "Table", "meta": {"columns": ["values"]}, "arrays": ["values"]}}}
     assert cache.store.put("results", KEY, header, body_buffer.getvalue())
-    path = cache.path_for(KEY)
+    path = cache.store.path_for("results", KEY)
 
     with caplog.at_level(logging.WARNING, logger="thyra.cache"):
         assert cache.get(KEY) is None
@@ -267,12 +267,12 @@ def test_stats_count_entries_and_bytes_and_clear_removes_them(cache):
     assert cache.store.usage().entries == 0
     assert cache.get("00" + "d" * 38) is None
     cache.put(KEY, CacheEntry({"out": Number(1)}))  # still usable after clearing
-    assert KEY in cache
+    assert cache.store.path_for("results", KEY).is_file()
 
 
 def test_discard_removes_one_entry(stored):
     stored.store.discard("results", KEY, "a test removes it")
-    assert KEY not in stored
+    assert not stored.store.path_for("results", KEY).is_file()
 
 
 def test_an_entry_is_stored_after_another_process_cleared_the_cache(tmp_path):

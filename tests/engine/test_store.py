@@ -27,7 +27,7 @@ KEY, OTHER = "ab" + "1" * 38, "cd" + "2" * 38
 
 def counted(cache: DiskCache, key: str, value: float) -> Path:
     assert cache.put(key, CacheEntry({"count": Number(value)}), node_type="count.clumps")
-    return cache.path_for(key)
+    return cache.store.path_for("results", key)
 
 
 # -- what is returned is what was written under that key ---------------------------------------
@@ -48,7 +48,7 @@ def test_a_valid_record_copied_over_another_keys_file_is_not_served_as_that_key(
     cache = DiskCache(tmp_path)
     counted(cache, KEY, 24.0)
     counted(cache, OTHER, 7.0)
-    cache.path_for(OTHER).write_bytes(cache.path_for(KEY).read_bytes())
+    cache.store.path_for("results", OTHER).write_bytes(cache.store.path_for("results", KEY).read_bytes())
     with caplog.at_level(logging.WARNING, logger="thyra.cache"):
         assert cache.get(OTHER) is None
         assert cache.read_header(OTHER) is None
@@ -138,7 +138,7 @@ def test_a_second_user_of_a_group_shared_folder_reads_the_first_users_entries(tm
         assert _as_user(first_user, group, write) is True
         assert _as_user(second_user, group, read) == 24.0
         assert _as_user(first_user, group, lambda: DiskCache(shared).get(OTHER).outputs["count"].value) == 7.0
-        assert DiskCache(shared).path_for(KEY).exists()  # nobody deleted anybody's entry as "corrupt"
+        assert DiskCache(shared).store.path_for("results", KEY).exists()  # nobody deleted anybody's entry as "corrupt"
     finally:
         shutil.rmtree(outer, ignore_errors=True)
 
@@ -191,7 +191,7 @@ def test_the_size_limit_evicts_the_least_recently_used_first(tmp_path):
     sizes = [path.stat().st_size for path in paths]
     removed, freed = cache.store.prune(sum(sizes) - sizes[1] - sizes[2])
     assert removed == 2 and freed == sizes[1] + sizes[2]
-    assert [key in cache for key in keys] == [True, False, False, True, True]
+    assert [cache.store.path_for("results", key).is_file() for key in keys] == [True, False, False, True, True]
 
 
 def test_chunk_files_are_evicted_like_records_and_temporary_files_are_not_counted(tmp_path):

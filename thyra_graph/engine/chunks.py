@@ -26,8 +26,8 @@ class FieldSequenceWriter:
     """Write snapshots as chunk files into ``root``; :meth:`finish` returns the
     :class:`FieldSequence` handle.
 
-    Snapshots are buffered up to ``chunk_bytes`` and written as one ``.npz`` chunk. Leaving a
-    ``with`` block by an exception removes the chunks this writer created.
+    Snapshots are stored as float32, buffered up to ``chunk_bytes`` and written as one ``.npz``
+    chunk. Leaving a ``with`` block by an exception removes the chunks this writer created.
 
     Example::
 
@@ -38,13 +38,12 @@ class FieldSequenceWriter:
     """
 
     def __init__(self, root: str | os.PathLike[str], shape: tuple[int, int], names: list[str], *,
-                 dx: float, dy: float, dtype: Any = np.float32, static: dict[str, np.ndarray] | None = None,
+                 dx: float, dy: float, static: dict[str, np.ndarray] | None = None,
                  meta: dict[str, Any] | None = None, chunk_bytes: int = CHUNK_BYTES) -> None:
         self.sequence = FieldSequence(str(root), [], names, shape, [], [], dx, dy, static or {}, meta or {})
-        self.dtype = np.dtype(dtype)
-        shape = self.sequence.shape
-        frame_bytes = shape[0] * shape[1] * self.dtype.itemsize * max(1, len(self.sequence.names))
-        self.frames_per_chunk = max(1, chunk_bytes // frame_bytes)
+        self.sequence.validate()  # names, grid, static layers and meta are refused now, not after the solve
+        rows, cols = self.sequence.shape
+        self.frames_per_chunk = max(1, chunk_bytes // (rows * cols * 4 * len(self.sequence.names)))
         self._buffer: list[dict[str, np.ndarray]] = []
         self._times: list[float] = []
         self._steps: list[int] = []
@@ -66,7 +65,7 @@ class FieldSequenceWriter:
         for name, layer in layers.items():
             if layer.shape != shape:
                 raise ValueError(f"snapshot layer {name!r} has shape {layer.shape}, the sequence {shape}")
-        self._buffer.append({name: np.asarray(layers[name], dtype=self.dtype) for name in names})
+        self._buffer.append({name: np.asarray(layers[name], dtype=np.float32) for name in names})
         self._times.append(float(t))
         self._steps.append(int(step))
         if len(self._buffer) >= self.frames_per_chunk:

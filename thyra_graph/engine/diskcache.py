@@ -10,6 +10,7 @@ never returned.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -19,7 +20,7 @@ import numpy as np
 from thyra_graph.types import PortType, UnknownPortType, builtin_type, port_types
 
 from .memcache import CacheEntry
-from .store import Store, default_cache_dir, max_bytes_from_env, pack_arrays, unpack_arrays
+from .store import DEFAULT_MAX_SIZE, Store, default_cache_dir, pack_arrays, parse_size, unpack_arrays
 
 KIND = "results"
 
@@ -29,18 +30,14 @@ __all__ = ["DiskCache", "default_cache_dir"]
 
 
 class DiskCache:
-    """Node results by cache key, in the store under ``root`` (default: the user cache folder)."""
+    """Node results by cache key, in the store under ``root`` (default: the user cache folder),
+    holding at most ``max_bytes`` (None: no limit; default: ``THYRA_CACHE_MAX_SIZE``)."""
 
     def __init__(self, root: str | Path | None = None, *, max_bytes: int | None | str = "env") -> None:
-        limit = max_bytes_from_env() if max_bytes == "env" else max_bytes
-        self.store = Store(root, max_bytes=limit)
+        if max_bytes == "env":
+            max_bytes = parse_size(os.environ.get("THYRA_CACHE_MAX_SIZE", DEFAULT_MAX_SIZE))
+        self.store = Store(root, max_bytes=max_bytes)
         self.root = self.store.root
-
-    def path_for(self, key: str) -> Path:
-        return self.store.path_for(KIND, key)
-
-    def __contains__(self, key: str) -> bool:
-        return self.path_for(key).is_file()
 
     # -- writing ----------------------------------------------------------------------------
     def put(self, key: str, entry: CacheEntry, *, node_type: str = "") -> bool:
@@ -87,7 +84,7 @@ class DiskCache:
                         value = port_type(info["type"]).from_record(info["meta"], arrays)
                 except UnknownPortType as exc:
                     log.info("disk cache entry %s is kept but not used: %s; the plugin that registers the type "
-                             "is not loaded in this process", self.path_for(key), exc.args[0])
+                             "is not loaded in this process", self.store.path_for(KIND, key), exc.args[0])
                     return None
                 value.validate()
                 outputs[port] = value

@@ -62,7 +62,7 @@ KIND_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 KEY_PATTERN = re.compile(r"^[0-9a-zA-Z_-]{8,128}$")
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 #: Default size limit of the store; ``THYRA_CACHE_MAX_SIZE`` changes it (``0`` or ``none``: no limit).
-DEFAULT_MAX_BYTES = 20 << 30
+DEFAULT_MAX_SIZE = "20G"
 #: A record's last use is recorded at most this often (seconds): eviction needs no finer grain,
 #: and a cached re-run then costs no extra system call per record.
 USE_RESOLUTION = 60
@@ -97,11 +97,6 @@ def parse_size(text: str) -> int | None:
     if match is None:
         raise ValueError(f"cannot read {text!r} as a size: write e.g. 20G, 512M or 0 for no limit")
     return int(float(match[1]) * _UNITS[match[2]]) or None
-
-
-def max_bytes_from_env() -> int | None:
-    raw = os.environ.get("THYRA_CACHE_MAX_SIZE")
-    return DEFAULT_MAX_BYTES if raw is None else parse_size(raw)
 
 
 @dataclass

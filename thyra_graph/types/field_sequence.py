@@ -37,7 +37,6 @@ from .field import Field
 #: Chunks are cut at about this size: big enough to amortise file overhead, small enough that
 #: one chunk in memory never matters.
 CHUNK_BYTES = 32 << 20
-_STATIC_PREFIX = "static"
 #: A chunk's hash, which is also its file name: hex only, so a record cannot name another path.
 _CHUNK_DIGEST = re.compile(r"[0-9a-f]{40}")
 
@@ -184,12 +183,12 @@ class FieldSequence(PortType):
         meta = {"folder": self.folder, "chunks": self.chunks, "names": self.names, "shape": list(self.shape),
                 "dx": self.dx, "dy": self.dy, "meta": self.meta, "static": list(self.static)}
         arrays = {"times": self.times, "steps": self.steps}
-        arrays.update({f"{_STATIC_PREFIX}{i}": layer for i, layer in enumerate(self.static.values())})
+        arrays.update({f"static{i}": layer for i, layer in enumerate(self.static.values())})
         return meta, arrays
 
     @classmethod
     def from_record(cls, meta, arrays):
-        static = {name: arrays[f"{_STATIC_PREFIX}{i}"] for i, name in enumerate(meta.get("static", []))}
+        static = {name: arrays[f"static{i}"] for i, name in enumerate(meta.get("static", []))}
         return cls(meta["folder"], meta["chunks"], meta["names"], tuple(meta["shape"]), arrays["times"],
                    arrays["steps"], meta["dx"], meta["dy"], static, dict(meta.get("meta", {})))
 
