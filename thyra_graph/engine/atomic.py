@@ -43,11 +43,24 @@ def temporary_name(target: Path) -> Path:
 
 @contextmanager
 def atomic_path(target: str | os.PathLike[str], *, make_parents: bool = True) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; it replaces ``target`` only if the block
-    succeeds (for writers that want a file name, such as ``cv2.imwrite``)."""
-    with _replacing(target, make_parents) as temporary:
-        open(temporary, "xb").close()  # claimed, with the umask's permissions (see _replacing)
+    """Yield a temporary file beside ``target``; it replaces ``target`` only if the block
+    succeeds, and is removed otherwise (for writers that want a file name, such as
+    ``cv2.imwrite``).
+
+    The file is made with ``open(..., "x")``: exclusively, and with 0666 & ~umask (not
+    mkstemp's 0600), so that a group-shared folder stays readable by the group.
+    """
+    target = Path(target)
+    if make_parents:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = temporary_name(target)
+    open(temporary, "xb").close()
+    try:
         yield temporary
+        os.replace(temporary, target)
+    except BaseException:
+        unlink(temporary)
+        raise
 
 
 def move_into_place(finished: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
@@ -59,34 +72,15 @@ def move_into_place(finished: str | os.PathLike[str], target: str | os.PathLike[
     os.replace(finished, target)
 
 
-def write_bytes(target: str | os.PathLike[str], *chunks: bytes, make_parents: bool = True) -> None:
-    """Write ``chunks`` to ``target`` atomically."""
-    with _replacing(target, make_parents) as temporary, open(temporary, "xb") as stream:
+def write_bytes(target: str | os.PathLike[str], *chunks: bytes) -> None:
+    """Write ``chunks`` to ``target`` atomically, making its folder if needed."""
+    with atomic_path(target) as temporary, open(temporary, "wb") as stream:
         stream.writelines(chunks)
 
 
-@contextmanager
-def _replacing(target: str | os.PathLike[str], make_parents: bool) -> Iterator[Path]:
-    """A temporary name beside ``target``, moved over it when the block succeeds, else removed.
-
-    Files are made there with ``open(..., "x")``: exclusively, and with 0666 & ~umask (not
-    mkstemp's 0600), so that a group-shared folder stays readable by the group.
-    """
-    target = Path(target)
-    if make_parents:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = temporary_name(target)
-    try:
-        yield temporary
-        os.replace(temporary, target)
-    except BaseException:
-        unlink(temporary)
-        raise
-
-
-def write_text(target: str | os.PathLike[str], text: str, *, make_parents: bool = True) -> None:
+def write_text(target: str | os.PathLike[str], text: str) -> None:
     """Write UTF-8 text to ``target`` atomically."""
-    write_bytes(target, text.encode("utf-8"), make_parents=make_parents)
+    write_bytes(target, text.encode("utf-8"))
 
 
 def sweep(folder: str | os.PathLike[str], names: list[str] | None = None) -> int:

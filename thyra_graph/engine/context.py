@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import atexit
 import functools
 import logging
-import shutil
 import tempfile
 import threading
 import weakref
@@ -18,12 +16,11 @@ from .store import Memo, Store
 
 
 @functools.cache
-def _process_temporary_root() -> Path:
-    # Two threads asking at once may make two folders: both are removed, and what is written
-    # in them is content-addressed and referred to by absolute path, so either serves.
-    root = Path(tempfile.mkdtemp(prefix="thyra-run-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
-    return root
+def _process_temporary_root() -> tempfile.TemporaryDirectory:
+    # Removed when the process exits. Two threads asking at once may make two folders: both
+    # are removed, and what is written in them is content-addressed and referred to by
+    # absolute path, so either serves.
+    return tempfile.TemporaryDirectory(prefix="thyra-run-", ignore_cleanup_errors=True)
 
 
 class Cancelled(Exception):
@@ -108,7 +105,7 @@ class Context:
         process, removed when it exits, so nothing is left in the cache folder."""
         if self.store is not None:
             return self.store.folder(kind)
-        return _process_temporary_root() / kind
+        return Path(_process_temporary_root().name) / kind
 
     @property
     def scratch_dir(self) -> Path:

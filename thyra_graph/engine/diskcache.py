@@ -48,8 +48,7 @@ class DiskCache:
             for port, value in entry.outputs.items():
                 meta, port_arrays = value.to_record()
                 ports[port] = {"type": value.type_name, "meta": meta, "arrays": sorted(port_arrays)}
-                for name, array in port_arrays.items():
-                    arrays[f"{port}/{name}"] = np.asarray(array)
+                arrays.update({f"{port}/{name}": array for name, array in port_arrays.items()})
             body = pack_arrays(arrays)  # values without arrays (numbers, text, paths) need no NPZ
         except (NotImplementedError, TypeError, ValueError) as exc:
             log.warning("result of %s cannot be stored in the disk cache: %s", node_type or key, exc)
@@ -77,18 +76,16 @@ class DiskCache:
         try:
             stored = unpack_arrays(record.body)
             outputs: dict[str, PortType] = {}
-            for port, info in record.header["ports"].items():
-                arrays = {name: stored[f"{port}/{name}"] for name in info["arrays"]}
-                try:
-                    with port_types(port_type):  # item types inside a value resolve the same way
-                        value = port_type(info["type"]).from_record(info["meta"], arrays)
-                except UnknownPortType as exc:
-                    log.info("disk cache entry %s is kept but not used: %s; the plugin that registers the type "
-                             "is not loaded in this process", self.store.path_for(KIND, key), exc.args[0])
-                    return None
-                value.validate()
-                outputs[port] = value
+            with port_types(port_type):  # item types inside a value resolve the same way
+                for port, info in record.header["ports"].items():
+                    arrays = {name: stored[f"{port}/{name}"] for name in info["arrays"]}
+                    outputs[port] = port_type(info["type"]).from_record(info["meta"], arrays)
+                    outputs[port].validate()
             return CacheEntry(outputs, dict(record.header.get("files", {})), int(record.header.get("nbytes", 0)))
+        except UnknownPortType as exc:
+            log.info("disk cache entry %s is kept but not used: %s; the plugin that registers the type "
+                     "is not loaded in this process", self.store.path_for(KIND, key), exc.args[0])
+            return None
         except Exception as exc:  # any decoding failure means the entry cannot be trusted
             self.store.discard(KIND, key, exc)
             return None

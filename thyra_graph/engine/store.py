@@ -7,7 +7,7 @@ and chunks of streamed values (``ctx.chunk_folder``). One file per record::
     <root>/v2/<kind>/<key[:2]>/<key>.thyra
     b"THYRA2\\n" | 8-byte big-endian header length | header JSON | 16-byte header digest | body
 
-The header holds the record's kind and key, the body's length and digest, and the caller's
+The header holds the record's kind and key, the body's digest, and the caller's
 fields. The header digest covers the header, and the header names the body's digest, so a
 flipped bit anywhere, a truncated file or a valid record copied over another key's file is
 detected, logged, removed and treated as a miss: never returned. Writes are atomic
@@ -142,18 +142,14 @@ class Store:
         """Store a record; returns False (and logs) when it cannot be stored."""
         _check(kind, key)
         try:
-            head = json.dumps({**header, "kind": kind, "key": key, "body_len": len(body),
-                               "body_digest": _digest(body)}, allow_nan=True).encode()
+            head = json.dumps({**header, "kind": kind, "key": key, "body_digest": _digest(body)}).encode()
         except (TypeError, ValueError) as exc:
             log.warning("a %s record cannot be stored: %s", kind, exc)
             return False
         target = self.path_for(kind, key)
-        chunks = (MAGIC, _HEADER_LEN.pack(len(head)), head, hashlib.blake2b(head, digest_size=_DIGEST).digest(), body)
         try:
-            try:
-                atomic.write_bytes(target, *chunks, make_parents=False)
-            except FileNotFoundError:  # a new shard, or the store cleared meanwhile by another process
-                atomic.write_bytes(target, *chunks)
+            atomic.write_bytes(target, MAGIC, _HEADER_LEN.pack(len(head)), head,
+                               hashlib.blake2b(head, digest_size=_DIGEST).digest(), body)
         except OSError as exc:
             log.warning("cannot write the cache record %s (%s); the run goes on without it", target, exc)
             return False
@@ -169,11 +165,9 @@ class Store:
             with open(path, "rb") as stream:
                 last_used = os.fstat(stream.fileno()).st_mtime
                 header, rest = _parse_header(stream.read(_FIRST_READ), kind, key, stream)
-                data = b""
-                if body:
-                    data = rest + stream.read()
-                    if len(data) != header.get("body_len") or _digest(data) != header.get("body_digest"):
-                        raise CorruptRecord("its body does not match its checksum (truncated or altered)")
+                data = rest + stream.read() if body else b""
+                if body and _digest(data) != header.get("body_digest"):
+                    raise CorruptRecord("its body does not match its checksum (truncated or altered)")
         except FileNotFoundError:
             return None
         except PermissionError as exc:
