@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from thyra_graph.engine.diskcache import DiskCache, default_cache_dir
-from thyra_graph.engine.store import MAGIC
+from thyra_graph.engine import atomic
+from thyra_graph.engine.diskcache import DiskCache
+from thyra_graph.engine.store import MAGIC, default_cache_dir
 from thyra_graph.engine.memcache import CacheEntry
 from thyra_graph.types import (
     ALL_TYPES, Boxes, Cameras, DensityMap, DensityModel, Field, Files, FrameSeries, Image, Instances, Mask, Mesh, Number, Path,
@@ -292,7 +293,7 @@ def test_clear_also_removes_what_nodes_stored_as_chunks(tmp_path):
 
     cache = DiskCache(tmp_path)
     chunk = cache.store.folder("fields") / ("ab" * 20 + ".npz")
-    chunk.write_bytes(b"x" * 1000)
+    atomic.write_bytes(chunk, b"x" * 1000)
     assert cache.store.usage().kinds["fields"] == [1, 1000]
     cache.store.clear()
     assert not chunk.exists()

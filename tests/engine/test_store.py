@@ -197,7 +197,7 @@ def test_the_size_limit_evicts_the_least_recently_used_first(tmp_path):
 def test_chunk_files_are_evicted_like_records_and_temporary_files_are_not_counted(tmp_path):
     store = Store(tmp_path)
     chunk = store.folder("fields") / ("ab" * 20 + ".npz")
-    chunk.write_bytes(b"x" * 1000)
+    atomic.write_bytes(chunk, b"x" * 1000)
     atomic.temporary_name(store.folder("fields") / ("cd" * 20 + ".npz")).write_bytes(b"being written")
     store.put("results", KEY, {}, b"y" * 100)
     old = time.time() - 500

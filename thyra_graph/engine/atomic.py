@@ -110,8 +110,6 @@ def _left_behind(folder: str | os.PathLike[str], name: str) -> bool:
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
     if os.name == "nt":  # no signal 0 on Windows: ask for a handle instead
         import ctypes
 

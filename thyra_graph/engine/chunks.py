@@ -45,8 +45,6 @@ class FieldSequenceWriter:
         rows, cols = self.sequence.shape
         self.frames_per_chunk = max(1, chunk_bytes // (rows * cols * 4 * len(self.sequence.names)))
         self._buffer: list[dict[str, np.ndarray]] = []
-        self._times: list[float] = []
-        self._steps: list[int] = []
         self._created: list[FsPath] = []
 
     def __enter__(self) -> "FieldSequenceWriter":
@@ -66,8 +64,8 @@ class FieldSequenceWriter:
             if layer.shape != shape:
                 raise ValueError(f"snapshot layer {name!r} has shape {layer.shape}, the sequence {shape}")
         self._buffer.append({name: np.asarray(layers[name], dtype=np.float32) for name in names})
-        self._times.append(float(t))
-        self._steps.append(int(step))
+        self.sequence.times = np.append(self.sequence.times, float(t))  # a few hundred snapshots: cheap
+        self.sequence.steps = np.append(self.sequence.steps, int(step))
         if len(self._buffer) >= self.frames_per_chunk:
             self._flush()
 
@@ -92,6 +90,4 @@ class FieldSequenceWriter:
         self._flush()
         if not self.sequence.chunks:
             raise ValueError("a FieldSequence needs at least one snapshot")
-        self.sequence.times = np.array(self._times, dtype=np.float64)
-        self.sequence.steps = np.array(self._steps, dtype=np.int64)
         return self.sequence

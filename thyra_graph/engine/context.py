@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
+import shutil
 import tempfile
 import threading
 import weakref
@@ -16,11 +18,12 @@ from .store import Memo, Store
 
 
 @functools.cache
-def _process_temporary_root() -> tempfile.TemporaryDirectory:
-    # Removed when the process exits. Two threads asking at once may make two folders: both
-    # are removed, and what is written in them is content-addressed and referred to by
-    # absolute path, so either serves.
-    return tempfile.TemporaryDirectory(prefix="thyra-run-", ignore_cleanup_errors=True)
+def _process_temporary_root() -> Path:
+    # Two threads asking at once may make two folders: both are removed, and what is written
+    # in them is content-addressed and referred to by absolute path, so either serves.
+    root = Path(tempfile.mkdtemp(prefix="thyra-run-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
 
 
 class Cancelled(Exception):
@@ -100,12 +103,13 @@ class Context:
         self.log.warning("%s: %s", self.node_id, message)
 
     def chunk_folder(self, kind: str) -> Path:
-        """Where a node writes content-addressed folders its outputs refer to (chunks of a
-        streamed value): in the store, or with ``--no-cache`` in a temporary folder of this
-        process, removed when it exits, so nothing is left in the cache folder."""
+        """The folder where a node writes content-addressed files its outputs refer to (chunks
+        of a streamed value), made by the first atomic write into it: in the store, or with
+        ``--no-cache`` in a temporary folder of this process, removed when it exits, so nothing
+        is left in the cache folder."""
         if self.store is not None:
             return self.store.folder(kind)
-        return Path(_process_temporary_root().name) / kind
+        return _process_temporary_root() / kind
 
     @property
     def scratch_dir(self) -> Path:

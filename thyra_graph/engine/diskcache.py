@@ -20,13 +20,11 @@ import numpy as np
 from thyra_graph.types import PortType, UnknownPortType, builtin_type, port_types
 
 from .memcache import CacheEntry
-from .store import DEFAULT_MAX_SIZE, Store, default_cache_dir, pack_arrays, parse_size, unpack_arrays
+from .store import DEFAULT_MAX_SIZE, Store, pack_arrays, parse_size, unpack_arrays
 
 KIND = "results"
 
 log = logging.getLogger("thyra.cache")
-
-__all__ = ["DiskCache", "default_cache_dir"]
 
 
 class DiskCache:

@@ -122,7 +122,6 @@ class Store:
     def __init__(self, root: str | Path | None = None, *, max_bytes: int | None = None) -> None:
         self.root = Path(root) if root is not None else default_cache_dir()
         self.base = self.root / LAYOUT
-        self._base = str(self.base)
         self.max_bytes = max_bytes
         _sweep_once(self.base)
 
@@ -131,11 +130,10 @@ class Store:
         return self.base / kind / key[:2] / f"{key}.thyra"
 
     def folder(self, kind: str) -> Path:
-        """A folder of this store for content-addressed files (chunks of streamed values)."""
+        """A folder of this store for content-addressed files (chunks of streamed values),
+        made by the first atomic write into it."""
         _check(kind)
-        path = self.base / kind
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return self.base / kind
 
     # -- writing ----------------------------------------------------------------------------
     def put(self, kind: str, key: str, header: dict[str, Any], body: bytes = b"") -> bool:
@@ -160,7 +158,7 @@ class Store:
         """The record, checked, or None; without ``body`` only its header is read (cheap)."""
         # A string path and one read for a small record: a cached re-run reads a record per
         # node, and pathlib plus five small reads were a sixth of that time.
-        path = os.path.join(self._base, kind, key[:2], key + ".thyra")
+        path = os.path.join(self.base, kind, key[:2], key + ".thyra")
         try:
             with open(path, "rb") as stream:
                 last_used = os.fstat(stream.fileno()).st_mtime
@@ -287,10 +285,9 @@ def _parse_header(start: bytes, kind: str, key: str, stream) -> tuple[dict[str, 
     if length > MAX_HEADER:
         raise CorruptRecord("header too large")
     end = offset + length + _DIGEST
+    start += stream.read(max(0, end - len(start)))  # the rest of a header longer than the first read
     if len(start) < end:
-        start += stream.read(end - len(start))
-        if len(start) < end:
-            raise CorruptRecord("truncated header")
+        raise CorruptRecord("truncated header")
     head, digest = start[offset:offset + length], start[offset + length:end]
     if hashlib.blake2b(head, digest_size=_DIGEST).digest() != digest:
         raise CorruptRecord("its header does not match its checksum (altered)")

@@ -182,9 +182,8 @@ class FieldSequence(PortType):
     def to_record(self):
         meta = {"folder": self.folder, "chunks": self.chunks, "names": self.names, "shape": list(self.shape),
                 "dx": self.dx, "dy": self.dy, "meta": self.meta, "static": list(self.static)}
-        arrays = {"times": self.times, "steps": self.steps}
-        arrays.update({f"static{i}": layer for i, layer in enumerate(self.static.values())})
-        return meta, arrays
+        static = {f"static{i}": layer for i, layer in enumerate(self.static.values())}
+        return meta, {"times": self.times, "steps": self.steps, **static}
 
     @classmethod
     def from_record(cls, meta, arrays):
