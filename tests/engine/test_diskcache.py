@@ -202,7 +202,7 @@ def test_an_entry_with_a_pickled_object_array_is_refused_without_unpickling(cach
     np.savez(body_buffer, **{"out/values": np.array([_Payload(str(marker))], dtype=object)})
     # A record whose checksums are all right (as a hostile shared cache could hold): the
     # body is still read without pickle.
-    header = {"node_type": "test.node", "created": 0, "files": {}, "nbytes": 8,
+    header = {"node_type": "test.node", "files": {}, "nbytes": 8,
               "ports": {"out": {"type": "Table", "meta": {"columns": ["values"]}, "arrays": ["values"]}}}
     assert cache.store.put("results", KEY, header, body_buffer.getvalue())
     path = cache.store.path_for("results", KEY)

@@ -9,7 +9,6 @@ store's sweep removes.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path as FsPath
 from typing import Any
@@ -19,7 +18,7 @@ import numpy as np
 from thyra_graph.types.field_sequence import CHUNK_BYTES, FieldSequence
 
 from . import atomic
-from .store import pack_arrays
+from .store import content_digest, pack_arrays
 
 
 class FieldSequenceWriter:
@@ -75,7 +74,7 @@ class FieldSequenceWriter:
             return
         names = self.sequence.names
         data = pack_arrays({f"layer{i}": np.stack([frame[n] for frame in self._buffer]) for i, n in enumerate(names)})
-        digest = hashlib.blake2b(data, digest_size=20).hexdigest()
+        digest = content_digest(data)
         path = self.sequence.chunk_path(digest)
         # Rewriting an existing chunk would change its time, which the cached entries that
         # list it remember; the same name and size is the same content.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -51,8 +50,7 @@ class DiskCache:
         except (NotImplementedError, TypeError, ValueError) as exc:
             log.warning("result of %s cannot be stored in the disk cache: %s", node_type or key, exc)
             return False
-        header = {"node_type": node_type, "created": time.time(), "ports": ports,
-                  "files": entry.files, "nbytes": entry.nbytes}
+        header = {"node_type": node_type, "ports": ports, "files": entry.files, "nbytes": entry.nbytes}
         return self.store.put(KIND, key, header, body)
 
     # -- reading ----------------------------------------------------------------------------

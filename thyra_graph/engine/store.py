@@ -40,7 +40,6 @@ import logging
 import os
 import re
 import shutil
-import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +53,6 @@ MAGIC = b"THYRA2\n"
 LAYOUT = "v2"
 #: What earlier versions kept under the cache folder (the disk cache's v1, the nodes' own files).
 OLD_FOLDERS = ("v1", "node-data")
-_HEADER_LEN = struct.Struct(">Q")
 _DIGEST = 16
 MAX_HEADER = 64 << 20
 _FIRST_READ = 64 << 10  # most records (header and a small body) fit in one read
@@ -140,13 +138,13 @@ class Store:
         """Store a record; returns False (and logs) when it cannot be stored."""
         _check(kind, key)
         try:
-            head = json.dumps({**header, "kind": kind, "key": key, "body_digest": _digest(body)}).encode()
+            head = json.dumps({**header, "kind": kind, "key": key, "body_digest": content_digest(body)}).encode()
         except (TypeError, ValueError) as exc:
             log.warning("a %s record cannot be stored: %s", kind, exc)
             return False
         target = self.path_for(kind, key)
         try:
-            atomic.write_bytes(target, MAGIC, _HEADER_LEN.pack(len(head)), head,
+            atomic.write_bytes(target, MAGIC, len(head).to_bytes(8, "big"), head,
                                hashlib.blake2b(head, digest_size=_DIGEST).digest(), body)
         except OSError as exc:
             log.warning("cannot write the cache record %s (%s); the run goes on without it", target, exc)
@@ -164,7 +162,7 @@ class Store:
                 last_used = os.fstat(stream.fileno()).st_mtime
                 header, rest = _parse_header(stream.read(_FIRST_READ), kind, key, stream)
                 data = rest + stream.read() if body else b""
-                if body and _digest(data) != header.get("body_digest"):
+                if body and content_digest(data) != header.get("body_digest"):
                     raise CorruptRecord("its body does not match its checksum (truncated or altered)")
         except FileNotFoundError:
             return None
@@ -278,10 +276,10 @@ def unpack_arrays(body: bytes) -> dict[str, np.ndarray]:
 def _parse_header(start: bytes, kind: str, key: str, stream) -> tuple[dict[str, Any], bytes]:
     """The checked header of a record whose first bytes are ``start``, and the bytes of
     ``start`` after it (a header longer than ``start`` is read on from ``stream``)."""
-    offset = len(MAGIC) + _HEADER_LEN.size
+    offset = len(MAGIC) + 8  # the header's length: 8 bytes, big-endian
     if len(start) < offset or not start.startswith(MAGIC):
         raise CorruptRecord("not a Thyra cache record, or truncated")
-    (length,) = _HEADER_LEN.unpack_from(start, len(MAGIC))
+    length = int.from_bytes(start[len(MAGIC):offset], "big")
     if length > MAX_HEADER:
         raise CorruptRecord("header too large")
     end = offset + length + _DIGEST
@@ -321,7 +319,8 @@ def _tally(table: dict[str, list[int]], name: str, size: int) -> None:
     counts[1] += size
 
 
-def _digest(data: bytes) -> str:
+def content_digest(data: bytes) -> str:
+    """The hex digest that names and checks stored bytes (record bodies, chunk files)."""
     return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
