@@ -26,7 +26,7 @@ import socket
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 # .<stem>.<host>-<pid>-<random>.tmp<suffix>; the suffix stays last because writers such as
 # OpenCV choose the file format from it.
@@ -45,22 +45,10 @@ def temporary_name(target: Path) -> Path:
 def atomic_path(target: str | os.PathLike[str], *, make_parents: bool = True) -> Iterator[Path]:
     """Yield a temporary file beside ``target``; it replaces ``target`` only if the block
     succeeds, and is removed otherwise (for writers that want a file name, such as
-    ``cv2.imwrite``).
-
-    The file is made with ``open(..., "x")``: exclusively, and with 0666 & ~umask (not
-    mkstemp's 0600), so that a group-shared folder stays readable by the group.
-    """
-    target = Path(target)
-    if make_parents:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = temporary_name(target)
-    open(temporary, "xb").close()
-    try:
-        yield temporary
-        os.replace(temporary, target)
-    except BaseException:
-        unlink(temporary)
-        raise
+    ``cv2.imwrite``)."""
+    with _replacing(target, make_parents) as stream:
+        stream.close()  # claimed, with the umask's permissions: the writer fills it by name
+        yield Path(stream.name)
 
 
 def move_into_place(finished: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
@@ -72,10 +60,32 @@ def move_into_place(finished: str | os.PathLike[str], target: str | os.PathLike[
     os.replace(finished, target)
 
 
-def write_bytes(target: str | os.PathLike[str], *chunks: bytes) -> None:
-    """Write ``chunks`` to ``target`` atomically, making its folder if needed."""
-    with atomic_path(target) as temporary, open(temporary, "wb") as stream:
+def write_bytes(target: str | os.PathLike[str], *chunks: bytes, make_parents: bool = True) -> None:
+    """Write ``chunks`` to ``target`` atomically."""
+    with _replacing(target, make_parents) as stream:
         stream.writelines(chunks)
+
+
+@contextmanager
+def _replacing(target: str | os.PathLike[str], make_parents: bool) -> Iterator[BinaryIO]:
+    """A new temporary file beside ``target``, open for writing: moved over ``target`` when the
+    block succeeds, else removed.
+
+    It is made with ``open(..., "x")``: exclusively, and with 0666 & ~umask (not mkstemp's
+    0600), so that a group-shared folder stays readable by the group. The folder is made only
+    when missing: a stat costs less than a mkdir on every write.
+    """
+    target = Path(target)
+    if make_parents and not os.path.isdir(target.parent):
+        target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = temporary_name(target)
+    try:
+        with open(temporary, "xb") as stream:
+            yield stream
+        os.replace(temporary, target)
+    except BaseException:
+        unlink(temporary)
+        raise
 
 
 def write_text(target: str | os.PathLike[str], text: str) -> None:

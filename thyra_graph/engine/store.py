@@ -51,13 +51,8 @@ from . import atomic
 
 MAGIC = b"THYRA2\n"
 LAYOUT = "v2"
-#: What earlier versions kept under the cache folder (the disk cache's v1, the nodes' own files).
-OLD_FOLDERS = ("v1", "node-data")
 _DIGEST = 16
-MAX_HEADER = 64 << 20
 _FIRST_READ = 64 << 10  # most records (header and a small body) fit in one read
-KIND_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-KEY_PATTERN = re.compile(r"^[0-9a-zA-Z_-]{8,128}$")
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 #: Default size limit of the store; ``THYRA_CACHE_MAX_SIZE`` changes it (``0`` or ``none``: no limit).
 DEFAULT_MAX_SIZE = "20G"
@@ -66,10 +61,6 @@ DEFAULT_MAX_SIZE = "20G"
 USE_RESOLUTION = 60
 
 log = logging.getLogger("thyra.cache")
-
-
-class CorruptRecord(Exception):
-    pass
 
 
 def default_cache_dir() -> Path:
@@ -143,9 +134,12 @@ class Store:
             log.warning("a %s record cannot be stored: %s", kind, exc)
             return False
         target = self.path_for(kind, key)
+        chunks = (MAGIC, len(head).to_bytes(8, "big"), head, hashlib.blake2b(head, digest_size=_DIGEST).digest(), body)
         try:
-            atomic.write_bytes(target, MAGIC, len(head).to_bytes(8, "big"), head,
-                               hashlib.blake2b(head, digest_size=_DIGEST).digest(), body)
+            try:
+                atomic.write_bytes(target, *chunks, make_parents=False)
+            except FileNotFoundError:  # a new shard, or the store cleared meanwhile by another process
+                atomic.write_bytes(target, *chunks)
         except OSError as exc:
             log.warning("cannot write the cache record %s (%s); the run goes on without it", target, exc)
             return False
@@ -163,7 +157,7 @@ class Store:
                 header, rest = _parse_header(stream.read(_FIRST_READ), kind, key, stream)
                 data = rest + stream.read() if body else b""
                 if body and content_digest(data) != header.get("body_digest"):
-                    raise CorruptRecord("its body does not match its checksum (truncated or altered)")
+                    raise ValueError("its body does not match its checksum (truncated or altered)")
         except FileNotFoundError:
             return None
         except PermissionError as exc:
@@ -171,7 +165,7 @@ class Store:
             log.warning("cache record %s is not readable (%s): make the shared cache folder group-readable "
                         "(chmod -R g+rwX, umask 002); the node will be recomputed", path, exc)
             return None
-        except (OSError, CorruptRecord, ValueError) as exc:
+        except (OSError, ValueError) as exc:  # corrupt: truncated, altered, or of another key
             self.discard(kind, key, exc)
             return None
         if time.time() - last_used > USE_RESOLUTION:
@@ -226,9 +220,10 @@ class Store:
                     yield kind, path, stat.st_size, stat.st_mtime
 
     def clear(self) -> int:
-        """Remove every record (and records of older layouts); returns how many there were."""
+        """Remove every record (and what earlier versions kept here: the disk cache's v1, the
+        nodes' own files); returns how many records there were."""
         count = sum(1 for _ in self._units())
-        for folder in (LAYOUT, *OLD_FOLDERS):
+        for folder in (LAYOUT, "v1", "node-data"):
             shutil.rmtree(self.root / folder, ignore_errors=True)
         return count
 
@@ -279,20 +274,20 @@ def _parse_header(start: bytes, kind: str, key: str, stream) -> tuple[dict[str, 
     ``start`` after it (a header longer than ``start`` is read on from ``stream``)."""
     offset = len(MAGIC) + 8  # the header's length: 8 bytes, big-endian
     if len(start) < offset or not start.startswith(MAGIC):
-        raise CorruptRecord("not a Thyra cache record, or truncated")
+        raise ValueError("not a Thyra cache record, or truncated")
     length = int.from_bytes(start[len(MAGIC):offset], "big")
-    if length > MAX_HEADER:
-        raise CorruptRecord("header too large")
+    if length > 64 << 20:  # a flipped bit in the length must not make us read gigabytes
+        raise ValueError("header too large")
     end = offset + length + _DIGEST
     start += stream.read(max(0, end - len(start)))  # the rest of a header longer than the first read
     if len(start) < end:
-        raise CorruptRecord("truncated header")
+        raise ValueError("truncated header")
     head, digest = start[offset:offset + length], start[offset + length:end]
     if hashlib.blake2b(head, digest_size=_DIGEST).digest() != digest:
-        raise CorruptRecord("its header does not match its checksum (altered)")
+        raise ValueError("its header does not match its checksum (altered)")
     header = json.loads(head)
     if not isinstance(header, dict) or (header.get("kind"), header.get("key")) != (kind, key):
-        raise CorruptRecord("it holds the record of another key (or of none)")
+        raise ValueError("it holds the record of another key (or of none)")
     return header, start[end:]
 
 
@@ -310,7 +305,7 @@ def _node_type(path: str) -> str | None:
             key = os.path.basename(path).removesuffix(".thyra")
             header, _ = _parse_header(stream.read(_FIRST_READ), "results", key, stream)
         return header.get("node_type") or None
-    except (OSError, ValueError, CorruptRecord):
+    except (OSError, ValueError):
         return None
 
 
@@ -327,7 +322,7 @@ def content_digest(data: bytes) -> str:
 
 def _check(kind: str, key: str | None = None) -> None:
     """Kinds and keys name folders and files: nothing else may reach the file system."""
-    if not KIND_PATTERN.match(kind):
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", kind):
         raise ValueError(f"store kind {kind!r} must be lowercase letters, digits and dashes")
-    if key is not None and not KEY_PATTERN.match(key):
+    if key is not None and not re.fullmatch(r"[0-9a-zA-Z_-]{8,128}", key):
         raise ValueError(f"store key {key!r} must be 8-128 letters, digits, '-' or '_' (a hash)")

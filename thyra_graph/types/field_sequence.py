@@ -37,8 +37,6 @@ from .field import Field
 #: Chunks are cut at about this size: big enough to amortise file overhead, small enough that
 #: one chunk in memory never matters.
 CHUNK_BYTES = 32 << 20
-#: A chunk's hash, which is also its file name: hex only, so a record cannot name another path.
-_CHUNK_DIGEST = re.compile(r"[0-9a-f]{40}")
 
 
 class ChunkError(RuntimeError):
@@ -107,8 +105,8 @@ class FieldSequence(PortType):
         index = 0
         for which, chunk in enumerate(self.chunks):
             layers = self._read_chunk(which, names)
-            for k in range(chunk["frames"]):
-                yield self._field(index, {name: stack[k] for name, stack in layers.items()})
+            for row in range(chunk["frames"]):
+                yield self._field(index, layers, row)
                 index += 1
 
     def at(self, index: int, names: list[str] | None = None) -> Field:
@@ -120,11 +118,11 @@ class FieldSequence(PortType):
         ends = np.cumsum([chunk["frames"] for chunk in self.chunks])
         which = int(np.searchsorted(ends, index, side="right"))
         first = ends[which] - self.chunks[which]["frames"]
-        layers = self._read_chunk(which, names)
-        return self._field(index, {name: stack[index - first] for name, stack in layers.items()})
+        return self._field(index, self._read_chunk(which, names), index - first)
 
-    def _field(self, index: int, layers: dict[str, np.ndarray]) -> Field:
-        layers = {**layers, **self.static}
+    def _field(self, index: int, chunk: dict[str, np.ndarray], row: int) -> Field:
+        """Snapshot ``index``: row ``row`` of the layers of its ``chunk``, and the static layers."""
+        layers = {**{name: stack[row] for name, stack in chunk.items()}, **self.static}
         meta = {**self.meta, "step": int(self.steps[index]), "snapshot": index}
         return Field(layers, self.dx, self.dy, float(self.times[index]), meta)
 
@@ -160,7 +158,8 @@ class FieldSequence(PortType):
         if not np.isfinite(times).all() or (np.diff(times) < 0).any():
             raise ValueError("FieldSequence.times must be finite and in increasing order")
         for chunk in self.chunks:
-            if not (isinstance(chunk.get("digest"), str) and _CHUNK_DIGEST.fullmatch(chunk["digest"])
+            # The hash is also the file's name: hex only, so a record cannot name another path.
+            if not (re.fullmatch(r"[0-9a-f]{40}", str(chunk.get("digest")))
                     and isinstance(chunk.get("frames"), int) and chunk["frames"] > 0):
                 raise ValueError(f"FieldSequence chunk entry {chunk!r} must be {{'digest': 40 hex digits, 'frames': n > 0}}")
         counted = sum(chunk["frames"] for chunk in self.chunks)
