@@ -158,19 +158,22 @@ with open(temporary, "xb") as stream:
 
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGKILL")
-def test_what_a_writer_killed_mid_write_left_is_gone_after_the_next_run(tmp_path):
+@pytest.mark.parametrize("writing", ["a record", "a chunk"])
+def test_what_a_writer_killed_mid_write_left_is_gone_after_the_next_run(tmp_path, writing):
     store = Store(tmp_path)
     store.put("results", KEY, {"ports": {}}, b"")
-    shard = store.path_for("results", KEY).parent
-    done = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(shard / f"{OTHER}.thyra")], timeout=60)
+    atomic.write_bytes(store.folder("fields") / ("ab" * 20 + ".npz"), b"chunk")
+    folder = store.path_for("results", KEY).parent if writing == "a record" else store.folder("fields")
+    before = sorted(p.name for p in folder.iterdir())
+    done = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(folder / f"{OTHER}.thyra")], timeout=60)
     assert done.returncode == -signal.SIGKILL
-    leftovers = [p for p in shard.iterdir() if ".tmp" in p.name]
+    leftovers = [p for p in folder.iterdir() if ".tmp" in p.name]
     assert len(leftovers) == 1
     # The next run (a new process) sweeps it; a live writer's temporary file would be kept.
     done = subprocess.run([sys.executable, "-c", f"from thyra_graph.engine.store import Store; Store({str(tmp_path)!r})"],
                           timeout=60)
     assert done.returncode == 0
-    assert [p.name for p in shard.iterdir()] == [f"{KEY}.thyra"]
+    assert sorted(p.name for p in folder.iterdir()) == before
 
 
 def test_the_sweep_keeps_temporary_files_of_live_writers(tmp_path):
