@@ -92,9 +92,8 @@ AFTER: Selection = [
 # issue's other bullets: sweeping what killed writers left, the size limit with LRU eviction,
 # usage by kind and node type; and the edit-in-place save that keeps comments and layout).
 NEW_CAPABILITIES: Selection = [
-    ("store", "thyra_graph/engine/store.py", ("parse_size", "max_bytes_from_env", "Usage", "Store._sweep_once",
-                                              "Store.usage", "Store.prune", "Store._units", "_node_type", "_tally",
-                                              "_scan", "_size_and_time")),
+    ("store", "thyra_graph/engine/store.py", ("parse_size", "Usage", "_sweep_once",
+                                              "Store.usage", "Store.prune", "Store._units", "_node_type", "_tally")),
     ("store", "thyra_graph/engine/atomic.py", ("sweep", "_left_behind", "_alive")),
     ("yaml", "thyra_graph/engine/yamlwrite.py", ("_update_map", "_updated", "_same", "_meaning", "YamlDocument",
                                                  "_patched", "_stretches")),

@@ -195,7 +195,7 @@ def truncate(path: Path) -> None:
 
 def test_corrupt_disk_entry_is_recomputed_not_returned(graph, disk, caplog):
     first = Executor(disk=disk).run(graph, ["b"])
-    truncate(disk.path_for(first.nodes["b"].key))
+    truncate(disk.store.path_for("results", first.nodes["b"].key))
     with caplog.at_level(logging.WARNING, logger="thyra.cache"):
         second = Executor(disk=disk).run(graph, ["b"])
     assert second.ok
@@ -220,7 +220,7 @@ def test_every_entry_corrupt_recomputes_everything_needed(graph, disk):
 
 def test_garbage_in_place_of_an_entry_is_recomputed(graph, disk):
     first = Executor(disk=disk).run(graph, ["a"])
-    disk.path_for(first.nodes["a"].key).write_bytes(b"not a cache entry at all")
+    disk.store.path_for("results", first.nodes["a"].key).write_bytes(b"not a cache entry at all")
     result = Executor(disk=disk).run(graph, ["a"])
     assert statuses(result) == {"src": "cached", "a": "executed"}
     assert result.outputs["a.out"].value == 2.0

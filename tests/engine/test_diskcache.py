@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from thyra_graph.engine.diskcache import DiskCache, default_cache_dir
-from thyra_graph.engine.store import MAGIC
+from thyra_graph.engine import atomic
+from thyra_graph.engine.diskcache import DiskCache
+from thyra_graph.engine.store import MAGIC, default_cache_dir
 from thyra_graph.engine.memcache import CacheEntry
 from thyra_graph.types import (
     ALL_TYPES, Boxes, Cameras, DensityMap, DensityModel, Field, Files, FrameSeries, Image, Instances, Mask, Mesh, Number, Path,
@@ -51,8 +52,8 @@ def samples() -> dict[str, PortType]:
         "Cameras": Cameras(np.repeat(np.eye(3)[None], 2, axis=0), np.repeat(np.eye(4)[None, :3], 2, axis=0), (640, 480)),
         "Field": Field({"height": rng.random((4, 5))}, dx=0.01, dy=0.02, t=1.5),
         "Table": Table({"label": ["bird", "cat"], "area": np.array([120, 48])}),
-        "FieldSequence": FieldSequence("cache/fields/0f3a", [{"file": "chunk-00000.npz", "frames": 2, "digest": "ab12"}],
-                                       ["height"], (4, 5), [0.0, 0.04], [0, 7], dx=0.5, dy=0.5, digest="0f3a"),
+        "FieldSequence": FieldSequence("cache/fields", [{"digest": "ab12" * 10, "frames": 2}],
+                                       ["height"], (4, 5), [0.0, 0.04], [0, 7], dx=0.5, dy=0.5),
     }
 
 
@@ -130,12 +131,12 @@ def test_a_value_without_a_safe_record_is_not_stored(cache, caplog):
 
     with caplog.at_level(logging.WARNING, logger="thyra.cache"):
         assert cache.put(KEY, CacheEntry({"out": Handle()})) is False
-    assert KEY not in cache
+    assert not cache.store.path_for("results", KEY).is_file()
     assert "cannot be stored" in caplog.text
 
 
 def test_entries_are_content_addressed_files(stored):
-    path = stored.path_for(KEY)
+    path = stored.store.path_for("results", KEY)
     assert path.is_file() and path.name == f"{KEY}.thyra" and path.parent.name == KEY[:2]
     assert path.read_bytes().startswith(MAGIC)
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
@@ -169,7 +170,7 @@ def random_bytes(data: bytes) -> bytes:
 
 @pytest.mark.parametrize("damage", [truncate, flip_body_byte, garbage_header, random_bytes])
 def test_a_damaged_entry_is_detected_logged_and_removed(stored, caplog, damage):
-    path = stored.path_for(KEY)
+    path = stored.store.path_for("results", KEY)
     path.write_bytes(damage(path.read_bytes()))
     with caplog.at_level(logging.WARNING, logger="thyra.cache"):
         assert stored.get(KEY) is None
@@ -178,7 +179,7 @@ def test_a_damaged_entry_is_detected_logged_and_removed(stored, caplog, damage):
 
 
 def test_a_damaged_header_is_detected_by_read_header_too(stored, caplog):
-    path = stored.path_for(KEY)
+    path = stored.store.path_for("results", KEY)
     path.write_bytes(garbage_header(path.read_bytes()))
     with caplog.at_level(logging.WARNING, logger="thyra.cache"):
         assert stored.read_header(KEY) is None
@@ -201,10 +202,10 @@ def test_an_entry_with_a_pickled_object_array_is_refused_without_unpickling(cach
     np.savez(body_buffer, **{"out/values": np.array([_Payload(str(marker))], dtype=object)})
     # A record whose checksums are all right (as a hostile shared cache could hold): the
     # body is still read without pickle.
-    header = {"node_type": "test.node", "created": 0, "files": {}, "nbytes": 8,
+    header = {"node_type": "test.node", "files": {}, "nbytes": 8,
               "ports": {"out": {"type": "Table", "meta": {"columns": ["values"]}, "arrays": ["values"]}}}
     assert cache.store.put("results", KEY, header, body_buffer.getvalue())
-    path = cache.path_for(KEY)
+    path = cache.store.path_for("results", KEY)
 
     with caplog.at_level(logging.WARNING, logger="thyra.cache"):
         assert cache.get(KEY) is None
@@ -267,12 +268,12 @@ def test_stats_count_entries_and_bytes_and_clear_removes_them(cache):
     assert cache.store.usage().entries == 0
     assert cache.get("00" + "d" * 38) is None
     cache.put(KEY, CacheEntry({"out": Number(1)}))  # still usable after clearing
-    assert KEY in cache
+    assert cache.store.path_for("results", KEY).is_file()
 
 
 def test_discard_removes_one_entry(stored):
-    stored.store.discard("results", KEY)
-    assert KEY not in stored
+    stored.store.discard("results", KEY, "a test removes it")
+    assert not stored.store.path_for("results", KEY).is_file()
 
 
 def test_an_entry_is_stored_after_another_process_cleared_the_cache(tmp_path):
@@ -287,13 +288,12 @@ def test_an_entry_is_stored_after_another_process_cleared_the_cache(tmp_path):
     assert cache.get("ab" * 20).outputs["out"] == Number(2)
 
 
-def test_clear_also_removes_what_nodes_stored_in_chunk_folders(tmp_path):
+def test_clear_also_removes_what_nodes_stored_as_chunks(tmp_path):
     from thyra_graph.engine.diskcache import DiskCache
 
     cache = DiskCache(tmp_path)
-    chunk = cache.store.folder("fields") / "abc" / "chunk-00000.npz"
-    chunk.parent.mkdir(parents=True)
-    chunk.write_bytes(b"x" * 1000)
-    assert cache.store.usage().bytes >= 1000
+    chunk = cache.store.folder("fields") / ("ab" * 20 + ".npz")
+    atomic.write_bytes(chunk, b"x" * 1000)
+    assert cache.store.usage().kinds["fields"] == [1, 1000]
     cache.store.clear()
     assert not chunk.exists()

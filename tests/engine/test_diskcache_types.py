@@ -58,7 +58,7 @@ def test_an_entry_of_a_type_not_registered_here_is_a_miss_and_is_kept(tmp_path, 
         assert cache.get(KEY, port_type=Registry().port_type) is None
         assert cache.get(KEY) is None  # the built-in table alone does not know it either
 
-    assert cache.path_for(KEY).is_file()
+    assert cache.store.path_for("results", KEY).is_file()
     assert "kept but not used: unknown port type 'lab.Spectrum'" in caplog.text and "corrupt" not in caplog.text
     registry = Registry()
     registry.add_type(Spectrum, "lab plugin")
@@ -67,7 +67,7 @@ def test_an_entry_of_a_type_not_registered_here_is_a_miss_and_is_kept(tmp_path, 
 
 def test_a_damaged_entry_of_a_plugin_type_is_still_removed(tmp_path):
     cache = stored(tmp_path)
-    path = cache.path_for(KEY)
+    path = cache.store.path_for("results", KEY)
     path.write_bytes(path.read_bytes()[:-10])
     registry = Registry()
     registry.add_type(Spectrum, "lab plugin")
@@ -87,4 +87,4 @@ def test_a_series_of_a_plugin_type_reads_back_and_is_a_kept_miss_without_the_plu
     assert entry.outputs["series"].item_type is Spectrum
     assert entry.outputs["series"].items[1].power.tolist() == [1.0, 1.0]
     assert cache.get(KEY, port_type=Registry().port_type) is None
-    assert cache.path_for(KEY).is_file()
+    assert cache.store.path_for("results", KEY).is_file()

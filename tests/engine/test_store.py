@@ -27,7 +27,7 @@ KEY, OTHER = "ab" + "1" * 38, "cd" + "2" * 38
 
 def counted(cache: DiskCache, key: str, value: float) -> Path:
     assert cache.put(key, CacheEntry({"count": Number(value)}), node_type="count.clumps")
-    return cache.path_for(key)
+    return cache.store.path_for("results", key)
 
 
 # -- what is returned is what was written under that key ---------------------------------------
@@ -48,7 +48,7 @@ def test_a_valid_record_copied_over_another_keys_file_is_not_served_as_that_key(
     cache = DiskCache(tmp_path)
     counted(cache, KEY, 24.0)
     counted(cache, OTHER, 7.0)
-    cache.path_for(OTHER).write_bytes(cache.path_for(KEY).read_bytes())
+    cache.store.path_for("results", OTHER).write_bytes(cache.store.path_for("results", KEY).read_bytes())
     with caplog.at_level(logging.WARNING, logger="thyra.cache"):
         assert cache.get(OTHER) is None
         assert cache.read_header(OTHER) is None
@@ -138,7 +138,7 @@ def test_a_second_user_of_a_group_shared_folder_reads_the_first_users_entries(tm
         assert _as_user(first_user, group, write) is True
         assert _as_user(second_user, group, read) == 24.0
         assert _as_user(first_user, group, lambda: DiskCache(shared).get(OTHER).outputs["count"].value) == 7.0
-        assert DiskCache(shared).path_for(KEY).exists()  # nobody deleted anybody's entry as "corrupt"
+        assert DiskCache(shared).store.path_for("results", KEY).exists()  # nobody deleted anybody's entry as "corrupt"
     finally:
         shutil.rmtree(outer, ignore_errors=True)
 
@@ -158,19 +158,22 @@ with open(temporary, "xb") as stream:
 
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGKILL")
-def test_what_a_writer_killed_mid_write_left_is_gone_after_the_next_run(tmp_path):
+@pytest.mark.parametrize("writing", ["a record", "a chunk"])
+def test_what_a_writer_killed_mid_write_left_is_gone_after_the_next_run(tmp_path, writing):
     store = Store(tmp_path)
     store.put("results", KEY, {"ports": {}}, b"")
-    shard = store.path_for("results", KEY).parent
-    done = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(shard / f"{OTHER}.thyra")], timeout=60)
+    atomic.write_bytes(store.folder("fields") / ("ab" * 20 + ".npz"), b"chunk")
+    folder = store.path_for("results", KEY).parent if writing == "a record" else store.folder("fields")
+    before = sorted(p.name for p in folder.iterdir())
+    done = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(folder / f"{OTHER}.thyra")], timeout=60)
     assert done.returncode == -signal.SIGKILL
-    leftovers = [p for p in shard.iterdir() if ".tmp" in p.name]
+    leftovers = [p for p in folder.iterdir() if ".tmp" in p.name]
     assert len(leftovers) == 1
     # The next run (a new process) sweeps it; a live writer's temporary file would be kept.
     done = subprocess.run([sys.executable, "-c", f"from thyra_graph.engine.store import Store; Store({str(tmp_path)!r})"],
                           timeout=60)
     assert done.returncode == 0
-    assert [p.name for p in shard.iterdir()] == [f"{KEY}.thyra"]
+    assert sorted(p.name for p in folder.iterdir()) == before
 
 
 def test_the_sweep_keeps_temporary_files_of_live_writers(tmp_path):
@@ -191,7 +194,20 @@ def test_the_size_limit_evicts_the_least_recently_used_first(tmp_path):
     sizes = [path.stat().st_size for path in paths]
     removed, freed = cache.store.prune(sum(sizes) - sizes[1] - sizes[2])
     assert removed == 2 and freed == sizes[1] + sizes[2]
-    assert [key in cache for key in keys] == [True, False, False, True, True]
+    assert [cache.store.path_for("results", key).is_file() for key in keys] == [True, False, False, True, True]
+
+
+def test_chunk_files_are_evicted_like_records_and_temporary_files_are_not_counted(tmp_path):
+    store = Store(tmp_path)
+    chunk = store.folder("fields") / ("ab" * 20 + ".npz")
+    atomic.write_bytes(chunk, b"x" * 1000)
+    atomic.temporary_name(store.folder("fields") / ("cd" * 20 + ".npz")).write_bytes(b"being written")
+    store.put("results", KEY, {}, b"y" * 100)
+    old = time.time() - 500
+    os.utime(chunk, (old, old))
+    assert store.usage().entries == 2
+    assert store.prune(500) == (1, 1000) and not chunk.exists()
+    assert store.get("results", KEY).body == b"y" * 100
 
 
 def test_thyra_cache_prune_and_info_report_usage_by_node_type(tmp_path):
@@ -224,11 +240,11 @@ from thyra_graph.types import Number
 
 @node("store.memoing", outputs=[Output("value", Number)])
 def memoing(*, ctx):
-    \"\"\"Keeps a memo and a chunk folder, as SAM 2 embeddings and wave solves do.\"\"\"
+    \"\"\"Keeps a memo and a chunk, as SAM 2 embeddings and wave solves do.\"\"\"
     ctx.memo.put("demo", "m" * 16, {"n": 1})
-    folder = ctx.chunk_folder("fields") / "abc"
+    folder = ctx.chunk_folder("fields")
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "chunk.npz").write_bytes(b"chunk")
+    (folder / ("ab" * 20 + ".npz")).write_bytes(b"chunk")
     return Number(1.0)
 """
 

@@ -103,9 +103,8 @@ def samples() -> dict[type[PortType], PortType]:
                          (640, 480), ["frame_0", "frame_1"]),
         Field: Field({"height": rng.random((4, 5)), "velocity": rng.random((4, 5))}, dx=0.01, dy=0.02, t=1.5,
                      meta={"solver": "taichi"}),
-        FieldSequence: FieldSequence("cache/fields/0f3a", [{"file": "chunk-00000.npz", "frames": 3, "digest": "ab12"}],
+        FieldSequence: FieldSequence("cache/fields", [{"digest": "ab12" * 10, "frames": 3}],
                                      ["height"], (4, 5), [0.0, 0.04, 0.08], [0, 7, 14], dx=0.5, dy=0.5,
-                                     static={"obstacle": np.zeros((4, 5), np.float32)}, meta={"fps": 25.0},
-                                     digest="0f3a"),
+                                     static={"obstacle": np.zeros((4, 5), np.float32)}, meta={"fps": 25.0}),
         Table: Table({"label": ["bird", "cat"], "area": np.array([120, 48]), "score": np.array([0.5, 0.25])}),
     }

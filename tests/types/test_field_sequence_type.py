@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 
@@ -47,7 +49,7 @@ def test_the_record_holds_a_handle_not_the_snapshots_and_still_reads_them(tmp_pa
     meta, arrays = sequence.to_record()
     assert set(arrays) == {"times", "steps", "static0"}, "snapshot data must stay in the chunk files"
     back = roundtrip(sequence)
-    assert back.folder == sequence.folder and back.digest == sequence.digest
+    assert back.folder == sequence.folder and back.chunks == sequence.chunks
     np.testing.assert_array_equal(back.at(17)["height"], frame(17))
     assert sequence.nbytes() < 30 * frame(0).nbytes / 4, "the handle must not count the snapshots it points to"
 
@@ -55,15 +57,18 @@ def test_the_record_holds_a_handle_not_the_snapshots_and_still_reads_them(tmp_pa
 def test_the_cache_watches_every_chunk_file(tmp_path):
     sequence = write(tmp_path)
     assert sequence.files() == [str(p) for p in sequence.chunk_paths()]
-    assert all(p.parent.parent == tmp_path for p in sequence.chunk_paths())
+    assert all(p.parent == tmp_path for p in sequence.chunk_paths())
 
 
-def test_identical_content_shares_one_folder_and_different_content_does_not(tmp_path):
+def test_identical_chunks_are_one_file_named_by_their_content_and_different_ones_are_not(tmp_path):
     a, b = write(tmp_path), write(tmp_path)
     c = write(tmp_path, offset=1)
-    assert a.folder == b.folder and a.digest == b.digest
-    assert c.folder != a.folder
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({a.digest, c.digest}), "temporary folders left behind"
+    assert a.chunk_paths() == b.chunk_paths()
+    assert not set(a.chunk_paths()) & set(c.chunk_paths())
+    for path in a.chunk_paths():
+        assert path.name == hashlib.blake2b(path.read_bytes(), digest_size=20).hexdigest() + ".npz"
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == sorted({p.name for p in a.chunk_paths() + c.chunk_paths()}), "temporary files left behind"
 
 
 def test_rewriting_the_same_content_restores_a_deleted_chunk_and_keeps_the_others_untouched(tmp_path):
@@ -72,7 +77,7 @@ def test_rewriting_the_same_content_restores_a_deleted_chunk_and_keeps_the_other
     before = second.stat().st_mtime_ns
     first.unlink()
     again = write(tmp_path)
-    assert again.folder == sequence.folder and first.is_file()
+    assert again.chunk_paths() == sequence.chunk_paths() and first.is_file()
     assert second.stat().st_mtime_ns == before
     np.testing.assert_array_equal(again.at(0)["height"], frame(0))
 
@@ -97,12 +102,14 @@ def test_an_altered_chunk_is_detected_by_its_content_hash(tmp_path):
         sequence.at(4)
 
 
-def test_a_failed_write_leaves_nothing_behind(tmp_path):
+def test_a_failed_write_leaves_nothing_behind_and_keeps_chunks_it_did_not_create(tmp_path):
+    kept = write(tmp_path, 3)  # one chunk, shared with the failing writer's first
     with pytest.raises(RuntimeError, match="solver crashed"):
-        with FieldSequenceWriter(tmp_path, (6, 8), ["height"], dx=1, dy=1, chunk_bytes=1) as writer:
-            writer.append(0.0, 0, {"height": frame(0)})
+        with FieldSequenceWriter(tmp_path, (6, 8), ["height"], dx=0.5, dy=0.25, chunk_bytes=6 * 8 * 4 * 3) as writer:
+            for i in range(5):
+                writer.append(i / 10, 4 * i, {"height": frame(i)})
             raise RuntimeError("solver crashed")
-    assert list(tmp_path.iterdir()) == []
+    assert sorted(tmp_path.iterdir()) == kept.chunk_paths()
 
 
 def test_snapshots_of_the_wrong_shape_or_layers_are_refused(tmp_path):

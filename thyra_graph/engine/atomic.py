@@ -22,12 +22,11 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
 import socket
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 # .<stem>.<host>-<pid>-<random>.tmp<suffix>; the suffix stays last because writers such as
 # OpenCV choose the file format from it.
@@ -38,96 +37,89 @@ FOREIGN_HOST_AGE = 24 * 3600
 
 
 def temporary_name(target: Path) -> Path:
-    """A fresh temporary path beside ``target`` (a file, or a folder to fill and rename into
-    place) that :func:`sweep` can attribute to this process."""
+    """A fresh temporary path beside ``target`` that :func:`sweep` can attribute to this process."""
     return target.with_name(f".{target.stem}.{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.tmp{target.suffix}")
 
 
 @contextmanager
 def atomic_path(target: str | os.PathLike[str], *, make_parents: bool = True) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; it replaces ``target`` only if the block
-    succeeds (for writers that want a file name, such as ``cv2.imwrite``)."""
-    with _replacing(target, make_parents) as temporary:
-        open(temporary, "xb").close()  # claimed, with the umask's permissions (see _replacing)
-        yield temporary
+    """Yield a temporary file beside ``target``; it replaces ``target`` only if the block
+    succeeds, and is removed otherwise (for writers that want a file name, such as
+    ``cv2.imwrite``)."""
+    with _replacing(target, make_parents) as stream:
+        stream.close()  # claimed, with the umask's permissions: the writer fills it by name
+        yield Path(stream.name)
 
 
 def move_into_place(finished: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
-    """Rename a completely written file or folder over ``target`` in one step (same file system).
+    """Rename a completely written file over ``target`` in one step (same file system).
 
-    For writers that must fill a named file or folder of their own first (a resumable download's
-    partial file, a chunk folder): the rename is the moment the result appears, whole.
-    Raises OSError as ``os.replace`` does (e.g. a non-empty folder already at ``target``).
+    For writers that must fill a named file of their own first (a resumable download's partial
+    file): the rename is the moment the result appears, whole. Raises OSError as ``os.replace``.
     """
     os.replace(finished, target)
 
 
 def write_bytes(target: str | os.PathLike[str], *chunks: bytes, make_parents: bool = True) -> None:
     """Write ``chunks`` to ``target`` atomically."""
-    with _replacing(target, make_parents) as temporary, open(temporary, "xb") as stream:
+    with _replacing(target, make_parents) as stream:
         stream.writelines(chunks)
 
 
 @contextmanager
-def _replacing(target: str | os.PathLike[str], make_parents: bool) -> Iterator[Path]:
-    """A temporary name beside ``target``, moved over it when the block succeeds, else removed.
+def _replacing(target: str | os.PathLike[str], make_parents: bool) -> Iterator[BinaryIO]:
+    """A new temporary file beside ``target``, open for writing: moved over ``target`` when the
+    block succeeds, else removed.
 
-    Files are made there with ``open(..., "x")``: exclusively, and with 0666 & ~umask (not
-    mkstemp's 0600), so that a group-shared folder stays readable by the group.
+    It is made with ``open(..., "x")``: exclusively, and with 0666 & ~umask (not mkstemp's
+    0600), so that a group-shared folder stays readable by the group. The folder is made only
+    when missing: a stat costs less than a mkdir on every write.
     """
     target = Path(target)
-    if make_parents:
+    if make_parents and not os.path.isdir(target.parent):
         target.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_name(target)
     try:
-        yield temporary
+        with open(temporary, "xb") as stream:
+            yield stream
         os.replace(temporary, target)
     except BaseException:
         unlink(temporary)
         raise
 
 
-def write_text(target: str | os.PathLike[str], text: str, *, make_parents: bool = True) -> None:
+def write_text(target: str | os.PathLike[str], text: str) -> None:
     """Write UTF-8 text to ``target`` atomically."""
-    write_bytes(target, text.encode("utf-8"), make_parents=make_parents)
+    write_bytes(target, text.encode("utf-8"))
 
 
-def sweep(folder: str | os.PathLike[str]) -> int:
+def sweep(folder: str | os.PathLike[str], names: list[str] | None = None) -> int:
     """Remove temporary files in ``folder`` left by writers that died; returns how many.
 
-    A temporary file of a live process on this machine is left alone; one of another machine
-    (a shared folder) only once it is older than a day.
+    ``names`` are the folder's files when the caller has listed them already. A temporary file
+    of a live process on this machine is left alone; one of another machine (a shared folder)
+    only once it is older than a day.
     """
     try:
-        with os.scandir(folder) as entries:
-            leftovers = [entry for entry in entries if _left_behind(entry)]
+        names = os.listdir(folder) if names is None else names
     except OSError:
         return 0
-    removed = 0
-    for entry in leftovers:
-        if entry.is_dir(follow_symlinks=False):  # a folder being filled before its rename (chunks)
-            shutil.rmtree(entry.path, ignore_errors=True)
-        elif not unlink(Path(entry.path)):
-            continue
-        removed += 1
-    return removed
+    return sum(unlink(os.path.join(folder, name)) for name in names if _left_behind(folder, name))
 
 
-def _left_behind(entry: os.DirEntry) -> bool:
-    match = _TEMPORARY.match(entry.name)
+def _left_behind(folder: str | os.PathLike[str], name: str) -> bool:
+    match = _TEMPORARY.match(name)
     if match is None:
         return False
     if match["host"] == _HOST:
         return not _alive(int(match["pid"]))
     try:
-        return time.time() - entry.stat(follow_symlinks=False).st_mtime >= FOREIGN_HOST_AGE
+        return time.time() - os.lstat(os.path.join(folder, name)).st_mtime >= FOREIGN_HOST_AGE
     except OSError:
         return False
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
     if os.name == "nt":  # no signal 0 on Windows: ask for a handle instead
         import ctypes
 
@@ -144,10 +136,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def unlink(path: Path) -> bool:
+def unlink(path: str | os.PathLike[str]) -> bool:
     """Remove a file; False when it was not there or could not be removed."""
     try:
-        path.unlink()
+        os.unlink(path)
         return True
     except OSError:
         return False

@@ -103,9 +103,10 @@ class Context:
         self.log.warning("%s: %s", self.node_id, message)
 
     def chunk_folder(self, kind: str) -> Path:
-        """Where a node writes content-addressed folders its outputs refer to (chunks of a
-        streamed value): in the store, or with ``--no-cache`` in a temporary folder of this
-        process, removed when it exits, so nothing is left in the cache folder."""
+        """The folder where a node writes content-addressed files its outputs refer to (chunks
+        of a streamed value), made by the first atomic write into it: in the store, or with
+        ``--no-cache`` in a temporary folder of this process, removed when it exits, so nothing
+        is left in the cache folder."""
         if self.store is not None:
             return self.store.folder(kind)
         return _process_temporary_root() / kind

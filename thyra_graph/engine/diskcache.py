@@ -10,7 +10,7 @@ never returned.
 from __future__ import annotations
 
 import logging
-import time
+import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -19,28 +19,22 @@ import numpy as np
 from thyra_graph.types import PortType, UnknownPortType, builtin_type, port_types
 
 from .memcache import CacheEntry
-from .store import Store, default_cache_dir, max_bytes_from_env, pack_arrays, unpack_arrays
+from .store import DEFAULT_MAX_SIZE, Store, pack_arrays, parse_size, unpack_arrays
 
 KIND = "results"
 
 log = logging.getLogger("thyra.cache")
 
-__all__ = ["DiskCache", "default_cache_dir"]
-
 
 class DiskCache:
-    """Node results by cache key, in the store under ``root`` (default: the user cache folder)."""
+    """Node results by cache key, in the store under ``root`` (default: the user cache folder),
+    holding at most ``max_bytes`` (None: no limit; default: ``THYRA_CACHE_MAX_SIZE``)."""
 
     def __init__(self, root: str | Path | None = None, *, max_bytes: int | None | str = "env") -> None:
-        limit = max_bytes_from_env() if max_bytes == "env" else max_bytes
-        self.store = Store(root, max_bytes=limit)
+        if max_bytes == "env":
+            max_bytes = parse_size(os.environ.get("THYRA_CACHE_MAX_SIZE", DEFAULT_MAX_SIZE))
+        self.store = Store(root, max_bytes=max_bytes)
         self.root = self.store.root
-
-    def path_for(self, key: str) -> Path:
-        return self.store.path_for(KIND, key)
-
-    def __contains__(self, key: str) -> bool:
-        return self.path_for(key).is_file()
 
     # -- writing ----------------------------------------------------------------------------
     def put(self, key: str, entry: CacheEntry, *, node_type: str = "") -> bool:
@@ -51,14 +45,12 @@ class DiskCache:
             for port, value in entry.outputs.items():
                 meta, port_arrays = value.to_record()
                 ports[port] = {"type": value.type_name, "meta": meta, "arrays": sorted(port_arrays)}
-                for name, array in port_arrays.items():
-                    arrays[f"{port}/{name}"] = np.asarray(array)
+                arrays.update({f"{port}/{name}": array for name, array in port_arrays.items()})
             body = pack_arrays(arrays)  # values without arrays (numbers, text, paths) need no NPZ
         except (NotImplementedError, TypeError, ValueError) as exc:
             log.warning("result of %s cannot be stored in the disk cache: %s", node_type or key, exc)
             return False
-        header = {"node_type": node_type, "created": time.time(), "ports": ports,
-                  "files": entry.files, "nbytes": entry.nbytes}
+        header = {"node_type": node_type, "ports": ports, "files": entry.files, "nbytes": entry.nbytes}
         return self.store.put(KIND, key, header, body)
 
     # -- reading ----------------------------------------------------------------------------
@@ -80,18 +72,16 @@ class DiskCache:
         try:
             stored = unpack_arrays(record.body)
             outputs: dict[str, PortType] = {}
-            for port, info in record.header["ports"].items():
-                arrays = {name: stored[f"{port}/{name}"] for name in info["arrays"]}
-                try:
-                    with port_types(port_type):  # item types inside a value resolve the same way
-                        value = port_type(info["type"]).from_record(info["meta"], arrays)
-                except UnknownPortType as exc:
-                    log.info("disk cache entry %s is kept but not used: %s; the plugin that registers the type "
-                             "is not loaded in this process", self.path_for(key), exc.args[0])
-                    return None
-                value.validate()
-                outputs[port] = value
+            with port_types(port_type):  # item types inside a value resolve the same way
+                for port, info in record.header["ports"].items():
+                    arrays = {name: stored[f"{port}/{name}"] for name in info["arrays"]}
+                    outputs[port] = port_type(info["type"]).from_record(info["meta"], arrays)
+                    outputs[port].validate()
             return CacheEntry(outputs, dict(record.header.get("files", {})), int(record.header.get("nbytes", 0)))
+        except UnknownPortType as exc:
+            log.info("disk cache entry %s is kept but not used: %s; the plugin that registers the type "
+                     "is not loaded in this process", self.store.path_for(KIND, key), exc.args[0])
+            return None
         except Exception as exc:  # any decoding failure means the entry cannot be trusted
             self.store.discard(KIND, key, exc)
             return None

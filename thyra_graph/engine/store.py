@@ -2,19 +2,21 @@
 
 Every record the engine or a node keeps between runs lives here: node results (the disk
 cache), node memos (SAM 2 embeddings, model answers: :class:`Memo`, reached as ``ctx.memo``)
-and chunk folders of streamed values (``ctx.chunk_folder``). One file per record::
+and chunks of streamed values (``ctx.chunk_folder``). One file per record::
 
     <root>/v2/<kind>/<key[:2]>/<key>.thyra
     b"THYRA2\\n" | 8-byte big-endian header length | header JSON | 16-byte header digest | body
 
-The header holds the record's kind and key, the body's length and digest, and the caller's
+The header holds the record's kind and key, the body's digest, and the caller's
 fields. The header digest covers the header, and the header names the body's digest, so a
 flipped bit anywhere, a truncated file or a valid record copied over another key's file is
 detected, logged, removed and treated as a miss: never returned. Writes are atomic
 (:mod:`.atomic`) and made with the user's umask, so a group-shared folder works
 (``chmod g+ws`` on the folder, umask 002). A record another user made unreadable is a miss,
 never deleted. Reading a record marks it used (its mtime), which :meth:`Store.prune` reads to
-evict the least recently used first when the store is over its size limit.
+evict the least recently used first when the store is over its size limit. Chunk files,
+content-addressed by their writers directly in a kind's folder, are counted, evicted and
+cleared like records.
 
 >>> import tempfile
 >>> store = Store(tempfile.mkdtemp())
@@ -29,6 +31,8 @@ True
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -36,8 +40,6 @@ import logging
 import os
 import re
 import shutil
-import struct
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,32 +48,19 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import atomic
-from .atomic import unlink as _unlink
 
 MAGIC = b"THYRA2\n"
 LAYOUT = "v2"
-#: What earlier versions kept under the cache folder (the disk cache's v1, the nodes' own files).
-OLD_FOLDERS = ("v1", "node-data")
-_HEADER_LEN = struct.Struct(">Q")
 _DIGEST = 16
-MAX_HEADER = 64 << 20
 _FIRST_READ = 64 << 10  # most records (header and a small body) fit in one read
-KIND_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-KEY_PATTERN = re.compile(r"^[0-9a-zA-Z_-]{8,128}$")
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 #: Default size limit of the store; ``THYRA_CACHE_MAX_SIZE`` changes it (``0`` or ``none``: no limit).
-DEFAULT_MAX_BYTES = 20 << 30
+DEFAULT_MAX_SIZE = "20G"
 #: A record's last use is recorded at most this often (seconds): eviction needs no finer grain,
 #: and a cached re-run then costs no extra system call per record.
 USE_RESOLUTION = 60
 
 log = logging.getLogger("thyra.cache")
-_swept: set[Path] = set()
-_swept_lock = threading.Lock()
-
-
-class CorruptRecord(Exception):
-    pass
 
 
 def default_cache_dir() -> Path:
@@ -99,11 +88,6 @@ def parse_size(text: str) -> int | None:
     return int(float(match[1]) * _UNITS[match[2]]) or None
 
 
-def max_bytes_from_env() -> int | None:
-    raw = os.environ.get("THYRA_CACHE_MAX_SIZE")
-    return DEFAULT_MAX_BYTES if raw is None else parse_size(raw)
-
-
 @dataclass
 class Record:
     header: dict[str, Any]
@@ -127,33 +111,30 @@ class Store:
     def __init__(self, root: str | Path | None = None, *, max_bytes: int | None = None) -> None:
         self.root = Path(root) if root is not None else default_cache_dir()
         self.base = self.root / LAYOUT
-        self._base = str(self.base)
         self.max_bytes = max_bytes
-        self._sweep_once()
+        _sweep_once(self.base)
 
     # -- paths ------------------------------------------------------------------------------
     def path_for(self, kind: str, key: str) -> Path:
         return self.base / kind / key[:2] / f"{key}.thyra"
 
     def folder(self, kind: str) -> Path:
-        """A folder of this store for content-addressed folders (chunks of streamed values)."""
+        """A folder of this store for content-addressed files (chunks of streamed values),
+        made by the first atomic write into it."""
         _check(kind)
-        path = self.base / kind
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return self.base / kind
 
     # -- writing ----------------------------------------------------------------------------
     def put(self, kind: str, key: str, header: dict[str, Any], body: bytes = b"") -> bool:
         """Store a record; returns False (and logs) when it cannot be stored."""
         _check(kind, key)
         try:
-            head = json.dumps({**header, "kind": kind, "key": key, "body_len": len(body),
-                               "body_digest": _digest(body)}, allow_nan=True).encode()
+            head = json.dumps({**header, "kind": kind, "key": key, "body_digest": content_digest(body)}).encode()
         except (TypeError, ValueError) as exc:
             log.warning("a %s record cannot be stored: %s", kind, exc)
             return False
         target = self.path_for(kind, key)
-        chunks = (MAGIC, _HEADER_LEN.pack(len(head)), head, hashlib.blake2b(head, digest_size=_DIGEST).digest(), body)
+        chunks = (MAGIC, len(head).to_bytes(8, "big"), head, hashlib.blake2b(head, digest_size=_DIGEST).digest(), body)
         try:
             try:
                 atomic.write_bytes(target, *chunks, make_parents=False)
@@ -169,16 +150,14 @@ class Store:
         """The record, checked, or None; without ``body`` only its header is read (cheap)."""
         # A string path and one read for a small record: a cached re-run reads a record per
         # node, and pathlib plus five small reads were a sixth of that time.
-        path = os.path.join(self._base, kind, key[:2], key + ".thyra")
+        path = os.path.join(self.base, kind, key[:2], key + ".thyra")
         try:
             with open(path, "rb") as stream:
                 last_used = os.fstat(stream.fileno()).st_mtime
                 header, rest = _parse_header(stream.read(_FIRST_READ), kind, key, stream)
-                data = b""
-                if body:
-                    data = rest + stream.read()
-                    if len(data) != header.get("body_len") or _digest(data) != header.get("body_digest"):
-                        raise CorruptRecord("its body does not match its checksum (truncated or altered)")
+                data = rest + stream.read() if body else b""
+                if body and content_digest(data) != header.get("body_digest"):
+                    raise ValueError("its body does not match its checksum (truncated or altered)")
         except FileNotFoundError:
             return None
         except PermissionError as exc:
@@ -186,42 +165,28 @@ class Store:
             log.warning("cache record %s is not readable (%s): make the shared cache folder group-readable "
                         "(chmod -R g+rwX, umask 002); the node will be recomputed", path, exc)
             return None
-        except (OSError, CorruptRecord, ValueError) as exc:
+        except (OSError, ValueError) as exc:  # corrupt: truncated, altered, or of another key
             self.discard(kind, key, exc)
             return None
         if time.time() - last_used > USE_RESOLUTION:
-            try:
+            with contextlib.suppress(OSError):
                 os.utime(path)  # used now: what least-recently-used eviction reads
-            except OSError:
-                pass
         return Record(header, data)
 
-    def discard(self, kind: str, key: str, corrupt: Exception | str | None = None) -> None:
-        """Remove a record; one found ``corrupt`` (the reason) is logged as such."""
-        if corrupt is not None:
-            log.warning("cache record %s is corrupt (%s): removed, it will be recomputed", self.path_for(kind, key), corrupt)
-        _unlink(self.path_for(kind, key))
+    def discard(self, kind: str, key: str, corrupt: Exception | str) -> None:
+        """Remove a record found corrupt, logging the reason."""
+        log.warning("cache record %s is corrupt (%s): removed, it will be recomputed", self.path_for(kind, key), corrupt)
+        atomic.unlink(self.path_for(kind, key))
 
     # -- maintenance ------------------------------------------------------------------------
-    def _sweep_once(self) -> None:
-        """Remove what writers killed mid-write left behind (once per process and root)."""
-        with _swept_lock:
-            if self.root in _swept:
-                return
-            _swept.add(self.root)
-        for kind in _scan(self.base, folders=True):
-            atomic.sweep(kind)
-            for shard in _scan(kind, folders=True):
-                atomic.sweep(shard)
-
     def usage(self) -> Usage:
         usage = Usage(self.root)
-        for kind_dir, unit, size, _ in self._units():
+        for kind, path, size, _ in self._units():
             usage.entries += 1
             usage.bytes += size
-            _tally(usage.kinds, kind_dir.name, size)
-            if kind_dir.name == "results":
-                _tally(usage.node_types, _node_type(unit) or "?", size)
+            _tally(usage.kinds, kind, size)
+            if kind == "results":
+                _tally(usage.node_types, _node_type(path) or "?", size)
         return usage
 
     def prune(self, max_bytes: int | None = None) -> tuple[int, int]:
@@ -230,38 +195,35 @@ class Store:
         limit = self.max_bytes if max_bytes is None else max_bytes
         if limit is None:
             return 0, 0
-        units = list(self._units())
-        total = sum(size for _, _, size, _ in units)
+        units = sorted(self._units(), key=lambda unit: unit[3])
+        excess = sum(size for _, _, size, _ in units) - limit
         removed = freed = 0
-        for _, unit, size, _ in sorted(units, key=lambda u: u[3]):
-            if total <= limit:
+        for _, path, size, _ in units:
+            if freed >= excess:
                 break
-            if unit.is_dir():
-                shutil.rmtree(unit, ignore_errors=True)
-            elif not _unlink(unit):
-                continue
-            total -= size
-            freed += size
-            removed += 1
+            if atomic.unlink(path):
+                freed += size
+                removed += 1
         return removed, freed
 
-    def _units(self) -> Iterator[tuple[os.DirEntry, Path, int, float]]:
-        """(kind folder, record file or chunk folder, bytes, last used) for everything stored."""
-        for kind_dir in _scan(self.base, folders=True):
-            for shard in _scan(kind_dir, folders=True):
-                if len(shard.name) == 2:
-                    for entry in _scan(shard, folders=False):
-                        if entry.name.endswith(".thyra"):
-                            yield kind_dir, Path(entry.path), *_size_and_time(entry)
-                elif not shard.name.startswith("."):
-                    # a chunk folder: one unit, used when any of its files was
-                    stats = [_size_and_time(f) for f in _scan(shard, folders=False)]
-                    yield kind_dir, Path(shard.path), sum(s for s, _ in stats), max((t for _, t in stats), default=0.0)
+    def _units(self) -> Iterator[tuple[str, str, int, float]]:
+        """(kind, file, bytes, last used) for every record and chunk stored."""
+        for folder, _, names in os.walk(self.base):
+            kind = os.path.relpath(folder, self.base).split(os.sep)[0]
+            for name in names:
+                path = os.path.join(folder, name)
+                try:
+                    stat = os.lstat(path)
+                except OSError:  # removed meanwhile
+                    continue
+                if not name.startswith("."):  # a temporary file, not yet (or never) stored
+                    yield kind, path, stat.st_size, stat.st_mtime
 
     def clear(self) -> int:
-        """Remove every record (and records of older layouts); returns how many there were."""
+        """Remove every record (and what earlier versions kept here: the disk cache's v1, the
+        nodes' own files); returns how many records there were."""
         count = sum(1 for _ in self._units())
-        for folder in (LAYOUT, *OLD_FOLDERS):
+        for folder in (LAYOUT, "v1", "node-data"):
             shutil.rmtree(self.root / folder, ignore_errors=True)
         return count
 
@@ -295,11 +257,12 @@ def pack_arrays(arrays: dict[str, np.ndarray]) -> bytes:
     if not arrays:
         return b""
     buffer = io.BytesIO()
-    np.savez(buffer, **{name: np.asarray(array) for name, array in arrays.items()})
+    np.savez(buffer, **arrays)
     return buffer.getvalue()
 
 
 def unpack_arrays(body: bytes) -> dict[str, np.ndarray]:
+    """The arrays of a body written by :func:`pack_arrays`, read without pickle."""
     if not body:
         return {}
     with np.load(io.BytesIO(body), allow_pickle=False) as npz:
@@ -309,33 +272,40 @@ def unpack_arrays(body: bytes) -> dict[str, np.ndarray]:
 def _parse_header(start: bytes, kind: str, key: str, stream) -> tuple[dict[str, Any], bytes]:
     """The checked header of a record whose first bytes are ``start``, and the bytes of
     ``start`` after it (a header longer than ``start`` is read on from ``stream``)."""
-    offset = len(MAGIC) + _HEADER_LEN.size
+    offset = len(MAGIC) + 8  # the header's length: 8 bytes, big-endian
     if len(start) < offset or not start.startswith(MAGIC):
-        raise CorruptRecord("not a Thyra cache record, or truncated")
-    (length,) = _HEADER_LEN.unpack_from(start, len(MAGIC))
-    if length > MAX_HEADER:
-        raise CorruptRecord("header too large")
+        raise ValueError("not a Thyra cache record, or truncated")
+    length = int.from_bytes(start[len(MAGIC):offset], "big")
+    if length > 64 << 20:  # a flipped bit in the length must not make us read gigabytes
+        raise ValueError("header too large")
     end = offset + length + _DIGEST
+    start += stream.read(max(0, end - len(start)))  # the rest of a header longer than the first read
     if len(start) < end:
-        start += stream.read(end - len(start))
-        if len(start) < end:
-            raise CorruptRecord("truncated header")
+        raise ValueError("truncated header")
     head, digest = start[offset:offset + length], start[offset + length:end]
     if hashlib.blake2b(head, digest_size=_DIGEST).digest() != digest:
-        raise CorruptRecord("its header does not match its checksum (altered)")
+        raise ValueError("its header does not match its checksum (altered)")
     header = json.loads(head)
     if not isinstance(header, dict) or (header.get("kind"), header.get("key")) != (kind, key):
-        raise CorruptRecord("it holds the record of another key (or of none)")
+        raise ValueError("it holds the record of another key (or of none)")
     return header, start[end:]
 
 
-def _node_type(path: Path) -> str | None:
+@functools.cache
+def _sweep_once(base: Path) -> None:
+    """Remove what writers killed mid-write left behind (once per process and store)."""
+    for folder, _, names in os.walk(base):
+        atomic.sweep(folder, names)
+
+
+def _node_type(path: str) -> str | None:
     """The node type in a result record's checked header (the body is not read)."""
     try:
         with open(path, "rb") as stream:
-            header, _ = _parse_header(stream.read(_FIRST_READ), path.parent.parent.name, path.stem, stream)
+            key = os.path.basename(path).removesuffix(".thyra")
+            header, _ = _parse_header(stream.read(_FIRST_READ), "results", key, stream)
         return header.get("node_type") or None
-    except (OSError, ValueError, CorruptRecord):
+    except (OSError, ValueError):
         return None
 
 
@@ -345,31 +315,14 @@ def _tally(table: dict[str, list[int]], name: str, size: int) -> None:
     counts[1] += size
 
 
-def _digest(data: bytes) -> str:
+def content_digest(data: bytes) -> str:
+    """The hex digest that names and checks stored bytes (record bodies, chunk files)."""
     return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
 def _check(kind: str, key: str | None = None) -> None:
     """Kinds and keys name folders and files: nothing else may reach the file system."""
-    if not KIND_PATTERN.match(kind):
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", kind):
         raise ValueError(f"store kind {kind!r} must be lowercase letters, digits and dashes")
-    if key is not None and not KEY_PATTERN.match(key):
+    if key is not None and not re.fullmatch(r"[0-9a-zA-Z_-]{8,128}", key):
         raise ValueError(f"store key {key!r} must be 8-128 letters, digits, '-' or '_' (a hash)")
-
-
-def _scan(folder: str | os.PathLike[str], *, folders: bool) -> list[os.DirEntry]:
-    """The sub-folders (or files) of ``folder``, never links; none when it is missing or unreadable."""
-    try:
-        with os.scandir(folder) as entries:
-            return [entry for entry in entries
-                    if (entry.is_dir(follow_symlinks=False) if folders else entry.is_file(follow_symlinks=False))]
-    except OSError:
-        return []
-
-
-def _size_and_time(entry: os.DirEntry) -> tuple[int, float]:
-    try:
-        st = entry.stat(follow_symlinks=False)
-    except OSError:
-        return 0, 0.0
-    return st.st_size, st.st_mtime

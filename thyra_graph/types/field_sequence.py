@@ -4,16 +4,16 @@ A wave solve produces hundreds of H×W snapshots; holding them in memory (or in 
 entry, which the disk cache would have to build in memory) does not scale. So the value that
 flows along the edge is a *handle*:
 
-- the snapshots live in ``.npz`` chunk files (a few tens of MB each) in one folder, written by
+- the snapshots live in ``.npz`` chunk files (a few tens of MB each), written by
   :class:`thyra_graph.engine.chunks.FieldSequenceWriter` into the run's store;
-- the folder is content-addressed: its name is a hash of everything written, so identical
-  results share one folder and a re-run that produces the same snapshots finds them in place;
-- the handle's record (what the disk cache stores) holds only the folder, the chunk names and
-  their content hashes, the snapshot times, and the small static layers (obstacles, wave
-  speed) that do not change over time;
+- each chunk file is content-addressed: it is named by the hash of its bytes, so identical
+  chunks are stored once and a re-run that produces the same snapshots finds them in place;
+- the handle's record (what the disk cache stores) holds only the folder, the chunks' hashes,
+  the snapshot times, and the small static layers (obstacles, wave speed) that do not change
+  over time;
 - :meth:`FieldSequence.files` lists the chunk files, so the engine treats the entry like a
   sink's output: when a chunk is deleted or changed, the cached entry is stale and the solver
-  runs again, re-creating the folder.
+  runs again, re-creating it.
 
 Reading verifies each chunk against its hash, so an altered file is reported, never returned.
 Only one chunk is in memory at a time while iterating.
@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any, ClassVar, Iterator
@@ -37,7 +37,6 @@ from .field import Field
 #: Chunks are cut at about this size: big enough to amortise file overhead, small enough that
 #: one chunk in memory never matters.
 CHUNK_BYTES = 32 << 20
-_STATIC_PREFIX = "static"
 
 
 class ChunkError(RuntimeError):
@@ -47,7 +46,7 @@ class ChunkError(RuntimeError):
 @dataclass(eq=False)
 class FieldSequence(PortType):
     """Snapshots of a Field over time (e.g. a wave solve every N steps), stored as chunk
-    files in ``folder``; iterate with :meth:`fields`, pick one with :meth:`at`.
+    files ``<digest>.npz`` in ``folder``; iterate with :meth:`fields`, pick one with :meth:`at`.
 
     ``names`` are the layers every snapshot holds (e.g. ``height``), ``static`` the layers that
     are the same for all of them (e.g. ``obstacle``, ``speed``), ``times`` the simulation time
@@ -60,7 +59,7 @@ class FieldSequence(PortType):
     """
 
     folder: str
-    chunks: list[dict[str, Any]]  # each {"file": name, "frames": n, "digest": hex}
+    chunks: list[dict[str, Any]]  # each {"digest": hex of the file's bytes, "frames": n}
     names: list[str]
     shape: tuple[int, int]
     times: np.ndarray
@@ -69,7 +68,6 @@ class FieldSequence(PortType):
     dy: float = 1.0
     static: dict[str, np.ndarray] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
-    digest: str = ""
 
     type_name: ClassVar[str] = "FieldSequence"
     color: ClassVar[tuple[int, int, int]] = (60, 100, 190)
@@ -92,8 +90,12 @@ class FieldSequence(PortType):
     def duration(self) -> float:
         return float(self.times[-1] - self.times[0]) if len(self.times) else 0.0
 
+    def chunk_path(self, digest: str) -> FsPath:
+        """Where the chunk of this content hash lives: named by it, so equal chunks are one file."""
+        return FsPath(self.folder) / f"{digest}.npz"
+
     def chunk_paths(self) -> list[FsPath]:
-        return [FsPath(self.folder) / chunk["file"] for chunk in self.chunks]
+        return [self.chunk_path(chunk["digest"]) for chunk in self.chunks]
 
     def fields(self, names: list[str] | None = None) -> Iterator[Field]:
         """Yield every snapshot as a Field (its layers plus the static ones), in time order.
@@ -101,10 +103,10 @@ class FieldSequence(PortType):
         ``names`` picks layers (default all). Reads one chunk at a time.
         """
         index = 0
-        for chunk, path in zip(self.chunks, self.chunk_paths()):
-            layers = self._read_chunk(chunk, path, names)
-            for k in range(int(chunk["frames"])):
-                yield self._field(index, {name: stack[k] for name, stack in layers.items()})
+        for which, chunk in enumerate(self.chunks):
+            layers = self._read_chunk(which, names)
+            for row in range(chunk["frames"]):
+                yield self._field(index, layers, row)
                 index += 1
 
     def at(self, index: int, names: list[str] | None = None) -> Field:
@@ -113,31 +115,31 @@ class FieldSequence(PortType):
         if not -count <= index < count:
             raise IndexError(f"snapshot {index} does not exist: the sequence has {count} (0 to {count - 1})")
         index %= count
-        first = 0
-        for chunk, path in zip(self.chunks, self.chunk_paths()):
-            frames = int(chunk["frames"])
-            if index < first + frames:
-                layers = self._read_chunk(chunk, path, names)
-                return self._field(index, {name: stack[index - first] for name, stack in layers.items()})
-            first += frames
-        raise IndexError(f"snapshot {index} is not in any chunk")  # validate() prevents this
+        ends = np.cumsum([chunk["frames"] for chunk in self.chunks])
+        which = int(np.searchsorted(ends, index, side="right"))
+        first = ends[which] - self.chunks[which]["frames"]
+        return self._field(index, self._read_chunk(which, names), index - first)
 
-    def _field(self, index: int, layers: dict[str, np.ndarray]) -> Field:
-        layers = {**layers, **self.static}
+    def _field(self, index: int, chunk: dict[str, np.ndarray], row: int) -> Field:
+        """Snapshot ``index``: row ``row`` of the layers of its ``chunk``, and the static layers."""
+        layers = {**{name: stack[row] for name, stack in chunk.items()}, **self.static}
         meta = {**self.meta, "step": int(self.steps[index]), "snapshot": index}
         return Field(layers, self.dx, self.dy, float(self.times[index]), meta)
 
-    def _read_chunk(self, chunk: dict[str, Any], path: FsPath, names: list[str] | None) -> dict[str, np.ndarray]:
+    def _read_chunk(self, which: int, names: list[str] | None) -> dict[str, np.ndarray]:
+        """The layers ``names`` (default all) of chunk number ``which``, checked against its hash."""
+        digest = self.chunks[which]["digest"]
+        path = self.chunk_path(digest)
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise ChunkError(
                 f"snapshot chunk {str(path)!r} cannot be read ({exc.strerror or exc}): it was deleted "
                 "or moved after the solve; run the graph again to recompute it") from None
-        if hashlib.blake2b(data, digest_size=20).hexdigest() != chunk["digest"]:
+        if hashlib.blake2b(data, digest_size=20).hexdigest() != digest:
             raise ChunkError(
                 f"snapshot chunk {str(path)!r} changed after it was written (its content hash does "
-                "not match): delete the folder and run the graph again")
+                "not match): delete it and run the graph again")
         wanted = self.names if names is None else names
         unknown = [n for n in wanted if n not in self.names]
         if unknown:
@@ -155,14 +157,12 @@ class FieldSequence(PortType):
             raise ValueError(f"FieldSequence has {len(times)} times but {len(steps)} steps; one of each per snapshot")
         if not np.isfinite(times).all() or (np.diff(times) < 0).any():
             raise ValueError("FieldSequence.times must be finite and in increasing order")
-        counted = 0
         for chunk in self.chunks:
-            if not (isinstance(chunk, dict) and isinstance(chunk.get("file"), str) and isinstance(chunk.get("digest"), str)
+            # The hash is also the file's name: hex only, so a record cannot name another path.
+            if not (re.fullmatch(r"[0-9a-f]{40}", str(chunk.get("digest")))
                     and isinstance(chunk.get("frames"), int) and chunk["frames"] > 0):
-                raise ValueError(f"FieldSequence chunk entry {chunk!r} must be {{'file': name, 'frames': n > 0, 'digest': hex}}")
-            if os.sep in chunk["file"] or "/" in chunk["file"]:
-                raise ValueError(f"FieldSequence chunk {chunk['file']!r} must be a file name inside the folder")
-            counted += chunk["frames"]
+                raise ValueError(f"FieldSequence chunk entry {chunk!r} must be {{'digest': 40 hex digits, 'frames': n > 0}}")
+        counted = sum(chunk["frames"] for chunk in self.chunks)
         if counted != len(times):
             raise ValueError(f"FieldSequence chunks hold {counted} snapshots but {len(times)} times are listed")
         if min(self.shape) < 1:
@@ -180,17 +180,15 @@ class FieldSequence(PortType):
 
     def to_record(self):
         meta = {"folder": self.folder, "chunks": self.chunks, "names": self.names, "shape": list(self.shape),
-                "dx": self.dx, "dy": self.dy, "meta": self.meta, "digest": self.digest,
-                "static": list(self.static)}
-        arrays = {"times": self.times, "steps": self.steps}
-        arrays.update({f"{_STATIC_PREFIX}{i}": layer for i, layer in enumerate(self.static.values())})
-        return meta, arrays
+                "dx": self.dx, "dy": self.dy, "meta": self.meta, "static": list(self.static)}
+        static = {f"static{i}": layer for i, layer in enumerate(self.static.values())}
+        return meta, {"times": self.times, "steps": self.steps, **static}
 
     @classmethod
     def from_record(cls, meta, arrays):
-        static = {name: arrays[f"{_STATIC_PREFIX}{i}"] for i, name in enumerate(meta.get("static", []))}
+        static = {name: arrays[f"static{i}"] for i, name in enumerate(meta.get("static", []))}
         return cls(meta["folder"], meta["chunks"], meta["names"], tuple(meta["shape"]), arrays["times"],
-                   arrays["steps"], meta["dx"], meta["dy"], static, dict(meta.get("meta", {})), meta.get("digest", ""))
+                   arrays["steps"], meta["dx"], meta["dy"], static, dict(meta.get("meta", {})))
 
     def summary(self) -> Any:
         return {"snapshots": len(self), "layers": self.names, "static": list(self.static),

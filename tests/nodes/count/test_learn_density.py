@@ -143,7 +143,7 @@ def test_a_damaged_model_in_the_cache_is_refused_and_the_fault_logged(learned, t
     with caplog.at_level(logging.WARNING, logger="thyra"):
         assert cache.get(key) is None
     assert "node 0's left child 0 does not lie after it" in caplog.text
-    assert not cache.path_for(key).exists()
+    assert not cache.store.path_for("results", key).exists()
 
 
 TARGETS = ["learn.model", "apply.count", "blobs.count"]

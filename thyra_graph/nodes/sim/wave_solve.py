@@ -1,9 +1,9 @@
 """The ``sim.wave_solve`` node: run the Taichi wave solver and stream snapshots to disk.
 
-Snapshots go to a :class:`~thyra_graph.types.FieldSequence`: chunk files in a
-content-addressed folder ``<cache folder>/fields/<hash>/`` (the Thyra cache folder,
-``THYRA_CACHE_DIR`` or the user cache), never all in memory. The engine caches the handle;
-deleting the folder (or clearing it with the cache) makes the next run solve again.
+Snapshots go to a :class:`~thyra_graph.types.FieldSequence`: content-addressed chunk files
+``<cache folder>/v2/fields/<hash>.npz`` (the Thyra cache folder, ``THYRA_CACHE_DIR`` or the
+user cache), never all in memory. The engine caches the handle; deleting a chunk (or clearing
+the cache) makes the next run solve again.
 """
 
 from __future__ import annotations
