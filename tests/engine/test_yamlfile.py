@@ -541,3 +541,17 @@ def test_parsing_any_text_never_raises():
             assert problem.message and "\n" not in problem.message
 
     parses_to_a_result()
+
+
+def test_a_merged_mapping_brings_only_the_keys_it_may_hold_and_its_problems_are_told_once():
+    text = "base: &b\n  a: 1\n  a: 2\n  ? [1, 2]\n  : 3\nnode:\n  <<: *b\n  c: 4\nmore: {<<: [*b, {a: 5, d: 6}]}\n"
+    parsed = parse_yaml(text)
+    assert not parsed.fatal
+    assert parsed.data["node"] == {"c": 4, "a": 1}  # the first 'a' of the merged mapping, as in 'base'
+    assert parsed.data["more"] == {"a": 1, "d": 6}  # of a merge list, the earlier mapping wins
+    assert sorted(p.line for p in parsed.problems) == [3, 4]  # where written, not again at each merge
+
+
+def test_an_anchored_scalar_keeps_its_type():
+    assert parse_yaml("a: &t true\nb: *t\nc: &n 3\nd: *n\n").data == {"a": True, "b": True, "c": 3, "d": 3}
+    assert type(parse_yaml("a: &t true\n").data["a"]) is bool

@@ -57,6 +57,8 @@ TEXTS = [
     "a: &x [1, [2, *x]]\n",
     "a:\n  <<: 5\n",
     "a: &a {x: 1}\nc:\n  <<: *a\n  <<: *a\n",
+    "base: &b\n  a: 1\n  a: 2\n  ? [1, 2]\n  : 3\nnode:\n  <<: *b\n  c: 4\nmore: {<<: [*b, {a: 5, d: 6}]}\n",
+    "a: &t true\nb: &n 3\nc: [*t, *n]\n",
     "a: " + "[" * 150 + "]" * 150 + "\n",
     "[" * 200_000,
     billion_laughs(9, 9),

@@ -76,22 +76,26 @@ class _Constructor(SafeConstructor):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.problems: list[YamlProblem] = []
+        self._checked: set[int] = set()  # the mappings flattened (nodes have no room for a mark)
 
-    def construct_mapping(self, node: Any, deep: bool = False) -> dict:
-        """Written keys first (the first of duplicates wins), then merged keys not written
-        (earlier mappings of a merge list win over later ones)."""
-        self.flatten_mapping(node)  # afterwards node.value holds the merged pairs, then its own
-        merged = getattr(node, "merge", None) or []
-        mapping: dict = {}
-        lines: dict = {}
-        for key_node, value_node in node.value[len(merged):]:
+    def flatten_mapping(self, node: Any) -> None:
+        """Merge keys as YAML defines them, after leaving out (and reporting) the keys a mapping
+        cannot hold. A merged mapping is flattened first, through this method, so what it
+        brings is already clean; each mapping is checked once, however often it is merged."""
+        if id(node) in self._checked:
+            return
+        super().flatten_mapping(node)  # node.value: the merged pairs (earlier mappings last), then its own
+        self._checked.add(id(node))
+        merged = len(getattr(node, "merge", None) or [])
+        own, lines = [], {}
+        for key_node, value_node in node.value[merged:]:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, ScalarNode):
                 kind = "mapping" if isinstance(key_node, MappingNode) else "list"
                 self.problems.append(YamlProblem(line, f"the mapping key on line {line} is itself a {kind}, which graph files cannot hold: write the key as a plain name (the entry was left out)"))
                 continue
             key = self.construct_object(key_node)
-            if key in mapping:
+            if key in lines:
                 self.problems.append(YamlProblem(
                     line,
                     f"the key {key_node.value!r} appears twice in the same mapping, on lines {lines[key]} and "
@@ -99,12 +103,22 @@ class _Constructor(SafeConstructor):
                     f"{lines[key]} is used)",
                 ))
                 continue
-            mapping[key] = self.construct_object(value_node, deep=deep)
             lines[key] = line
-        # ruamel lists a merge list's later mappings first: reversed, the earliest value is kept
-        for key_node, value_node in reversed(merged):
-            mapping.setdefault(self.construct_object(key_node), self.construct_object(value_node, deep=deep))
-        return mapping
+            own.append((key_node, value_node))
+        node.value[merged:] = own
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict:
+        """Its own keys first, then merged keys it does not write (of a merge list, the earlier
+        mapping wins)."""
+        self.flatten_mapping(node)
+        merged = len(getattr(node, "merge", None) or [])
+        mapping = {self.construct_object(k): self.construct_object(v, deep=deep) for k, v in node.value[merged:]}
+        extra: dict = {}
+        for key_node, value_node in node.value[:merged]:  # later pairs win: they come from earlier mappings
+            key = self.construct_object(key_node)
+            if key not in mapping:
+                extra[key] = self.construct_object(value_node, deep=deep)
+        return {**mapping, **extra}
 
 
 class _CopyingConstructor(_Constructor):
