@@ -22,7 +22,8 @@ left in the old places counts too:
   The rest of graphfile.py checks the graph's data and grew for other issues (subgraph inputs
   and outputs, kept broken parts: engine/kept.py), so it is not counted on either side.
 - the store: before, ``engine/diskcache.py``; after, ``engine/store.py``, ``engine/atomic.py``,
-  ``engine/chunks.py`` and ``engine/diskcache.py``, whole (they exist for this refactor), and in
+  ``engine/chunks.py``, ``engine/diskcache.py`` and ``engine/sizes.py`` (the size limit's
+  parser, shared with the model budgets), whole (they exist for this refactor), and in
   ``engine/context.py`` what serves the store's ``--no-cache`` run (``chunk_folder`` and its
   process-wide temporary folder, ``_process_temporary_root``).
 - the private copies it replaced, on both sides: ``nodes/label/answer_cache.py`` (VLM answers),
@@ -84,6 +85,7 @@ AFTER: Selection = [
     ("store", "thyra_graph/engine/store.py", None),
     ("store", "thyra_graph/engine/atomic.py", None),
     ("store", "thyra_graph/engine/chunks.py", None),
+    ("store", "thyra_graph/engine/sizes.py", None),
     ("store", "thyra_graph/engine/context.py", ("_process_temporary_root", "Context.chunk_folder")),
     *BOTH_SIDES,
 ]
@@ -92,9 +94,10 @@ AFTER: Selection = [
 # issue's other bullets: sweeping what killed writers left, the size limit with LRU eviction,
 # usage by kind and node type; and the edit-in-place save that keeps comments and layout).
 NEW_CAPABILITIES: Selection = [
-    ("store", "thyra_graph/engine/store.py", ("parse_size", "Usage", "_sweep_once",
+    ("store", "thyra_graph/engine/store.py", ("parse_limit", "Usage", "_sweep_once",
                                               "Store.usage", "Store.prune", "Store._units", "_node_type", "_tally")),
     ("store", "thyra_graph/engine/atomic.py", ("sweep", "_left_behind", "_alive")),
+    ("store", "thyra_graph/engine/sizes.py", None),
     ("yaml", "thyra_graph/engine/yamlwrite.py", ("_update_map", "_updated", "_same", "_meaning", "YamlDocument",
                                                  "_patched", "_stretches")),
     ("yaml", "thyra_graph/engine/graphfile.py", ("_keep_as_written",)),

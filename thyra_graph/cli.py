@@ -383,10 +383,10 @@ def cmd_edit(args: argparse.Namespace) -> int:
 # -- cache --------------------------------------------------------------------------------
 def cmd_cache(args: argparse.Namespace) -> int:
     from thyra_graph.engine.diskcache import DiskCache
-    from thyra_graph.engine.store import parse_size
+    from thyra_graph.engine.store import parse_limit
 
     try:
-        limit = parse_size(args.max_size) if args.max_size is not None else "env"
+        limit = parse_limit(args.max_size) if args.max_size is not None else "env"
         cache = DiskCache(args.cache_dir, max_bytes=limit)
     except ValueError as exc:
         return _invalid(args, "cache", [f"--max-size: {exc}"])

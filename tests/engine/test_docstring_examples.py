@@ -8,7 +8,8 @@ import importlib
 import pytest
 
 MODULES = ["thyra_graph.engine.atomic", "thyra_graph.engine.store", "thyra_graph.engine.code_version",
-           "thyra_graph.engine.yamlfile", "thyra_graph.engine.filelock"]
+           "thyra_graph.engine.yamlfile", "thyra_graph.engine.filelock", "thyra_graph.engine.samples",
+           "thyra_graph.engine.sizes"]
 
 
 @pytest.mark.parametrize("name", MODULES)

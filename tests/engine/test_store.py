@@ -19,7 +19,7 @@ import pytest
 from thyra_graph.engine import atomic
 from thyra_graph.engine.diskcache import DiskCache
 from thyra_graph.engine.memcache import CacheEntry
-from thyra_graph.engine.store import MAGIC, Store, parse_size
+from thyra_graph.engine.store import MAGIC, Store, parse_limit
 from thyra_graph.types import Number
 
 KEY, OTHER = "ab" + "1" * 38, "cd" + "2" * 38
@@ -228,9 +228,9 @@ def test_thyra_cache_prune_and_info_report_usage_by_node_type(tmp_path):
 
 
 def test_sizes_read_as_people_write_them():
-    assert parse_size("20G") == 20 << 30 and parse_size("1.5k") == 1536 and parse_size("0") is None
+    assert parse_limit("20G") == 20 * 10**9 and parse_limit("1.5Ki") == 1536 and parse_limit("0") is None
     with pytest.raises(ValueError, match="512M"):
-        parse_size("twenty")
+        parse_limit("twenty")
 
 
 # -- a run without the cache writes nothing there -----------------------------------------------

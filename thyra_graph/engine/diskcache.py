@@ -19,7 +19,7 @@ import numpy as np
 from thyra_graph.types import PortType, UnknownPortType, builtin_type, port_types
 
 from .memcache import CacheEntry
-from .store import DEFAULT_MAX_SIZE, Store, pack_arrays, parse_size, unpack_arrays
+from .store import DEFAULT_MAX_SIZE, Store, pack_arrays, parse_limit, unpack_arrays
 
 KIND = "results"
 
@@ -32,7 +32,7 @@ class DiskCache:
 
     def __init__(self, root: str | Path | None = None, *, max_bytes: int | None | str = "env") -> None:
         if max_bytes == "env":
-            max_bytes = parse_size(os.environ.get("THYRA_CACHE_MAX_SIZE", DEFAULT_MAX_SIZE))
+            max_bytes = parse_limit(os.environ.get("THYRA_CACHE_MAX_SIZE", DEFAULT_MAX_SIZE))
         self.store = Store(root, max_bytes=max_bytes)
         self.root = self.store.root
 

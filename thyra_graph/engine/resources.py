@@ -17,8 +17,8 @@ parameters and buffers, by the device each tensor lives on). Each pool has a bud
 - each GPU: ``gpu_max_bytes``, else ``THYRA_MODEL_GPU_BUDGET``, else 90 % of the device's
   memory once the loading code has told the cache how big it is (:meth:`set_capacity`).
 
-Budgets are sizes (``8GB``, ``512MiB``, ``1.5G``, a byte count) or a share of the pool
-(``60%``). Before a load, least-recently-used entries of the target pool are freed until the
+Budgets are sizes (``8GB``, ``512MiB``, ``1.5G``, a byte count: :mod:`.sizes`) or a share of
+the pool (``60%``). Before a load, least-recently-used entries of the target pool are freed until the
 estimate fits; after the load, again by the measured size. An entry a running node still holds
 (``holder``, normally its run context) is never evicted; when only held entries are left the
 budget is exceeded and a warning is logged, since failing a run for a soft budget would be worse.
@@ -43,6 +43,7 @@ from typing import Any, Callable, Hashable, Mapping
 
 from .declaration import NodeError
 from .devices import RAM, memory_pool
+from .sizes import parse_size
 
 log = logging.getLogger("thyra.resources")
 
@@ -53,9 +54,6 @@ DEFAULT_RAM_SHARE = 0.5
 #: Share of a GPU's memory that models may hold when no budget is set (the rest: activations).
 DEFAULT_GPU_SHARE = 0.9
 
-_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
-          "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
-_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
 _SHARE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$")
 
 
@@ -87,11 +85,11 @@ def parse_budget(text: str, *, total: int | None, source: str) -> int | None:
     share = _SHARE.match(text)
     if share:
         return None if total is None else int(total * float(share.group(1)) / 100)
-    size = _SIZE.match(text)
-    if size and size.group(2).lower() in _UNITS:
-        return int(float(size.group(1)) * _UNITS[size.group(2).lower()])
-    raise NodeError(f"{source}={text!r} is not a memory budget: write a size such as 8GB, 512MiB or 2000000000 "
-                    "(bytes), or a share such as 60%; unset it for the default")
+    try:
+        return parse_size(text)
+    except ValueError:
+        raise NodeError(f"{source}={text!r} is not a memory budget: write a size such as 8GB, 512MiB or 2000000000 "
+                        "(bytes), or a share such as 60%; unset it for the default") from None
 
 
 def physical_memory() -> int | None:

@@ -48,12 +48,12 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import atomic
+from .sizes import parse_size
 
 MAGIC = b"THYRA2\n"
 LAYOUT = "v2"
 _DIGEST = 16
 _FIRST_READ = 64 << 10  # most records (header and a small body) fit in one read
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 #: Default size limit of the store; ``THYRA_CACHE_MAX_SIZE`` changes it (``0`` or ``none``: no limit).
 DEFAULT_MAX_SIZE = "20G"
 #: A record's last use is recorded at most this often (seconds): eviction needs no finer grain,
@@ -73,19 +73,16 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("thyra", appauthor=False))
 
 
-def parse_size(text: str) -> int | None:
-    """``'20G'``, ``'512M'``, ``'1.5T'``, ``'1000000'`` → bytes; ``'0'``/``'none'`` → None (no limit).
+def parse_limit(text: str) -> int | None:
+    """The store's size limit from ``text`` (a size, see :mod:`.sizes`); None for no limit
+    (``0``, ``none``, ``off``, ``unlimited``).
 
-    >>> parse_size("512M"), parse_size("none")
-    (536870912, None)
+    >>> parse_limit("20G"), parse_limit("512MiB"), parse_limit("none")
+    (20000000000, 536870912, None)
     """
-    raw = str(text).strip().lower()
-    if raw in ("", "0", "none", "off", "unlimited"):
+    if str(text).strip().lower() in ("", "none", "off", "unlimited"):
         return None
-    match = re.fullmatch(r"(\d*\.?\d+)\s*([kmgt]?)(i?b)?", raw)
-    if match is None:
-        raise ValueError(f"cannot read {text!r} as a size: write e.g. 20G, 512M or 0 for no limit")
-    return int(float(match[1]) * _UNITS[match[2]]) or None
+    return parse_size(text) or None
 
 
 @dataclass
