@@ -1,7 +1,7 @@
 """The editor window: canvas in the middle, palette left, properties and preview right.
 
-It wires the views to one :class:`Document` and one :class:`RunController`, and owns the
-file commands (New, Open, Save, Save As, recent files, autosave recovery). Nothing here
+It wires the views to one :class:`Document` and one :class:`RunController`; its file commands
+(New, Open, Save, Save As, recent files, autosave recovery) are in :mod:`.file_commands`. Nothing here
 raises into Qt: a bad file, a refused link or a failed node is reported in the status
 bar, the problems list or the node's badge, and the window stays.
 """
@@ -15,7 +15,6 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from thyra_graph.engine.executor import Executor
-from thyra_graph.engine.graph import GraphError
 from thyra_graph.engine.registry import Registry
 from thyra_graph.engine.results import RunResult
 
@@ -24,9 +23,10 @@ from .canvas import Canvas
 from .catalog import Catalog
 from .minimap import SETTING as MINIMAP_SETTING, install_minimap
 from .models_dialog import ModelsCheck
-from .dialogs import CANCEL, SAVE, Prompter
+from .dialogs import Prompter
 from .run_gate import RunGate
 from .document import Document
+from .file_commands import FileCommands
 from .palette import Palette
 from .preview_feed import PreviewFeed
 from .preview_panel import PreviewPanel
@@ -46,7 +46,7 @@ AUTOSAVE_MS = 30_000
 AUTO_RUN_DELAY_MS = 150
 
 
-class MainWindow(QtWidgets.QMainWindow):
+class MainWindow(FileCommands, QtWidgets.QMainWindow):
     def __init__(self, registry: Registry | None = None, executor: Executor | None = None, *,
                  config_dir: Path | None = None, prompter: Prompter | None = None) -> None:
         super().__init__()
@@ -252,127 +252,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 15_000)
-
-    # -- files -------------------------------------------------------------------------------
-    def maybe_save(self) -> bool:
-        """Ask about unsaved changes; False when the user cancels."""
-        if not self.document.modified:
-            return True
-        answer = self.prompter.save_changes(self.document.title)
-        if answer == CANCEL:
-            return False
-        if answer == SAVE:
-            return self.save()
-        self.recovery.discard(self.document.path)
-        # The user threw these changes away: the autosave timer, which keeps firing while the
-        # Open dialog that follows is up, must not write them back as something to recover.
-        self._discarded = True
-        return True
-
-    def new_document(self) -> None:
-        if self.maybe_save():
-            self.set_document(Document(self.registry))
-
-    def open_file(self, path: str | Path | None = None) -> bool:
-        """Open a graph file; a file with errors opens with its valid part and the errors listed."""
-        if not self.maybe_save():
-            return False
-        if path is None:
-            start = str(self.document.path.parent) if self.document.path else str(Path.cwd())
-            path = self.prompter.open_path(start)
-            if path is None:
-                return False
-        path = Path(path)
-        try:
-            document = Document.open(path, self.registry)
-        except GraphError as exc:
-            self.add_problem(str(exc))
-            self.show_message(f"cannot open {path.name}: see the problems list")
-            self.prompter.error("Cannot open graph", str(exc))
-            return False
-        pending = self.recovery.pending(path)
-        if pending is not None:
-            if self.prompter.restore_autosave(pending):
-                text, base_dir = self.recovery.read(pending)
-                try:
-                    document = Document.recovered(text, self.registry, path, base_dir or path.resolve().parent)
-                except GraphError as exc:
-                    self.prompter.error("Cannot restore the autosave", str(exc))
-            else:
-                self.recovery.discard(path)
-        self.set_document(document)
-        self.recent.add(path)
-        errors = [d for d in document.diagnostics if d.severity == "error"]
-        if errors:
-            self.show_message(f"{path.name}: {len(errors)} problem(s); the valid part was loaded (see Problems)")
-            self.problems_dock.show()
-        else:
-            self.show_message(f"opened {path}")
-        self.models_check.ask(document.graph)  # badges, and the download dialog when models are missing
-        return True
-
-    def save(self) -> bool:
-        if self.document.path is None:
-            return self.save_as()
-        return self._save_to(self.document.path)
-
-    def save_as(self, path: str | Path | None = None) -> bool:
-        if path is None:
-            start = str(self.document.path or Path.cwd() / f"{self.document.graph.name}.yaml")
-            path = self.prompter.save_path(start)
-            if path is None:
-                return False
-        return self._save_to(Path(path))
-
-    def _save_to(self, path: Path) -> bool:
-        old = self.document.path
-        try:
-            self.document.save(path)
-        except (OSError, GraphError) as exc:
-            self.prompter.error("Cannot save", f"cannot save {path}: {exc}")
-            return False
-        self.recovery.discard(old)
-        self.recovery.discard(path)
-        self.recent.add(path)
-        self._fill_problems()  # the saved file's own diagnostics: its name, its lines
-        self._update_title()
-        self.show_message(f"saved {path}")
-        return True
-
-    def offer_untitled_recovery(self) -> bool:
-        """At startup: an untitled graph autosaved before a crash is offered back."""
-        pending = self.recovery.pending(None)
-        if pending is None:
-            return False
-        if not self.prompter.restore_autosave(pending):
-            self.recovery.discard(None)
-            return False
-        text, base_dir = self.recovery.read(pending)
-        try:
-            document = Document.recovered(text, self.registry, None, base_dir)
-        except GraphError as exc:
-            self.prompter.error("Cannot restore the autosave", str(exc))
-            return False
-        self.set_document(document)
-        self.show_message("restored the untitled graph autosaved before the editor closed; save it to keep it")
-        return True
-
-    def autosave(self) -> Path | None:
-        if not self.document.modified or self._discarded:
-            return None
-        try:
-            return self.recovery.write(self.document.graph, self.document.path)
-        except OSError as exc:
-            self.show_message(f"autosave failed: {exc}")
-            return None
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in self.recent.list():
-            action = self.recent_menu.addAction(str(path))
-            action.triggered.connect(lambda checked=False, p=path: self.open_file(p))
-        if self.recent_menu.isEmpty():
-            self.recent_menu.addAction("(none)").setEnabled(False)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if not self.maybe_save():
