@@ -21,7 +21,7 @@ from .io import coco_files
 # counting tiny objects (issue 4)
 from .count import blobs, clumps, density, export as count_export, instances as count_instances
 from .count import learned, synthetic, tiled, video as count_video, visualise
-from .count import from_dots  # learning to count from dots (issue 16)
+from .count import from_dots, model_files  # learning to count from dots (issue 16)
 # ocean-wave continuation (issue 7): Taichi imports only when a solve runs
 from .sim import render_waves, synthetic_sea, wave_init, wave_solve
 # SAM 2 segmentation (issue 5): torch, transformers and sam2 import only when a node runs
@@ -81,6 +81,8 @@ THYRA_NODES: list[NodeSpec] = [
     learned.learned_density,
     from_dots.learn_density,
     from_dots.apply_density,
+    model_files.save_model,
+    model_files.load_model,
     count_video.count_video,
     visualise.heatmap_overlay,
     count_export.save_points,
