@@ -16,7 +16,7 @@ import pytest
 from thyra_graph.engine.declaration import NodeError
 from thyra_graph.nodes.count import model_files
 from thyra_graph.nodes.count.from_dots import apply_density, learn_density
-from thyra_graph.nodes.count.model_files import load_model, save_model
+from thyra_graph.nodes.count.model_files import load_counting_model, save_counting_model
 from thyra_graph.nodes.count.synthetic import family_scene
 from thyra_graph.types import DensityModel, Image
 
@@ -29,8 +29,8 @@ def model() -> DensityModel:
 
 
 def test_a_saved_model_reads_back_equal_and_counts_the_same(model, tmp_path):
-    written = save_model(model, path=str(tmp_path / "cells.npz"))
-    loaded = load_model(path=written.path)
+    written = save_counting_model(model, path=str(tmp_path / "cells.npz"))
+    loaded = load_counting_model(path=written.path)
     for name in model_files.ARRAYS:
         assert np.array_equal(getattr(loaded, name), getattr(model, name)) and getattr(loaded, name).dtype == getattr(model, name).dtype
     assert loaded.settings == model.settings and loaded.meta == model.meta
@@ -82,7 +82,7 @@ def parts(model: DensityModel) -> tuple[dict, dict]:
 
 def refused(path: str, match: str) -> None:
     with pytest.raises(NodeError, match=match) as caught:
-        load_model(path=path)
+        load_counting_model(path=path)
     assert "Point 'path' at a file written by count.save_model" in str(caught.value) or "no counting model" in str(caught.value)
 
 
@@ -122,4 +122,4 @@ def test_a_small_file_that_would_unpack_to_too_much_is_refused_before_reading(mo
 
 def test_a_model_is_saved_as_npz_only(model, tmp_path):
     with pytest.raises(NodeError, match="end the path with .npz"):
-        save_model(model, path=str(tmp_path / "model.pkl"))
+        save_counting_model(model, path=str(tmp_path / "model.pkl"))

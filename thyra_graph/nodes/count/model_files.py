@@ -37,7 +37,7 @@ MAX_MODEL_BYTES = MAX_NODES * 24 + (64 << 20)
                   help="where to write the model: a .npz file (arrays and JSON, no pickle)")],
     outputs=[Output("path", Path, help="the file written")],
 )
-def save_model(model: DensityModel, *, path: str) -> Path:
+def save_counting_model(model: DensityModel, *, path: str) -> Path:
     """Write a counting model learned from dots to a file, to use again with count.load_model.
 
     Example: ``{type: count.save_model, inputs: {model: learn.model}, params: {path: out/cells.npz}}``
@@ -59,7 +59,7 @@ def save_model(model: DensityModel, *, path: str) -> Path:
                   help="a model file written by count.save_model (.npz)")],
     outputs=[Output("model", DensityModel, help="the model, checked, for count.apply_density")],
 )
-def load_model(*, path: str) -> DensityModel:
+def load_counting_model(*, path: str) -> DensityModel:
     """Read a counting model saved by count.save_model (here or on another machine).
 
     Example: ``{type: count.load_model, params: {path: models/cells.npz}}``
