@@ -189,10 +189,10 @@ def _child_line(node: Any, part: Any) -> tuple[int, Any] | None:
     if isinstance(node, CommentedMap):
         merged = getattr(getattr(node, "merge", None), "value", [])
         for source in [node, *merged]:  # own keys win, then earlier merged mappings
-            if part in source.lc.data:
+            if part in (source.lc.data or {}):  # ruamel has no line table for an empty '{}'
                 return source.lc.key(part)[0] + 1, source[part]
     elif isinstance(node, CommentedSeq) and isinstance(part, int) and not isinstance(part, bool):
-        if part in node.lc.data:  # an index the list has
+        if part in (node.lc.data or {}):  # an index the list has
             return node.lc.item(part)[0] + 1, node[part]
     return None
 
