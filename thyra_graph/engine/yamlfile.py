@@ -158,12 +158,19 @@ class LineMap:
     def __init__(self, text: str | None = None) -> None:
         self.text = text
         self._tree: Any = None
+        self._read = False
 
     @property
     def tree(self) -> Any:
-        """ruamel's commented tree of the text (None when there is none), with any edits."""
-        if self._tree is None and self.text is not None:
-            self._tree = round_trip_yaml().load(self.text)
+        """ruamel's commented tree of the text, with any edits; None when there is none, or when
+        ruamel's reader refuses a text libyaml read (a tab inside a plain value): then lines
+        are unknown and a save writes the data in the standard layout."""
+        if not self._read and self.text is not None:
+            self._read = True  # asked once, whatever the answer
+            try:
+                self._tree = round_trip_yaml().load(self.text)
+            except (YAMLError, ValueError, TypeError):
+                self._tree = None
         return self._tree
 
     def line(self, *path: Any) -> int | None:
