@@ -83,5 +83,5 @@ def dialog_start(text: str, base_dir: str | os.PathLike[str]) -> str:
     if is_sample_ref(text) and sample_ref_problem(text) is None:
         return str(sample_path(text))
     if text:
-        return str(Path(base_dir or ".") / text) if not Path(text).is_absolute() else text
+        return str(Path(base_dir or ".") / text)  # an absolute text replaces the folder
     return str(base_dir)

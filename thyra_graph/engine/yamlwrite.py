@@ -94,10 +94,15 @@ def _fits_one_line(styled: CommentedMap | CommentedSeq) -> bool:
     return len(_dump(styled).rstrip("\n")) <= _FLOW_WIDTH
 
 
+def _gone(target: CommentedMap, new: dict) -> list:
+    """The keys written in ``target`` that ``new`` no longer has (merged keys live in their anchor)."""
+    return [k for k in target if k in target._ok and k not in new]
+
+
 def renamed(target: CommentedMap, new: dict) -> dict:
     """``{new key: old key}`` when one key written in ``target`` is gone from ``new`` and one
     key of ``new`` is not in ``target``: saving takes that as a rename. Else ``{}``."""
-    gone = [k for k in target if k in target._ok and k not in new]  # merged keys live in their anchor
+    gone = _gone(target, new)
     added = [k for k in new if k not in target]
     return {added[0]: gone[0]} if len(gone) == len(added) == 1 else {}
 
@@ -109,7 +114,7 @@ def _update_map(target: CommentedMap, new: dict, depth: int) -> None:
         target.insert(position, key, target.pop(old))
         if comment is not None:
             target.ca.items[key] = comment
-    for key in [k for k in target if k in target._ok and k not in new]:  # merged keys stay in their anchor
+    for key in _gone(target, new):
         del target[key]
     previous = None
     for key, value in new.items():
